@@ -1,0 +1,66 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Logger } from '../../lib/logger.js';
+
+/** One version of a secret as the protocol hands it to a rotator. Never log `secretString`. */
+export interface SecretVersion {
+  readonly versionId: string;
+  readonly secretString: string;
+}
+
+/** What every rotator step receives. */
+export interface RotatorContext {
+  readonly secretArn: string;
+  /** The rotation's ClientRequestToken, which is the pending version's id. */
+  readonly token: string;
+  /** The secret's tags (the rotator reads its options from `rekey:*` tags). */
+  readonly tags: Readonly<Record<string, string>>;
+  readonly secretsManager: SecretsManagerClient;
+  readonly logger: Logger;
+  /**
+   * Reads another secret's AWSCURRENT value (for example the superuser secret named by
+   * `masterarn`). Goes through the protocol so the call is counted and cached.
+   */
+  readonly getSecretValue: (secretId: string) => Promise<SecretVersion>;
+  /** A new random password under `policy` (length, excluded characters, required types). */
+  readonly generatePassword: (policy: PasswordPolicy) => Promise<string>;
+}
+
+/** Password policy: the same parameters as Secrets Manager's GetRandomPassword. */
+export interface PasswordPolicy {
+  readonly length: number;
+  readonly excludeCharacters: string;
+  readonly excludeNumbers: boolean;
+  readonly excludePunctuation: boolean;
+  readonly excludeUppercase: boolean;
+  readonly excludeLowercase: boolean;
+  readonly includeSpace: boolean;
+  readonly requireEachIncludedType: boolean;
+}
+
+/**
+ * The target-specific half of a rotation. The protocol module owns every staging-label rule
+ * and calls these in order; each must be idempotent, since Secrets Manager retries whole
+ * rotations and any step may run twice.
+ */
+export interface Rotator {
+  /** Short name for logs and benchmarks, e.g. `generated`, `postgres-single-user`. */
+  readonly name: string;
+  /**
+   * createSecret: returns the SecretString for the pending version, derived from the current
+   * one (same shape, new credential). Must validate the current value and throw a
+   * `SecretFormatError` naming the field when it is malformed.
+   */
+  createPending(current: SecretVersion, ctx: RotatorContext): Promise<string>;
+  /** setSecret: makes the target accept the pending credential. `previous` is AWSPREVIOUS if any. */
+  setSecret(
+    versions: { current: SecretVersion; pending: SecretVersion; previous?: SecretVersion },
+    ctx: RotatorContext,
+  ): Promise<void>;
+  /** testSecret: proves the pending credential works against the target. */
+  testSecret(versions: { pending: SecretVersion }, ctx: RotatorContext): Promise<void>;
+  /**
+   * finishSecret, before AWSCURRENT moves: target clean-up (e.g. remove an old Redis
+   * password). Optional. Must tolerate having run already.
+   */
+  finishSecret?(versions: { current: SecretVersion; pending: SecretVersion }, ctx: RotatorContext): Promise<void>;
+}
