@@ -1,0 +1,51 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { LambdaRegistry } from './lambdas.js';
+import type { RequestContext } from './types.js';
+
+/** Name of the secret rotation function, as deployed by template.yaml and served locally. */
+export const SECRET_ROTATION_FUNCTION = 'rekey-secret-rotation';
+
+type RotationHandler = (event: unknown) => Promise<void>;
+
+/** The contract of `functions/secret-rotation/handler.ts`: a factory taking its client. */
+interface RotationHandlerModule {
+  createHandler(deps: { secretsManager: SecretsManagerClient }): RotationHandler;
+}
+
+// Loaded on first invocation, so the endpoint starts (and serves every other service) even
+// while the handler module is being changed or fails to load.
+const ROTATION_HANDLER_MODULE = '../functions/secret-rotation/handler.js';
+
+/**
+ * Registers the project's own Lambda functions in-process, so `RotateSecret` against the local
+ * endpoint runs the real handler code. Each function talks back to the endpoint at `endpointUrl`
+ * as the account and Region of the request that invoked it (one handler, with its client, is
+ * cached per account and Region, as a Lambda container would keep it).
+ */
+export const registerDefaultFunctions = (lambdas: LambdaRegistry, endpointUrl: string): void => {
+  const handlers = new Map<string, Promise<RotationHandler>>();
+  const handlerFor = (ctx: RequestContext): Promise<RotationHandler> => {
+    const key = `${ctx.accountId}/${ctx.region}`;
+    let handler = handlers.get(key);
+    if (!handler) {
+      handler = (import(ROTATION_HANDLER_MODULE) as Promise<RotationHandlerModule>).then((module) =>
+        module.createHandler({
+          secretsManager: new SecretsManagerClient({
+            endpoint: endpointUrl,
+            region: ctx.region,
+            credentials: { accessKeyId: ctx.accountId, secretAccessKey: 'local' },
+          }),
+        }),
+      );
+      // A failed import is not cached: the next invocation tries again.
+      handler.catch(() => handlers.delete(key));
+      handlers.set(key, handler);
+    }
+    return handler;
+  };
+  lambdas.register(SECRET_ROTATION_FUNCTION, async (payload, ctx) => {
+    const handle = await handlerFor(ctx);
+    await handle(payload);
+    return null;
+  });
+};

@@ -1,0 +1,197 @@
+import { invalidParameter } from '../../aws-error.js';
+
+/** RotationRules as stored and returned by DescribeSecret. */
+export interface RotationRules {
+  AutomaticallyAfterDays?: number;
+  Duration?: string;
+  ScheduleExpression?: string;
+}
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const RATE = /^rate\((\d+) (hours?|days?)\)$/;
+const CRON = /^cron\((.+)\)$/;
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+
+type DayTest = (date: Date) => boolean;
+
+interface Cron {
+  minutes: Set<number>;
+  hours: Set<number>;
+  day: DayTest;
+  months: Set<number>;
+  years: Set<number> | undefined;
+}
+
+const fieldValues = (field: string, min: number, max: number, names: string[] = [], nameBase = min) => {
+  const value = (token: string): number => {
+    const named = names.indexOf(token.toUpperCase());
+    const n = named >= 0 ? named + nameBase : Number(token);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${token} is outside ${min}-${max}`);
+    return n;
+  };
+  const out = new Set<number>();
+  for (const part of field.split(',')) {
+    const [range = '', stepText] = part.split('/');
+    const step = stepText === undefined ? 1 : Number(stepText);
+    if (!Number.isInteger(step) || step < 1) throw new Error(`bad step in ${part}`);
+    let from = min;
+    let to = max;
+    if (range !== '*' && range !== '?') {
+      const [a = '', b] = range.split('-');
+      from = value(a);
+      to = b === undefined ? (stepText === undefined ? from : max) : value(b);
+    }
+    for (let n = from; n <= to; n += step) out.add(n);
+  }
+  return out;
+};
+
+const lastDayOfMonth = (d: Date) =>
+  new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate();
+
+const parseCron = (body: string): Cron => {
+  const fields = body.trim().split(/\s+/);
+  if (fields.length !== 6)
+    throw new Error('a cron expression has six fields: minutes hours day-of-month month day-of-week year');
+  const [min = '', hour = '', dom = '', month = '', dow = '', year = ''] = fields;
+  if ((dom === '?') === (dow === '?')) {
+    throw new Error('exactly one of day-of-month and day-of-week must be ?');
+  }
+  let day: DayTest;
+  if (dow === '?') {
+    if (dom === 'L') day = (d) => d.getUTCDate() === lastDayOfMonth(d);
+    else {
+      const days = fieldValues(dom, 1, 31);
+      day = (d) => days.has(d.getUTCDate());
+    }
+  } else {
+    const nth = /^(\w+)#([1-5])$/.exec(dow);
+    const last = /^(\w+)L$/.exec(dow);
+    if (nth?.[1] && nth[2]) {
+      const wd = [...fieldValues(nth[1], 1, 7, WEEKDAYS, 1)][0];
+      const k = Number(nth[2]);
+      day = (d) => d.getUTCDay() + 1 === wd && Math.ceil(d.getUTCDate() / 7) === k;
+    } else if (last?.[1]) {
+      const wd = [...fieldValues(last[1], 1, 7, WEEKDAYS, 1)][0];
+      day = (d) => d.getUTCDay() + 1 === wd && d.getUTCDate() + 7 > lastDayOfMonth(d);
+    } else {
+      const days = fieldValues(dow, 1, 7, WEEKDAYS, 1);
+      day = (d) => days.has(d.getUTCDay() + 1);
+    }
+  }
+  return {
+    minutes: fieldValues(min, 0, 59),
+    hours: fieldValues(hour, 0, 23),
+    day,
+    months: fieldValues(month, 1, 12, MONTHS, 1),
+    years: year === '*' ? undefined : fieldValues(year, 1970, 2199),
+  };
+};
+
+/**
+ * Checks RotationRules as the RotationRulesType reference describes them: AutomaticallyAfterDays
+ * 1-1000 or a `rate()`/`cron()` ScheduleExpression (not both), and a Duration of `1h`-`24h`.
+ * Throws InvalidParameterException naming the field; returns the rules to store.
+ */
+export const validateRotationRules = (input: unknown): RotationRules => {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw invalidParameter(
+      'RotationRules must be an object with AutomaticallyAfterDays or ScheduleExpression.',
+    );
+  }
+  const rules = input as Record<string, unknown>;
+  const out: RotationRules = {};
+  const days = rules.AutomaticallyAfterDays;
+  const expression = rules.ScheduleExpression;
+  if (days !== undefined && expression !== undefined) {
+    throw invalidParameter(
+      'RotationRules: set AutomaticallyAfterDays or ScheduleExpression, not both (use ScheduleExpression for hours).',
+    );
+  }
+  if (days !== undefined) {
+    if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 1000) {
+      throw invalidParameter('RotationRules.AutomaticallyAfterDays must be an integer from 1 to 1000.');
+    }
+    out.AutomaticallyAfterDays = days;
+  }
+  if (expression !== undefined) {
+    if (typeof expression !== 'string')
+      throw invalidParameter('RotationRules.ScheduleExpression must be a string.');
+    const rate = RATE.exec(expression);
+    const cron = CRON.exec(expression);
+    if (rate) {
+      const n = Number(rate[1]);
+      const hours = rate[2]?.startsWith('hour') ?? false;
+      if (hours ? n < 4 || n > 24 : n < 1 || n > 1000) {
+        throw invalidParameter(
+          `RotationRules.ScheduleExpression ${expression} is out of range: use rate(4 hours) to rate(24 hours) or rate(1 day) to rate(1000 days).`,
+        );
+      }
+    } else if (cron?.[1]) {
+      try {
+        parseCron(cron[1]);
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        throw invalidParameter(
+          `RotationRules.ScheduleExpression ${expression} is not a valid cron expression: ${why}.`,
+        );
+      }
+    } else {
+      throw invalidParameter(
+        'RotationRules.ScheduleExpression must be rate(N hours|days) or cron(minutes hours day-of-month month day-of-week year).',
+      );
+    }
+    out.ScheduleExpression = expression;
+  }
+  if (rules.Duration !== undefined) {
+    const duration = rules.Duration;
+    const match = typeof duration === 'string' ? /^(\d+)h$/.exec(duration) : null;
+    const hours = Number(match?.[1]);
+    if (!match || hours < 1 || hours > 24) {
+      throw invalidParameter(
+        'RotationRules.Duration must be a number of hours from 1h to 24h, for example 3h.',
+      );
+    }
+    out.Duration = duration as string;
+  }
+  if (out.AutomaticallyAfterDays === undefined && out.ScheduleExpression === undefined) {
+    throw invalidParameter('RotationRules needs AutomaticallyAfterDays or ScheduleExpression.');
+  }
+  return out;
+};
+
+/**
+ * When the next scheduled rotation starts (epoch ms). As the RotateSecret reference says,
+ * an interval counts from the last rotation; a cron schedule gives its next window after `now`.
+ */
+export const nextRotationDate = (
+  rules: RotationRules,
+  lastRotatedMs: number | undefined,
+  now: number,
+): number => {
+  const base = lastRotatedMs ?? now;
+  if (rules.AutomaticallyAfterDays !== undefined) return base + rules.AutomaticallyAfterDays * DAY_MS;
+  const expression = rules.ScheduleExpression ?? '';
+  const rate = RATE.exec(expression);
+  if (rate) return base + Number(rate[1]) * (rate[2]?.startsWith('hour') ? HOUR_MS : DAY_MS);
+  const body = CRON.exec(expression)?.[1];
+  if (!body) return base;
+  const cron = parseCron(body);
+  const start = Math.floor(now / 60_000) * 60_000 + 60_000;
+  const startDay = Math.floor(start / DAY_MS) * DAY_MS;
+  // Day by day, then the first matching minute of a matching day: at most ~five years of days.
+  for (let dayMs = startDay; dayMs < startDay + 5 * 366 * DAY_MS; dayMs += DAY_MS) {
+    const d = new Date(dayMs);
+    if (cron.years && !cron.years.has(d.getUTCFullYear())) continue;
+    if (!cron.months.has(d.getUTCMonth() + 1) || !cron.day(d)) continue;
+    for (const h of [...cron.hours].sort((a, b) => a - b)) {
+      for (const m of [...cron.minutes].sort((a, b) => a - b)) {
+        const t = dayMs + h * HOUR_MS + m * 60_000;
+        if (t >= start) return t;
+      }
+    }
+  }
+  return base;
+};
