@@ -1,0 +1,112 @@
+import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../local/server.js';
+import { parseOptions } from './args.js';
+import { UsageError } from './errors.js';
+
+export const summary = 'Run the local AWS endpoint (Secrets Manager and more) with the project functions';
+
+export const help = `Usage: rekey local [--port 4566] [--host 127.0.0.1] [--state FILE] [--lambda-endpoint URL]
+
+Starts the local AWS-compatible endpoint and keeps it running until Ctrl+C (SIGINT) or SIGTERM.
+Point the AWS SDK or CLI at it with AWS_ENDPOINT_URL; any credentials work, and a 12-digit
+access key id selects the account.
+
+Options:
+  --port N                 Port to listen on (default 4566; 0 picks a free port and prints it).
+  --host HOST              Address to bind (default 127.0.0.1; the endpoint has no authentication).
+  --state FILE             Load state from FILE (a missing file starts empty) and save it after each
+                           change and on exit. FILE holds secret values: it is written with mode 0600.
+  --lambda-endpoint URL    Lambda Invoke endpoint for rotation functions this process does not serve,
+                           for example the URL of 'sam local start-lambda'.
+  -h, --help               Show this help.`;
+
+const parsePort = (text: string): number => {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) {
+    throw new UsageError(`--port must be a number from 0 to 65535 (0 picks a free port); got '${text}'.`);
+  }
+  return port;
+};
+
+const parseUrl = (text: string): string => {
+  try {
+    const url = new URL(text);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+    return text;
+  } catch {
+    throw new UsageError(
+      `--lambda-endpoint must be an http(s) URL such as http://127.0.0.1:3001; got '${text}'.`,
+    );
+  }
+};
+
+/** `rekey local`: serves until SIGINT/SIGTERM, then saves the state and exits 0. */
+export const run = async (argv: string[]): Promise<number> => {
+  const { values } = parseOptions(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    state: { type: 'string' },
+    'lambda-endpoint': { type: 'string' },
+  });
+  const port = parsePort(values.port ?? '4566');
+  const lambdaEndpoint =
+    values['lambda-endpoint'] === undefined ? undefined : parseUrl(values['lambda-endpoint']);
+  const host = values.host ?? '127.0.0.1';
+  if (values.state === '') throw new UsageError('--state needs a file path.');
+
+  // Loaded here so `rekey local --help` stays fast and free of SDK imports.
+  const { startLocalEndpoint } = await import('../local/endpoint.js');
+  let endpoint: Awaited<ReturnType<typeof startLocalEndpoint>>;
+  try {
+    endpoint = await startLocalEndpoint({
+      port,
+      host,
+      stateFile: values.state,
+      lambdaEndpoint,
+      onStateError: (error) =>
+        process.stderr.write(
+          `Could not save the state (will retry on the next change and on exit): ${error instanceof Error ? error.message : String(error)}\n`,
+        ),
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      process.stderr.write(
+        `Port ${port} on ${host} is in use: stop the other process or pass --port 0 for a free port.\n`,
+      );
+      return 1;
+    }
+    throw error;
+  }
+
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? DEFAULT_REGION;
+  const lines = [
+    `rekey local endpoint listening on ${endpoint.url}`,
+    '',
+    'Point the AWS SDK and CLI at it:',
+    `  export AWS_ENDPOINT_URL=${endpoint.url}`,
+    '',
+    `Services: ${endpoint.services.map((s) => s.targetPrefix).join(', ')}`,
+  ];
+  const arns = endpoint.functionArns(region, DEFAULT_ACCOUNT_ID);
+  if (arns.length) {
+    lines.push(
+      `Functions (shown for account ${DEFAULT_ACCOUNT_ID} in ${region}; every account and Region works):`,
+    );
+    lines.push(...arns.map((arn) => `  ${arn}`));
+  }
+  if (lambdaEndpoint) lines.push(`Other functions are invoked through ${lambdaEndpoint}`);
+  lines.push(
+    values.state
+      ? `State: ${values.state} (saved after each change and on exit; it holds secret values, mode 0600)`
+      : 'State: in memory only (pass --state FILE to keep it)',
+    'Press Ctrl+C to stop.',
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  await endpoint.close();
+  process.stdout.write(`Stopped on ${signal}${values.state ? `; state saved to ${values.state}` : ''}.\n`);
+  return 0;
+};

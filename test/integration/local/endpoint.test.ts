@@ -1,0 +1,216 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+
+const ROOT = join(import.meta.dirname, '../../..');
+const clients: SecretsManagerClient[] = [];
+const client = (url: string, region: string, account: string) => {
+  const c = new SecretsManagerClient({
+    endpoint: url,
+    region,
+    credentials: { accessKeyId: account, secretAccessKey: 'x' },
+  });
+  clients.push(c);
+  return c;
+};
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rekey-endpoint-'));
+});
+afterAll(async () => {
+  for (const c of clients) c.destroy();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('request scope', () => {
+  let endpoint: LocalEndpoint;
+  beforeAll(async () => {
+    endpoint = await startLocalEndpoint({ port: 0 });
+  });
+  afterAll(async () => endpoint?.close());
+
+  it('keeps secrets per account and Region, taken from the SigV4 credential scope', async () => {
+    const name = `scope/${randomUUID()}`;
+    const home = client(endpoint.url, 'us-east-1', '111111111111');
+    await home.send(new CreateSecretCommand({ Name: name, SecretString: 'home' }));
+    const otherRegion = client(endpoint.url, 'eu-west-1', '111111111111');
+    const otherAccount = client(endpoint.url, 'us-east-1', '222222222222');
+    for (const c of [otherRegion, otherAccount]) {
+      await expect(c.send(new GetSecretValueCommand({ SecretId: name }))).rejects.toThrow(
+        ResourceNotFoundException,
+      );
+      const listed = await c.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [name] }] }));
+      expect(listed.SecretList ?? []).toEqual([]);
+    }
+    // The same name is a different secret in another Region.
+    const there = await otherRegion.send(new CreateSecretCommand({ Name: name, SecretString: 'there' }));
+    expect(there.ARN).toMatch(/^arn:aws:secretsmanager:eu-west-1:111111111111:secret:/);
+    expect((await home.send(new GetSecretValueCommand({ SecretId: name }))).SecretString).toBe('home');
+  });
+
+  it('answers an unknown X-Amz-Target or operation with an AWS error shape naming __type', async () => {
+    const post = (target: string | undefined, auth = true) =>
+      fetch(endpoint.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          ...(target ? { 'x-amz-target': target } : {}),
+          ...(auth
+            ? {
+                authorization:
+                  'AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/x/aws4_request, Signature=0',
+              }
+            : {}),
+        },
+        body: '{}',
+      });
+    for (const target of ['NoSuchService_2020.DoIt', 'secretsmanager.NoSuchOperation', undefined]) {
+      const response = await post(target);
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as { __type?: string; message?: string };
+      expect(body.__type).toBe('UnknownOperationException');
+      expect(body.message).toBeTruthy();
+    }
+    const unsigned = await post('secretsmanager.ListSecrets', false);
+    expect(((await unsigned.json()) as { __type?: string }).__type).toBe(
+      'MissingAuthenticationTokenException',
+    );
+  });
+
+  it('serves the project rotation function in-process and lists its ARN for any account and Region', () => {
+    expect(endpoint.functionArns('eu-west-1', '333333333333')).toContain(
+      'arn:aws:lambda:eu-west-1:333333333333:function:rekey-secret-rotation',
+    );
+  });
+});
+
+describe('state file', () => {
+  const open: LocalEndpoint[] = [];
+  afterEach(async () => {
+    for (const e of open.splice(0)) await e.close();
+  });
+  const start = async (stateFile: string) => {
+    const e = await startLocalEndpoint({ port: 0, stateFile, registerDefaultFunctions: false });
+    open.push(e);
+    return e;
+  };
+
+  it('restores values, staging labels, tags and ARNs after a clean stop, from a file only its owner can read', async () => {
+    const file = join(dir, `round-trip-${randomUUID()}.json`);
+    const first = await start(file);
+    const sm1 = client(first.url, 'ap-southeast-2', '444444444444');
+    const created = await sm1.send(
+      new CreateSecretCommand({
+        Name: 'persisted',
+        SecretString: 'one',
+        Tags: [{ Key: 'team', Value: 'core' }],
+      }),
+    );
+    const second = await sm1.send(new PutSecretValueCommand({ SecretId: 'persisted', SecretString: 'two' }));
+    const before = await sm1.send(new DescribeSecretCommand({ SecretId: 'persisted' }));
+    await first.close();
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+
+    const again = await start(file);
+    const sm2 = client(again.url, 'ap-southeast-2', '444444444444');
+    const after = await sm2.send(new DescribeSecretCommand({ SecretId: created.ARN }));
+    expect(after.VersionIdsToStages).toEqual({
+      [second.VersionId ?? '']: ['AWSCURRENT'],
+      [created.VersionId ?? '']: ['AWSPREVIOUS'],
+    });
+    expect(after.Tags).toEqual([{ Key: 'team', Value: 'core' }]);
+    expect(after.CreatedDate).toEqual(before.CreatedDate);
+    expect((await sm2.send(new GetSecretValueCommand({ SecretId: 'persisted' }))).SecretString).toBe('two');
+    const previous = await sm2.send(
+      new GetSecretValueCommand({ SecretId: 'persisted', VersionStage: 'AWSPREVIOUS' }),
+    );
+    expect(previous.SecretString).toBe('one');
+  });
+
+  it('saves soon after each change, before any stop', async () => {
+    const file = join(dir, `debounce-${randomUUID()}.json`);
+    const endpoint = await start(file);
+    await client(endpoint.url, 'us-east-1', '555555555555').send(
+      new CreateSecretCommand({ Name: 'saved-early', SecretString: 'x' }),
+    );
+    await expect
+      .poll(async () => (await readFile(file, 'utf8').catch(() => '')).includes('saved-early'), {
+        timeout: 5000,
+      })
+      .toBe(true);
+  });
+
+  it('refuses to start from a corrupt state file, naming it and leaving it untouched', async () => {
+    const file = join(dir, `corrupt-${randomUUID()}.json`);
+    await writeFile(file, '{"format":"rekey-local-state", trunc');
+    await expect(startLocalEndpoint({ port: 0, stateFile: file })).rejects.toThrow(file);
+    expect(await readFile(file, 'utf8')).toBe('{"format":"rekey-local-state", trunc');
+    const foreign = join(dir, `foreign-${randomUUID()}.json`);
+    await writeFile(foreign, '{"hello":"world"}');
+    await expect(startLocalEndpoint({ port: 0, stateFile: foreign })).rejects.toThrow(
+      /not a rekey local state file/,
+    );
+  });
+});
+
+describe('rekey local', () => {
+  it('runs as a command, answers the SDK on the printed URL and saves its state on SIGTERM', async () => {
+    const file = join(dir, `cli-${randomUUID()}.json`);
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'bin/rekey.mjs'), 'local', '--port', '0', '--state', file],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no URL printed; stderr: ${stderr}`)), 30_000);
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          const match = /export AWS_ENDPOINT_URL=(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+          if (match?.[1]) {
+            clearTimeout(timer);
+            resolve(match[1]);
+          }
+        });
+        child.on('exit', () => reject(new Error(`exited early; stderr: ${stderr}`)));
+      });
+      expect(stdout).toContain('arn:aws:lambda:us-east-1:123456789012:function:rekey-secret-rotation');
+      const sm = client(url, 'us-east-1', '666666666666');
+      await sm.send(new CreateSecretCommand({ Name: 'from-cli', SecretString: 'kept' }));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    const restored = await startLocalEndpoint({ port: 0, stateFile: file, registerDefaultFunctions: false });
+    try {
+      const sm = client(restored.url, 'us-east-1', '666666666666');
+      expect((await sm.send(new GetSecretValueCommand({ SecretId: 'from-cli' }))).SecretString).toBe('kept');
+    } finally {
+      await restored.close();
+    }
+  });
+});
