@@ -7,15 +7,6 @@ export const SECRET_ROTATION_FUNCTION = 'rekey-secret-rotation';
 
 type RotationHandler = (event: unknown) => Promise<void>;
 
-/** The contract of `functions/secret-rotation/handler.ts`: a factory taking its client. */
-interface RotationHandlerModule {
-  createHandler(deps: { secretsManager: SecretsManagerClient }): RotationHandler;
-}
-
-// Loaded on first invocation, so the endpoint starts (and serves every other service) even
-// while the handler module is being changed or fails to load.
-const ROTATION_HANDLER_MODULE = '../functions/secret-rotation/handler.js';
-
 /**
  * Registers the project's own Lambda functions in-process, so `RotateSecret` against the local
  * endpoint runs the real handler code. Each function talks back to the endpoint at `endpointUrl`
@@ -28,7 +19,9 @@ export const registerDefaultFunctions = (lambdas: LambdaRegistry, endpointUrl: s
     const key = `${ctx.accountId}/${ctx.region}`;
     let handler = handlers.get(key);
     if (!handler) {
-      handler = (import(ROTATION_HANDLER_MODULE) as Promise<RotationHandlerModule>).then((module) =>
+      // Loaded on first invocation, so the endpoint starts (and serves every other service) even
+      // while the handler module is being changed or fails to load.
+      handler = import('../functions/secret-rotation/handler.js').then((module) =>
         module.createHandler({
           secretsManager: new SecretsManagerClient({
             endpoint: endpointUrl,

@@ -10,6 +10,7 @@ import {
   ListSecretsCommand,
   PutSecretValueCommand,
   ResourceNotFoundException,
+  RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -91,9 +92,24 @@ describe('request scope', () => {
     );
   });
 
-  it('serves the project rotation function in-process and lists its ARN for any account and Region', () => {
-    expect(endpoint.functionArns('eu-west-1', '333333333333')).toContain(
-      'arn:aws:lambda:eu-west-1:333333333333:function:rekey-secret-rotation',
+  it('serves the project rotation function in-process and lists its ARN for any account and Region', async () => {
+    const arn = 'arn:aws:lambda:eu-west-1:333333333333:function:rekey-secret-rotation';
+    expect(endpoint.functionArns('eu-west-1', '333333333333')).toContain(arn);
+    const sm = client(endpoint.url, 'eu-west-1', '333333333333');
+    const name = `rotated-by-rekey/${randomUUID()}`;
+    const created = await sm.send(
+      new CreateSecretCommand({ Name: name, SecretString: `old-${randomUUID()}` }),
+    );
+    const rotated = await sm.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: arn }));
+    const current = await sm.send(new GetSecretValueCommand({ SecretId: name }));
+    expect(current.VersionId).toBe(rotated.VersionId);
+    expect(current.SecretString).not.toMatch(/^old-/);
+    const previous = await sm.send(
+      new GetSecretValueCommand({ SecretId: name, VersionStage: 'AWSPREVIOUS' }),
+    );
+    expect(previous.VersionId).toBe(created.VersionId);
+    expect((await sm.send(new DescribeSecretCommand({ SecretId: name }))).LastRotatedDate).toBeInstanceOf(
+      Date,
     );
   });
 });
