@@ -309,11 +309,14 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
         `The secret already has ${MAX_VERSIONS} versions that all carry staging labels; remove labels from old versions first.`,
       );
     }
+    // "If this operation creates the first version for the secret, then Secrets Manager
+    // automatically attaches the staging label AWSCURRENT to the new version." (PutSecretValue)
+    const labels = secret.versions.length === 0 && !stages.includes(CURRENT) ? [...stages, CURRENT] : stages;
     const version: VersionRecord = existing ?? { versionId: token, stages: [], createdMs: now };
     if (value.secretString !== undefined) version.secretString = value.secretString;
     if (value.secretBinary !== undefined) version.secretBinary = value.secretBinary;
     if (!existing) secret.versions.push(version);
-    for (const stage of stages) attachStage(secret, version, stage);
+    for (const stage of labels) attachStage(secret, version, stage);
     secret.lastChangedMs = now;
     prune(secret);
     return version;

@@ -169,6 +169,13 @@ describe('secret identity', () => {
     const body = (await response.json()) as Record<string, unknown>;
     expect(typeof body.CreatedDate).toBe('number');
     expect(Math.abs((body.CreatedDate as number) - Date.now() / 1000)).toBeLessThan(60);
+    expect(body.LastAccessedDate).toBeUndefined();
+    await sm.send(new GetSecretValueCommand({ SecretId: secret.arn }));
+    // LastAccessedDate is kept to the day (midnight UTC).
+    const accessed = (await sm.send(new DescribeSecretCommand({ SecretId: secret.arn }))).LastAccessedDate;
+    const midnight = new Date();
+    midnight.setUTCHours(0, 0, 0, 0);
+    expect(accessed?.getTime()).toBe(midnight.getTime());
   });
 });
 
@@ -260,6 +267,20 @@ describe('staging labels', () => {
       ),
     ).rejects.toThrow(ResourceExistsException);
     expect((await sm.send(new GetSecretValueCommand({ SecretId: secret.arn }))).SecretString).toBe('same');
+  });
+
+  it('attaches AWSCURRENT to the first version of a secret created without a value, whatever VersionStages says', async () => {
+    const name = uniqueName('first-version');
+    const created = await sm.send(new CreateSecretCommand({ Name: name }));
+    expect(created.VersionId).toBeUndefined();
+    await expect(sm.send(new GetSecretValueCommand({ SecretId: name }))).rejects.toThrow(
+      ResourceNotFoundException,
+    );
+    const first = await sm.send(
+      new PutSecretValueCommand({ SecretId: name, SecretString: 'first', VersionStages: ['custom'] }),
+    );
+    expect(first.VersionStages?.sort()).toEqual(['AWSCURRENT', 'custom']);
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: name }))).SecretString).toBe('first');
   });
 
   it('UpdateSecretVersionStage refuses to move a label attached to another version unless RemoveFromVersionId names that version', async () => {
