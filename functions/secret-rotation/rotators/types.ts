@@ -46,9 +46,18 @@ export interface Rotator {
   /** Short name for logs and benchmarks, e.g. `generated`, `postgres-single-user`. */
   readonly name: string;
   /**
+   * Whether setSecret reads `previous` (AWSPREVIOUS). Optional, default true. A rotator that
+   * never reads it sets false, which saves a GetSecretValue call in setSecret.
+   */
+  readonly usesPreviousVersion?: boolean;
+  /**
    * createSecret: returns the SecretString for the pending version, derived from the current
    * one (same shape, new credential). Must validate the current value and throw a
    * `SecretFormatError` naming the field when it is malformed.
+   *
+   * Must not change the target (that is setSecret's job): the protocol may call it on a
+   * retry when the pending version already has a value, and then discards the result
+   * (PutSecretValue answers ResourceExistsException and the stored value is kept).
    */
   createPending(current: SecretVersion, ctx: RotatorContext): Promise<string>;
   /** setSecret: makes the target accept the pending credential. `previous` is AWSPREVIOUS if any. */
@@ -56,11 +65,20 @@ export interface Rotator {
     versions: { current: SecretVersion; pending: SecretVersion; previous?: SecretVersion },
     ctx: RotatorContext,
   ): Promise<void>;
-  /** testSecret: proves the pending credential works against the target. */
-  testSecret(versions: { pending: SecretVersion }, ctx: RotatorContext): Promise<void>;
+  /**
+   * testSecret: proves the pending credential works against the target. `current` is the
+   * AWSCURRENT version (always given by the protocol; optional so older rotators still fit).
+   */
+  testSecret(
+    versions: { pending: SecretVersion; current?: SecretVersion },
+    ctx: RotatorContext,
+  ): Promise<void>;
   /**
    * finishSecret, before AWSCURRENT moves: target clean-up (e.g. remove an old Redis
    * password). Optional. Must tolerate having run already.
    */
-  finishSecret?(versions: { current: SecretVersion; pending: SecretVersion }, ctx: RotatorContext): Promise<void>;
+  finishSecret?(
+    versions: { current: SecretVersion; pending: SecretVersion },
+    ctx: RotatorContext,
+  ): Promise<void>;
 }

@@ -1,0 +1,82 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { logger as functionLogger, type Logger } from '../lib/logger.js';
+import { type SecretValueCache, secretValueCache } from './cache.js';
+import { parseRotationEvent, type RotationEvent } from './event.js';
+import { generatePassword, passwordDefaultsFromEnv } from './password.js';
+import { runRotationStep } from './protocol.js';
+import { type RotatorSelector, selectRotator } from './rotators/index.js';
+import type { PasswordPolicy } from './rotators/types.js';
+
+/** What the rotation function needs; everything but the client has a production default. */
+export interface HandlerDeps {
+  readonly secretsManager: SecretsManagerClient;
+  readonly logger?: Logger;
+  /** Environment to read the configuration from, once (default `process.env`). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Secret value cache (default: the container's). */
+  readonly cache?: SecretValueCache;
+  /** Rotator selection (default: the rotators of this build). */
+  readonly selectRotator?: RotatorSelector;
+  /** Password generator (default: local, GetRandomPassword semantics). */
+  readonly generatePassword?: (policy: PasswordPolicy) => Promise<string>;
+}
+
+/** The event after the edge middleware: parsed, with the invocation's own logger. */
+interface Invocation {
+  readonly rotation: RotationEvent;
+  readonly logger: Logger;
+}
+
+type Internal = { logger?: Logger };
+
+/**
+ * Parses the event at the edge and gives each invocation its own child logger carrying the
+ * step, the secret and the ClientRequestToken (a child, not `appendKeys` on the shared
+ * logger, so concurrent in-process invocations do not mix their keys). Logs a failure once,
+ * with its name and message; the error is rethrown so Lambda reports it as the errorType.
+ * Never logs the event: it holds the RotationToken.
+ */
+const rotationEdge = (base: Logger): MiddlewareObj<unknown, void, Error, Context, Internal> => ({
+  name: 'rotationEdge',
+  before: (request) => {
+    const log = base.createChild();
+    request.internal.logger = log;
+    const rotation = parseRotationEvent(request.event);
+    log.appendKeys({ step: rotation.step, secretId: rotation.secretId, token: rotation.token });
+    request.event = { rotation, logger: log } satisfies Invocation;
+  },
+  onError: (request) => {
+    const log = request.internal.logger ?? base;
+    log.error('Rotation step failed', request.error ?? new Error('unknown failure'));
+  },
+});
+
+/**
+ * Builds the rotation function around a Secrets Manager client. The configuration (password
+ * defaults) is read once here, as a Lambda container reads it once at start.
+ */
+export const createHandler = (deps: HandlerDeps): ((event: unknown) => Promise<void>) => {
+  const base = deps.logger ?? functionLogger;
+  const passwordDefaults = passwordDefaultsFromEnv(deps.env ?? process.env);
+  const protocolDeps = {
+    secretsManager: deps.secretsManager,
+    cache: deps.cache ?? secretValueCache,
+    selectRotator: deps.selectRotator ?? selectRotator,
+    passwordDefaults,
+    generatePassword: deps.generatePassword ?? (async (policy: PasswordPolicy) => generatePassword(policy)),
+  };
+  const rotate = middy<unknown, void, Error, Context, Internal>(async (event: unknown) => {
+    // rotationEdge replaced the raw event with the parsed invocation.
+    const { rotation, logger } = event as Invocation;
+    const outcome = await runRotationStep(rotation, { ...protocolDeps, logger });
+    logger.info('Rotation step finished', { outcome });
+  }).use(rotationEdge(base));
+  return async (event: unknown) => {
+    await rotate(event, {} as Context);
+  };
+};
+
+/** The Lambda entry point (template.yaml `Handler: handler.handler`); the client honours AWS_ENDPOINT_URL. */
+export const handler = createHandler({ secretsManager: new SecretsManagerClient({}) });

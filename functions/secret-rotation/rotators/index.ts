@@ -1,0 +1,141 @@
+import { RotationConfigurationError, RotatorNotFoundError } from '../errors.js';
+import { createGeneratedRotator } from './generated.js';
+import { tryParseJsonObject } from './secret-format.js';
+import type { PasswordPolicy, Rotator, SecretVersion } from './types.js';
+
+/**
+ * Rotator selection: which rotator rotates a secret, decided from the secret's own content
+ * (AWSCURRENT) and tags, on every step, so the four invocations agree without state.
+ *
+ * 1. Tag `rekey:rotator` names the rotator outright: `generated`, or `database` (by `engine`).
+ * 2. Otherwise a JSON object secret with a string `engine` goes to the database rotator
+ *    registered for that engine; an unknown engine fails, listing the supported ones.
+ * 3. Otherwise (plain string, or JSON without `engine`) the generated rotator.
+ */
+
+export const ROTATOR_TAG = 'rekey:rotator';
+export const STRATEGY_TAG = 'rekey:strategy';
+
+/** How a database credential is rotated, as in AWS's templates. */
+export type RotationStrategy = 'single-user' | 'alternating-users';
+export const ROTATION_STRATEGIES: readonly RotationStrategy[] = ['single-user', 'alternating-users'];
+
+/** What a database rotator factory receives. */
+export interface DatabaseRotatorOptions {
+  /** The secret's `engine`, lower-cased (e.g. `aurora-postgresql`). */
+  readonly engine: string;
+  readonly strategy: RotationStrategy;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly passwordDefaults: PasswordPolicy;
+}
+
+export type DatabaseRotatorFactory = (options: DatabaseRotatorOptions) => Rotator;
+
+/**
+ * Database rotators by `engine`. Registering one is one line; the module is imported on
+ * first use, so a function rotating generated secrets never loads a database driver:
+ *
+ * ```ts
+ * postgres: async () => (await import('./postgres.js')).createPostgresRotator,
+ * ```
+ */
+export const DATABASE_ROTATORS: Readonly<Record<string, () => Promise<DatabaseRotatorFactory>>> = {
+  postgres: async () => (await import('./postgres.js')).createPostgresRotator,
+  'aurora-postgresql': async () => (await import('./postgres.js')).createPostgresRotator,
+};
+
+/** What selection looks at. */
+export interface SelectionInput {
+  readonly secretArn: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly current: SecretVersion;
+  readonly passwordDefaults: PasswordPolicy;
+}
+
+/** Picks a rotator; injectable so tests and new targets can add their own. */
+export type RotatorSelector = (input: SelectionInput) => Promise<Rotator>;
+
+/** Rotators named by the `rekey:rotator` tag, besides `database`. */
+const generated = (input: SelectionInput): Rotator =>
+  createGeneratedRotator({ passwordDefaults: input.passwordDefaults });
+const NAMED_ROTATORS: Readonly<Record<string, (input: SelectionInput) => Rotator>> = { generated };
+
+const supportedEngines = (registry: Readonly<Record<string, unknown>>): string =>
+  Object.keys(registry).length > 0
+    ? Object.keys(registry).sort().join(', ')
+    : 'none (no database rotator is registered in this build)';
+
+/**
+ * The strategy for a database secret: tag `rekey:strategy` when set, else alternating users
+ * when the secret names a superuser secret in `masterarn` (AWS's templates decide the same
+ * way), else single user.
+ */
+export const strategyOf = (
+  tags: Readonly<Record<string, string>>,
+  secret: Readonly<Record<string, unknown>>,
+): RotationStrategy => {
+  const tagged = tags[STRATEGY_TAG];
+  if (tagged !== undefined) {
+    const value = tagged.trim().toLowerCase();
+    const strategy = ROTATION_STRATEGIES.find((s) => s === value);
+    if (!strategy) {
+      throw new RotationConfigurationError(
+        `Tag ${STRATEGY_TAG} must be one of ${ROTATION_STRATEGIES.join(', ')}; got '${tagged}'. Fix the tag with TagResource.`,
+      );
+    }
+    return strategy;
+  }
+  return typeof secret.masterarn === 'string' && secret.masterarn !== ''
+    ? 'alternating-users'
+    : 'single-user';
+};
+
+/** Builds a selector over a database registry (tests pass their own registry). */
+export const createRotatorSelector =
+  (
+    databaseRotators: Readonly<Record<string, () => Promise<DatabaseRotatorFactory>>> = DATABASE_ROTATORS,
+  ): RotatorSelector =>
+  async (input) => {
+    const tagged = input.tags[ROTATOR_TAG]?.trim().toLowerCase();
+    const secret = tryParseJsonObject(input.current.secretString);
+    if (tagged !== undefined && tagged !== 'database') {
+      const named = NAMED_ROTATORS[tagged];
+      if (!named) {
+        throw new RotatorNotFoundError(
+          `Tag ${ROTATOR_TAG} of ${input.secretArn} names rotator '${tagged}', which does not exist; supported: ${[...Object.keys(NAMED_ROTATORS), 'database'].join(', ')}. Fix the tag with TagResource.`,
+        );
+      }
+      return named(input);
+    }
+    const engine = secret?.engine;
+    if (engine === undefined) {
+      if (tagged === 'database') {
+        throw new RotatorNotFoundError(
+          `Tag ${ROTATOR_TAG}=database on ${input.secretArn} needs a JSON secret with an "engine" field; supported engines: ${supportedEngines(databaseRotators)}.`,
+        );
+      }
+      return generated(input);
+    }
+    if (typeof engine !== 'string' || engine.trim() === '') {
+      throw new RotatorNotFoundError(
+        `Field "engine" of ${input.secretArn} must be a non-empty string naming the database engine; supported engines: ${supportedEngines(databaseRotators)}. To rotate the secret as a generated password instead, tag it ${ROTATOR_TAG}=generated.`,
+      );
+    }
+    const key = engine.trim().toLowerCase();
+    const load = databaseRotators[key];
+    if (!load) {
+      throw new RotatorNotFoundError(
+        `No rotator for engine '${engine}' of ${input.secretArn}; supported engines: ${supportedEngines(databaseRotators)}. Fix "engine", or tag the secret ${ROTATOR_TAG}=generated to rotate it as a generated password.`,
+      );
+    }
+    const factory = await load();
+    return factory({
+      engine: key,
+      strategy: strategyOf(input.tags, secret ?? {}),
+      tags: input.tags,
+      passwordDefaults: input.passwordDefaults,
+    });
+  };
+
+/** The selector with the rotators of this build. */
+export const selectRotator: RotatorSelector = createRotatorSelector();
