@@ -1,6 +1,8 @@
 import { registerDefaultFunctions } from './functions.js';
 import { LambdaRegistry } from './lambdas.js';
 import { Clock, createEndpointServer, listen } from './server.js';
+import { createAcm } from './services/acm.js';
+import { createKms } from './services/kms.js';
 import { createSecretsManager } from './services/secretsmanager.js';
 import { createStatePersister, loadState, type StatePersister } from './state.js';
 import type { LocalService } from './types.js';
@@ -42,7 +44,11 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
   const clock = new Clock();
   const lambdas = new LambdaRegistry(options.lambdaEndpoint);
   // One line per service: add yours here.
-  const services: LocalService[] = [createSecretsManager({ lambdas, clock })];
+  const services: LocalService[] = [
+    createSecretsManager({ lambdas, clock }),
+    createAcm({ clock }),
+    createKms({ clock }),
+  ];
 
   let persister: StatePersister | undefined;
   if (options.stateFile) {
