@@ -3,7 +3,6 @@ import { LambdaRegistry } from './lambdas.js';
 import { Clock, createEndpointServer, listen } from './server.js';
 import { createAcm } from './services/acm.js';
 import { createKms } from './services/kms.js';
-import { createKms } from './services/kms.js';
 import { createSecretsManager } from './services/secretsmanager.js';
 import { createStatePersister, loadState, type StatePersister } from './state.js';
 import type { LocalService } from './types.js';
