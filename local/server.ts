@@ -26,10 +26,7 @@ export class Clock {
  * as AWS does. A 12-digit access key id is taken as the account number, so tests can act
  * as several accounts.
  */
-export const contextFromRequest = (
-  authorization: string | undefined,
-  clock: Clock,
-): RequestContext => {
+export const contextFromRequest = (authorization: string | undefined, clock: Clock): RequestContext => {
   const match = authorization ? CREDENTIAL.exec(authorization) : null;
   if (!match?.[1] || !match[3]) {
     throw new AwsError(
@@ -82,6 +79,9 @@ const READ_ONLY = /^(Describe|Get|List|Verify|Decrypt|Encrypt|Sign|Generate)/;
 /** The HTTP server behind `rekey local`: AWS JSON protocols plus `/_rekey/...` admin routes. */
 export const createEndpointServer = (options: EndpointServerOptions): Server => {
   const byPrefix = new Map(options.services.map((s) => [s.targetPrefix, s]));
+  // Calls per `TargetPrefix.Operation`, for benchmarks and tests that count AWS calls
+  // (`POST /_rekey/calls`, body `{ "reset": true }` to start counting afresh).
+  const calls = new Map<string, number>();
   return createServer(async (req, res) => {
     const requestId = randomUUID();
     let contentType = 'application/x-amz-json-1.1';
@@ -94,6 +94,12 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
         const admin = route ? service?.admin?.[route] : undefined;
         if (url.pathname === '/_rekey/health') {
           send(res, 200, { ok: true }, 'application/json', requestId);
+          return;
+        }
+        if (url.pathname === '/_rekey/calls') {
+          const counted = Object.fromEntries(calls);
+          if (raw && (JSON.parse(raw) as { reset?: boolean }).reset === true) calls.clear();
+          send(res, 200, { calls: counted }, 'application/json', requestId);
           return;
         }
         if (!admin) throw new AwsError('UnknownOperationException', `No admin route ${url.pathname}.`, 404);
@@ -117,6 +123,7 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
       if (!service) throw new AwsError('UnknownOperationException', `Unknown service ${prefix}.`);
       contentType = `application/x-amz-json-${service.jsonVersion}`;
       const ctx = contextFromRequest(req.headers.authorization, options.clock);
+      calls.set(target, (calls.get(target) ?? 0) + 1);
       let input: Record<string, unknown>;
       try {
         input = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
@@ -135,7 +142,12 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
       } else {
         // An emulator bug must not look like an AWS answer the caller could act on.
         const message = error instanceof Error ? error.message : String(error);
-        sendError(res, new AwsError('InternalFailure', `Local endpoint error: ${message}`, 500), contentType, requestId);
+        sendError(
+          res,
+          new AwsError('InternalFailure', `Local endpoint error: ${message}`, 500),
+          contentType,
+          requestId,
+        );
       }
     }
   });
