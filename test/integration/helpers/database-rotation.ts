@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { createHandler } from '../../../functions/secret-rotation/handler.js';
+import type { PasswordPolicy } from '../../../functions/secret-rotation/rotators/types.js';
+import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+
+/**
+ * Runs database rotations the way users do: secrets in the local endpoint, `RotateSecret`
+ * invoking the real rotation function in-process, outcomes read back from the endpoint's
+ * rotation log. Never prints secret values.
+ */
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'us-east-1';
+export const ROTATION_FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rekey-secret-rotation`;
+
+export interface RotationLogEntry {
+  readonly clientRequestToken: string;
+  readonly step: string;
+  readonly outcome: 'succeeded' | 'failed';
+  readonly errorType?: string;
+  readonly message?: string;
+}
+
+export interface RotationResult {
+  readonly token: string;
+  /** The first failed step of this rotation, if any. */
+  readonly failure?: RotationLogEntry;
+  readonly steps: readonly RotationLogEntry[];
+}
+
+type RotationHandler = (event: unknown) => Promise<void>;
+
+export interface RotationHarness {
+  readonly endpoint: LocalEndpoint;
+  readonly sm: SecretsManagerClient;
+  createSecret(label: string, value: Record<string, unknown>, tags?: Record<string, string>): Promise<string>;
+  /** RotateSecret; resolves when the rotation finished or failed (the local endpoint runs it synchronously). */
+  rotate(secretId: string, options?: { functionArn?: string; token?: string }): Promise<RotationResult>;
+  /** The parsed value of the version holding `stage`. */
+  valueAt(
+    secretId: string,
+    stage: 'AWSCURRENT' | 'AWSPENDING' | 'AWSPREVIOUS',
+  ): Promise<Record<string, unknown>>;
+  /** Staging labels by version id. */
+  stages(secretId: string): Promise<Record<string, string[]>>;
+  /**
+   * Registers another rotation function that runs the real handler through `wrap` (to
+   * interrupt a rotation, run steps twice, or generate chosen passwords); returns its ARN.
+   */
+  registerFunction(
+    wrap: (handler: RotationHandler, event: { Step: string }) => Promise<void>,
+    options?: { generatePassword?: (policy: PasswordPolicy) => Promise<string> },
+  ): string;
+  close(): Promise<void>;
+}
+
+export const startRotationHarness = async (): Promise<RotationHarness> => {
+  const endpoint = await startLocalEndpoint({ port: 0 });
+  const sm = new SecretsManagerClient({
+    endpoint: endpoint.url,
+    region: REGION,
+    credentials: { accessKeyId: ACCOUNT, secretAccessKey: 'x' },
+  });
+  const created: string[] = [];
+
+  const rotationLog = async (secretId: string): Promise<RotationLogEntry[]> => {
+    const response = await fetch(
+      `${endpoint.url}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
+      { method: 'POST', body: JSON.stringify({ SecretId: secretId }) },
+    );
+    const body = (await response.json()) as { Rotations: RotationLogEntry[] };
+    return body.Rotations;
+  };
+
+  return {
+    endpoint,
+    sm,
+    async createSecret(label, value, tags = {}) {
+      const response = await sm.send(
+        new CreateSecretCommand({
+          Name: `test/${label}-${randomUUID().slice(0, 8)}`,
+          SecretString: JSON.stringify(value),
+          Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      );
+      const arn = response.ARN ?? '';
+      created.push(arn);
+      return arn;
+    },
+    async rotate(secretId, options = {}) {
+      const token = options.token ?? randomUUID();
+      // A retried rotation reuses its token: only entries logged by this call count.
+      const before = (await rotationLog(secretId)).length;
+      await sm.send(
+        new RotateSecretCommand({
+          SecretId: secretId,
+          ClientRequestToken: token,
+          RotationLambdaARN: options.functionArn ?? ROTATION_FUNCTION_ARN,
+          RotationRules: { AutomaticallyAfterDays: 30 },
+        }),
+      );
+      const steps = (await rotationLog(secretId))
+        .slice(before)
+        .filter((entry) => entry.clientRequestToken === token);
+      const failure = steps.find((entry) => entry.outcome === 'failed');
+      return { token, steps, ...(failure ? { failure } : {}) };
+    },
+    async valueAt(secretId, stage) {
+      const response = await sm.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }));
+      return JSON.parse(response.SecretString ?? '{}') as Record<string, unknown>;
+    },
+    async stages(secretId) {
+      return (await sm.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages ?? {};
+    },
+    registerFunction(wrap, options = {}) {
+      const name = `test-rotation-${randomUUID().slice(0, 8)}`;
+      const handler = createHandler({
+        secretsManager: new SecretsManagerClient({
+          endpoint: endpoint.url,
+          region: REGION,
+          credentials: { accessKeyId: ACCOUNT, secretAccessKey: 'x' },
+        }),
+        ...(options.generatePassword ? { generatePassword: options.generatePassword } : {}),
+      });
+      endpoint.lambdas.register(name, async (payload) => {
+        await wrap(handler, payload as { Step: string });
+        return null;
+      });
+      return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+    },
+    async close() {
+      for (const arn of created) {
+        await sm
+          .send(new DeleteSecretCommand({ SecretId: arn, ForceDeleteWithoutRecovery: true }))
+          .catch(() => undefined);
+      }
+      sm.destroy();
+      await endpoint.close();
+    },
+  };
+};
+
+/** The string field of a secret value (tests compare passwords without printing them). */
+export const field = (value: Record<string, unknown>, name: string): string => {
+  const found = value[name];
+  if (typeof found !== 'string') throw new Error(`secret value has no string field ${name}`);
+  return found;
+};
+
+/**
+ * A TCP forwarder in front of a real server, which a test can shut to make the database
+ * refuse connections mid-rotation and open again on the same port.
+ */
+export interface TcpProxy {
+  readonly port: number;
+  /** Stops accepting and drops open connections: connecting now gets ECONNREFUSED. */
+  refuse(): Promise<void>;
+  /** Accepts connections again on the same port. */
+  accept(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const startTcpProxy = async (targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> => {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+  const listen = async () => {
+    const next = createServer((client) => {
+      const upstream = connect(targetPort, targetHost);
+      sockets.add(client);
+      sockets.add(upstream);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+        sockets.delete(client);
+        sockets.delete(upstream);
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => {
+      next.once('error', reject);
+      next.listen(port, '127.0.0.1', () => resolve());
+    });
+    const address = next.address();
+    port = typeof address === 'object' && address ? address.port : port;
+    server = next;
+  };
+  const stop = async () => {
+    const current = server;
+    server = undefined;
+    for (const socket of sockets) socket.destroy();
+    sockets.clear();
+    if (current) await new Promise<void>((resolve) => current.close(() => resolve()));
+  };
+  await listen();
+  return {
+    get port() {
+      return port;
+    },
+    refuse: stop,
+    async accept() {
+      if (!server) await listen();
+    },
+    close: stop,
+  };
+};

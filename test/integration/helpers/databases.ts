@@ -1,0 +1,264 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { appendFile, chmod, chown, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+/**
+ * Real database servers for the integration tests, and helpers to create and drop the users
+ * and databases each test makes for itself (random suffixes, so files run in parallel).
+ *
+ * PostgreSQL: the stock server on 5432 trusts every TCP login (pg_hba `trust`), so a wrong
+ * password would still log in and no rotation could be checked against it. The tests
+ * therefore run a private cluster: `initdb` into a temporary directory (as the `postgres`
+ * OS user when the tests run as root, as PostgreSQL refuses to run as root), password
+ * authentication (scram-sha-256) for every TCP login, TLS on with a CA and server
+ * certificate the helper makes with openssl, on a free port. It needs only the PostgreSQL
+ * server binaries, which a machine running the stock server has.
+ */
+
+const run = promisify(execFile);
+
+/** A random lower-case suffix for names that must not collide across parallel test files. */
+export const randomSuffix = (): string => randomBytes(5).toString('hex');
+
+/** A free TCP port on loopback (the kernel picks it; the tiny race with another binder is acceptable in tests). */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+
+/** Directory holding `initdb` and `pg_ctl`: `REKEY_PG_BINDIR`, `pg_config --bindir`, or the newest Debian install. */
+const postgresBinDir = async (): Promise<string> => {
+  const fromEnv = process.env.REKEY_PG_BINDIR;
+  if (fromEnv) return fromEnv;
+  try {
+    const { stdout } = await run('pg_config', ['--bindir']);
+    const dir = stdout.trim();
+    if (existsSync(join(dir, 'initdb'))) return dir;
+  } catch {
+    // No pg_config on PATH: look where Debian and Ubuntu install the server.
+  }
+  const base = '/usr/lib/postgresql';
+  const versions = existsSync(base) ? (await readdir(base)).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const version of versions) {
+    const dir = join(base, version, 'bin');
+    if (existsSync(join(dir, 'initdb'))) return dir;
+  }
+  throw new Error(
+    'The PostgreSQL server binaries (initdb, pg_ctl) were not found: install the postgresql package or set REKEY_PG_BINDIR.',
+  );
+};
+
+export interface TestCertificates {
+  /** PEM of the CA that signed the server certificate. */
+  readonly caPem: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/**
+ * Makes a throwaway CA and a server certificate for `dnsName` only (no IP address in the
+ * subjectAltName, so `verify-full` against `127.0.0.1` must fail).
+ */
+export const makeTestCertificates = async (dir: string, dnsName: string): Promise<TestCertificates> => {
+  const file = (name: string) => join(dir, name);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  await run(
+    'openssl',
+    ['req', '-x509', ...ec, '-keyout', file('ca.key'), '-out', file('ca.crt')].concat([
+      '-subj',
+      '/CN=rekey test CA',
+      '-days',
+      '2',
+    ]),
+  );
+  await run('openssl', [
+    'req',
+    ...ec,
+    '-keyout',
+    file('server.key'),
+    '-out',
+    file('server.csr'),
+    '-subj',
+    `/CN=${dnsName}`,
+  ]);
+  await writeFile(file('server.ext'), `subjectAltName=DNS:${dnsName}\nextendedKeyUsage=serverAuth\n`);
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    file('ca.crt'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    file('server.ext'),
+    '-out',
+    file('server.crt'),
+  ]);
+  await chmod(file('server.key'), 0o600);
+  return {
+    caPem: await readFile(file('ca.crt'), 'utf8'),
+    certFile: file('server.crt'),
+    keyFile: file('server.key'),
+  };
+};
+
+/** A private PostgreSQL cluster with password authentication and TLS. */
+export interface PrivatePostgres {
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  readonly superuser: 'postgres';
+  readonly superuserPassword: string;
+  /** The CA of the server certificate, which names `localhost` only. */
+  readonly caPem: string;
+  /** A superuser connection (plaintext), for test set-up and checks. */
+  admin(): Promise<pg.Client>;
+  stop(): Promise<void>;
+}
+
+const asPostgresUser = async (file: string, args: string[], cwd: string) => {
+  // PostgreSQL refuses to run as root; as any other user it runs as that user.
+  if (userInfo().uid === 0) return run('runuser', ['-u', 'postgres', '--', file, ...args], { cwd });
+  return run(file, args, { cwd });
+};
+
+/** Starts a private cluster for one test file; call `stop()` in `afterAll`. */
+export const startPrivatePostgres = async (): Promise<PrivatePostgres> => {
+  const bin = await postgresBinDir();
+  const dir = await mkdtemp(join(tmpdir(), 'rekey-pg-'));
+  const data = join(dir, 'data');
+  const superuserPassword = `su-${randomSuffix()}${randomSuffix()}`;
+  await writeFile(join(dir, 'pwfile'), `${superuserPassword}\n`);
+  const certificates = await makeTestCertificates(dir, 'localhost');
+  if (userInfo().uid === 0) {
+    const { stdout: uid } = await run('id', ['-u', 'postgres']);
+    const { stdout: gid } = await run('id', ['-g', 'postgres']);
+    for (const name of [dir, ...(await readdir(dir)).map((entry) => join(dir, entry))]) {
+      await chown(name, Number(uid.trim()), Number(gid.trim()));
+    }
+  }
+  await asPostgresUser(
+    join(bin, 'initdb'),
+    [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth=scram-sha-256',
+      `--pwfile=${join(dir, 'pwfile')}`,
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ],
+    dir,
+  );
+  const port = await freePort();
+  const settings = [
+    `port = ${port}`,
+    "listen_addresses = '127.0.0.1'",
+    `unix_socket_directories = '${dir}'`,
+    'ssl = on',
+    `ssl_cert_file = '${certificates.certFile}'`,
+    `ssl_key_file = '${certificates.keyFile}'`,
+    'fsync = off',
+    'max_connections = 40',
+    "password_encryption = 'scram-sha-256'",
+  ];
+  // Appended to postgresql.conf (not postgresql.auto.conf), so a test's ALTER SYSTEM RESET returns to these.
+  await appendFile(join(data, 'postgresql.conf'), `\n${settings.join('\n')}\n`);
+  // Every login over TCP, with or without TLS, must prove its password.
+  await writeFile(
+    join(data, 'pg_hba.conf'),
+    'local all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n',
+  );
+  if (userInfo().uid === 0) {
+    const { stdout: uid } = await run('id', ['-u', 'postgres']);
+    await chown(join(data, 'pg_hba.conf'), Number(uid.trim()), -1);
+  }
+  await asPostgresUser(
+    join(bin, 'pg_ctl'),
+    ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start'],
+    dir,
+  );
+  let stopped = false;
+  return {
+    host: '127.0.0.1',
+    port,
+    superuser: 'postgres',
+    superuserPassword,
+    caPem: certificates.caPem,
+    async admin() {
+      const client = new pg.Client({
+        host: '127.0.0.1',
+        port,
+        user: 'postgres',
+        password: superuserPassword,
+        database: 'postgres',
+        ssl: false,
+      });
+      await client.connect();
+      return client;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await asPostgresUser(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'], dir).catch(
+        () => undefined,
+      );
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+};
+
+/** Whether `username`/`password` can log in to the PostgreSQL server. */
+export const pgCanLogin = async (
+  server: { host: string; port: number },
+  username: string,
+  password: string,
+  database = 'postgres',
+): Promise<boolean> => {
+  const client = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: username,
+    password,
+    database,
+    ssl: false,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+};
+
+/** Drops roles (and what they own or were granted in `databases`), ignoring ones that do not exist. */
+export const pgDropRoles = async (admin: pg.Client, roles: readonly string[]): Promise<void> => {
+  for (const role of roles) {
+    const exists = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+    if (exists.rowCount === 0) continue;
+    await admin.query(`DROP OWNED BY ${pg.escapeIdentifier(role)} CASCADE`);
+    await admin.query(`DROP ROLE ${pg.escapeIdentifier(role)}`);
+  }
+};
