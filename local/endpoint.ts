@@ -2,6 +2,7 @@ import { registerDefaultFunctions } from './functions.js';
 import { LambdaRegistry } from './lambdas.js';
 import { Clock, createEndpointServer, listen } from './server.js';
 import { createAcm } from './services/acm.js';
+import { createEventBridge } from './services/eventbridge.js';
 import { createKms } from './services/kms.js';
 import { createSecretsManager } from './services/secretsmanager.js';
 import { createStatePersister, loadState, type StatePersister } from './state.js';
@@ -47,6 +48,7 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
   const services: LocalService[] = [
     createSecretsManager({ lambdas, clock }),
     createAcm({ clock }),
+    createEventBridge({ clock }),
     createKms({ clock }),
   ];
 
