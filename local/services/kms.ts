@@ -707,6 +707,8 @@ class LocalKms implements LocalService {
   ): { key: KeyRecord; plaintext: Buffer } {
     const named =
       keyIdInput === undefined ? undefined : this.resolveId(ctx, keyIdInput, keyField, { alias: true });
+    // An asymmetric key named with the symmetric default: the algorithm is what is wrong.
+    if (named && algorithm === 'SYMMETRIC_DEFAULT') requireAlgorithm(named, algorithm, 'EncryptionAlgorithm');
     if (algorithm === 'SYMMETRIC_DEFAULT') {
       const blobId = blobKeyId(blob);
       if (blobId === undefined) {

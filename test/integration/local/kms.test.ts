@@ -238,6 +238,9 @@ describe('asymmetric RSA encryption keys', () => {
       InvalidCiphertextException,
     );
     await expect(
+      kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, KeyId: keyId })),
+    ).rejects.toBeInstanceOf(InvalidKeyUsageException);
+    await expect(
       kms.send(new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: 'AES_256' })),
     ).rejects.toBeInstanceOf(InvalidKeyUsageException);
   });
