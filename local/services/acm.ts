@@ -327,8 +327,22 @@ const rejectUnknown = (body: Record<string, unknown>, allowed: ReadonlySet<strin
 /**
  * The local ACM (`CertificateManager`, JSON 1.1). Certificates live per account and Region;
  * imported ones are parsed for real, Amazon-issued and private ones are created through the
- * admin routes (`/_rekey/CertificateManager/seed`, `bulk-seed`, `set-state`) and backed by
- * real certificates from local CAs. `throttle` and `calls` emulate quotas and count calls.
+ * admin routes and backed by real certificates from local CAs.
+ *
+ * Admin routes (POST JSON to `/_rekey/CertificateManager/<route>`; account and Region from a
+ * SigV4 header or `?region=...&account=...`), outside the AWS API surface:
+ * - `seed` `{ type: 'AMAZON_ISSUED'|'PRIVATE', domainName, notAfter (ISO), subjectAlternativeNames?,
+ *   keyAlgorithm?, notBefore? (default notAfter - 395 days), inUseBy?: string[], renewalEligibility?,
+ *   renewalStatus?, renewalStatusReason?, validationMethod?: 'DNS'|'EMAIL', status?, failureReason?,
+ *   exported?, tags? }` → `{ CertificateArn }`.
+ * - `bulk-seed` `{ count, ...seed fields }` → `{ CertificateArns }`; `{n}` in `domainName` and
+ *   SANs becomes 1..count. Certificate bodies are built on first GetCertificate, so 2,500 take
+ *   well under a second; the summaries are exact from the start.
+ * - `set-state` `{ CertificateArn, inUseBy?, renewalStatus? (null removes), renewalStatusReason?,
+ *   renewalEligibility? (null derives), status?, failureReason?, exported? }`.
+ * - `throttle` `{ operation, perSecond }` → token bucket per account, Region and operation
+ *   (0 or null turns it off); over-quota calls get `ThrottlingException`.
+ * - `calls` `{ reset?: boolean }` → `{ Calls, Throttled, ByRegion }` per operation since the last reset.
  */
 export const createAcm = (_options: AcmOptions): LocalService => {
   // Time comes from each request's context (the endpoint's clock), so tests that move the

@@ -1,4 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   ACMClient,
   AddTagsToCertificateCommand,
@@ -841,5 +844,36 @@ describe('snapshot and restore', () => {
         new X509Certificate(renewed.CertificateChain).publicKey,
       ),
     ).toBe(true);
+  });
+
+  it('survives a restart of the endpoint with --state', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rekey-acm-state-'));
+    const stateFile = join(dir, 'state.json');
+    const first = await startLocalEndpoint({ registerDefaultFunctions: false, stateFile });
+    const firstClient = new ACMClient({
+      endpoint: first.url,
+      region: REGION,
+      credentials: { accessKeyId: ACCOUNT, secretAccessKey: 'x' },
+    });
+    const cert = createTestCertificate({ domainName: 'restart.example' });
+    const { CertificateArn } = await firstClient.send(new ImportCertificateCommand(importInput(cert)));
+    const before = await firstClient.send(new DescribeCertificateCommand({ CertificateArn }));
+    firstClient.destroy();
+    await first.close();
+
+    const second = await startLocalEndpoint({ registerDefaultFunctions: false, stateFile });
+    const secondClient = new ACMClient({
+      endpoint: second.url,
+      region: REGION,
+      credentials: { accessKeyId: ACCOUNT, secretAccessKey: 'x' },
+    });
+    const after = await secondClient.send(new DescribeCertificateCommand({ CertificateArn }));
+    const got = await secondClient.send(new GetCertificateCommand({ CertificateArn }));
+    secondClient.destroy();
+    await second.close();
+    await rm(dir, { recursive: true, force: true });
+
+    expect(after.Certificate).toEqual(before.Certificate);
+    expect(got.Certificate?.trim()).toBe(cert.certificatePem.trim());
   });
 });
