@@ -1,0 +1,186 @@
+/**
+ * Shared set-up of the key-rotation integration tests: a local endpoint, clients that act as
+ * one account, key and alias factories, key-material import as a key owner does it, the
+ * published events, and a runner for the real state machine with the real handler.
+ */
+import { constants, createPublicKey, publicEncrypt, randomBytes, randomUUID } from 'node:crypto';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  type CreateKeyCommandInput,
+  DescribeKeyCommand,
+  GetParametersForImportCommand,
+  ImportKeyMaterialCommand,
+  type KeyMetadata,
+  KMSClient,
+  ListResourceTagsCommand,
+} from '@aws-sdk/client-kms';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createClients, type KeyRotationClients } from '../../../functions/key-rotation/clients.js';
+import { createHandler } from '../../../functions/key-rotation/handler.js';
+import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import {
+  type RunStateMachineOptions,
+  runStateMachine,
+  type WorkflowRun,
+} from '../../helpers/state-machine.js';
+
+export const ACCOUNT = '310987654321';
+export const REGION = 'eu-central-1';
+export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rekey-key-rotation`;
+const credentials = { accessKeyId: ACCOUNT, secretAccessKey: 'local' };
+
+export interface Harness {
+  endpoint: LocalEndpoint;
+  kms(region?: string): KMSClient;
+  secrets: SecretsManagerClient;
+  /** Clients of the rotation handler; `shiftClock(ms)` moves only the handler's notion of now. */
+  clients: KeyRotationClients;
+  shiftClock(ms: number): void;
+  close(): Promise<void>;
+}
+
+export const startHarness = async (): Promise<Harness> => {
+  const endpoint = await startLocalEndpoint();
+  const kmsClients = new Map<string, KMSClient>();
+  let offset = 0;
+  return {
+    endpoint,
+    kms: (region = REGION) => {
+      let client = kmsClients.get(region);
+      if (!client) {
+        client = new KMSClient({ endpoint: endpoint.url, region, credentials });
+        kmsClients.set(region, client);
+      }
+      return client;
+    },
+    secrets: new SecretsManagerClient({ endpoint: endpoint.url, region: REGION, credentials }),
+    clients: createClients({
+      region: REGION,
+      endpoint: endpoint.url,
+      credentials,
+      now: () => new Date(Date.now() + offset),
+    }),
+    shiftClock: (ms) => {
+      offset += ms;
+    },
+    close: () => endpoint.close(),
+  };
+};
+
+/** A fresh alias name, so tests never collide. */
+export const aliasName = (prefix: string): string => `alias/${prefix}-${randomUUID().slice(0, 8)}`;
+
+/** Creates a key with a description, a tag and an alias; returns its metadata. */
+export const createAliasedKey = async (
+  h: Harness,
+  alias: string,
+  input: CreateKeyCommandInput,
+): Promise<KeyMetadata> => {
+  const made = await h.kms().send(
+    new CreateKeyCommand({
+      Description: `rekey test ${alias}`,
+      Tags: [{ TagKey: 'team', TagValue: 'payments' }],
+      ...input,
+    }),
+  );
+  const meta = made.KeyMetadata;
+  if (!meta?.KeyId) throw new Error('CreateKey returned no key');
+  if (input.Origin === 'EXTERNAL')
+    await importKeyMaterial(h, meta.KeyId, meta.KeySpec ?? 'SYMMETRIC_DEFAULT');
+  await h.kms().send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: meta.KeyId }));
+  return meta;
+};
+
+/** What a key owner does for an EXTERNAL key: GetParametersForImport, wrap, ImportKeyMaterial. */
+export const importKeyMaterial = async (h: Harness, keyId: string, keySpec: string, region = REGION) => {
+  const kms = h.kms(region);
+  const params = await kms.send(
+    new GetParametersForImportCommand({
+      KeyId: keyId,
+      WrappingAlgorithm: 'RSAES_OAEP_SHA_256',
+      WrappingKeySpec: 'RSA_2048',
+    }),
+  );
+  if (!params.PublicKey || !params.ImportToken)
+    throw new Error('GetParametersForImport returned no parameters');
+  // 32 bytes suits SYMMETRIC_DEFAULT and HMAC_256 (HMAC accepts its digest length and more).
+  const material = randomBytes(keySpec === 'SYMMETRIC_DEFAULT' || keySpec === 'HMAC_256' ? 32 : 64);
+  const wrapped = publicEncrypt(
+    {
+      key: createPublicKey({ key: Buffer.from(params.PublicKey), format: 'der', type: 'spki' }),
+      padding: constants.RSA_PKCS1_OAEP_PADDING,
+      oaepHash: 'sha256',
+    },
+    material,
+  );
+  await kms.send(
+    new ImportKeyMaterialCommand({
+      KeyId: keyId,
+      ImportToken: params.ImportToken,
+      EncryptedKeyMaterial: wrapped,
+      ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+    }),
+  );
+};
+
+export const describeKey = async (h: Harness, keyId: string, region = REGION): Promise<KeyMetadata> => {
+  const meta = (await h.kms(region).send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
+  if (!meta) throw new Error(`no key ${keyId}`);
+  return meta;
+};
+
+export const tagsOf = async (h: Harness, keyId: string, region = REGION): Promise<Record<string, string>> => {
+  const tags = (await h.kms(region).send(new ListResourceTagsCommand({ KeyId: keyId }))).Tags ?? [];
+  return Object.fromEntries(tags.map((t) => [t.TagKey ?? '', t.TagValue ?? '']));
+};
+
+export interface PublishedEvent {
+  'detail-type': string;
+  source: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+}
+
+/** Events on the default bus of the test account, read through the local EventBridge's admin route. */
+export const publishedEvents = async (h: Harness): Promise<PublishedEvent[]> => {
+  const response = await fetch(
+    `${h.endpoint.url}/_rekey/AWSEvents/events?region=${REGION}&account=${ACCOUNT}`,
+    {
+      method: 'POST',
+      body: JSON.stringify({ EventBusName: 'default' }),
+    },
+  );
+  if (!response.ok) throw new Error(`reading events failed: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { Events: PublishedEvent[] }).Events;
+};
+
+/** Events of one alias's rotations. */
+export const eventsFor = async (h: Harness, alias: string): Promise<PublishedEvent[]> =>
+  (await publishedEvents(h)).filter((e) => e.source === 'rekey' && e.detail.alias === alias);
+
+/**
+ * Runs statemachines/key-rotation.asl.json with every Task on the real handler (clients on the
+ * local endpoint); `tasks` overrides single states by name, e.g. to inject a failure.
+ */
+export const rotate = (
+  h: Harness,
+  input: Record<string, unknown>,
+  options: Partial<Pick<RunStateMachineOptions, 'tasks' | 'waitOverrides' | 'onEvent'>> = {},
+): Promise<WorkflowRun> => {
+  const handler = createHandler(h.clients);
+  return runStateMachine({
+    aslPath: 'statemachines/key-rotation.asl.json',
+    substitutions: { KeyRotationFunctionArn: FUNCTION_ARN, EventBusName: 'default' },
+    tasks: { [FUNCTION_ARN]: handler, ...options.tasks },
+    input: { gracePeriodSeconds: 0, retentionSeconds: 0, ...input },
+    region: REGION,
+    accountId: ACCOUNT,
+    stateMachineName: 'rekey-key-rotation',
+    ...(options.waitOverrides ? { waitOverrides: options.waitOverrides } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+};
+
+/** The real handler, for tests that wrap it. */
+export const realHandler = (h: Harness) => createHandler(h.clients);
