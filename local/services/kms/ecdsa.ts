@@ -11,7 +11,6 @@ interface Curve {
   p: bigint;
   a: bigint;
   n: bigint;
-  g: Point;
 }
 type Point = { x: bigint; y: bigint } | null;
 
@@ -29,23 +28,11 @@ const CURVES: Record<string, Curve> = {
     p: P256P,
     a: P256P - 3n,
     n: h('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551'),
-    g: {
-      x: h('6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296'),
-      y: h('4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5'),
-    },
   },
   secp384r1: {
     p: P384P,
     a: P384P - 3n,
     n: h('ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973'),
-    g: {
-      x: h(
-        'aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7',
-      ),
-      y: h(
-        '3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5f',
-      ),
-    },
   },
   secp521r1: {
     p: P521P,
@@ -53,23 +40,11 @@ const CURVES: Record<string, Curve> = {
     n: h(
       '01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409',
     ),
-    g: {
-      x: h(
-        'c6858e06b70404e9cd9e3ecb662395b4429c648139053fb521f828af606b4d3dbaa14b5e77efe75928fe1dc127a2ffa8de3348b3c1856a429bf97e7e31c2e5bd66',
-      ),
-      y: h(
-        '11839296a789a3bc0045c8a5fb42c7d1bd998f54449579b446817afbd17273e662c97ee72995ef42640c550b9013fad0761353c7086a272c24088be94769fd16650',
-      ),
-    },
   },
   secp256k1: {
     p: K1P,
     a: 0n,
     n: h('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141'),
-    g: {
-      x: h('79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798'),
-      y: h('483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8'),
-    },
   },
 };
 
