@@ -256,6 +256,28 @@ describe('generated secrets through RotateSecret', () => {
   });
 });
 
+describe('rotation configured without rotating now', () => {
+  it('RotateImmediately=false: the testSecret configuration check passes and the secret is unchanged', async () => {
+    const arn = await createSecret('{"username":"app","password":"initial-later-key-0001"}');
+    const before = await snapshot(arn);
+
+    await sm.send(
+      new RotateSecretCommand({
+        SecretId: arn,
+        RotationLambdaARN: FUNCTION_ARN,
+        RotationRules: { AutomaticallyAfterDays: 30 },
+        RotateImmediately: false,
+      }),
+    );
+
+    expect(await rotationLog(arn)).toEqual([
+      expect.objectContaining({ step: 'testSecret', outcome: 'succeeded' }),
+    ]);
+    expect(await snapshot(arn)).toEqual(before);
+    await expectNoValueLeaked(arn);
+  });
+});
+
 describe('every step is safe to run twice', () => {
   it('running each step twice through the handler changes nothing the second time', async () => {
     const arn = await createSecret('{"username":"app","password":"initial-password-0001"}');

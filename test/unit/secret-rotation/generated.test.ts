@@ -155,8 +155,28 @@ describe('generated rotator: setSecret and testSecret', () => {
     await expect(rotator.testSecret({ pending, current }, context())).resolves.toBeUndefined();
   });
 
+  it('testSecret accepts an exact copy of AWSCURRENT: the RotateImmediately=false configuration test', async () => {
+    const value = '{"user":"app","password":"current"}';
+
+    await expect(
+      rotator.testSecret({ pending: version(value, 'test'), current: version(value) }, context()),
+    ).resolves.toBeUndefined();
+    await expect(
+      rotator.testSecret(
+        { pending: version('{"user":"app"', 'test'), current: version('{"user":"app"') },
+        context(),
+      ),
+    ).rejects.toMatchObject({ name: 'SecretFormatError' });
+  });
+
   it.each([
-    ['the same credential as current', 'same-key', 'same-key', {}, /is the same as in AWSCURRENT/],
+    [
+      'the same credential as current',
+      '{"user":"app","password":"same-key"}',
+      '{"user": "app", "password": "same-key"}',
+      {},
+      /is the same as in AWSCURRENT/,
+    ],
     ['an empty credential', '', 'old-key', {}, /is empty/],
     [
       'other JSON fields changed',
