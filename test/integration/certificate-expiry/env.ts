@@ -1,0 +1,146 @@
+/**
+ * One local endpoint per test file, and per test a fresh account on it (a 12-digit access key id
+ * selects the account), so tests do not see each other's certificates, secrets or events.
+ */
+import { randomInt } from 'node:crypto';
+import { type ACMClient, DescribeCertificateCommand, ImportCertificateCommand } from '@aws-sdk/client-acm';
+import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { type Clients, createClients } from '../../../functions/certificate-expiry/clients.js';
+import type { Finding } from '../../../functions/certificate-expiry/schema.js';
+import { type SweepOptions, sweepRegion } from '../../../functions/certificate-expiry/sweep.js';
+import { DEFAULT_THRESHOLDS } from '../../../functions/certificate-expiry/thresholds.js';
+import { logger } from '../../../functions/lib/logger.js';
+import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import {
+  createTestCertificate,
+  importInput,
+  type TestCertificateOptions,
+} from '../../helpers/certificates.js';
+
+export const DAY = 86_400_000;
+
+// One JSON line per certificate examined would bury the test report; warnings still show.
+logger.setLogLevel('WARN');
+
+export interface TestAccount {
+  readonly account: string;
+  readonly bus: string;
+  readonly clients: Clients;
+  readonly credentials: { accessKeyId: string; secretAccessKey: string };
+  acm(region?: string): ACMClient;
+  /** Calls an admin route of the endpoint as this account, in `region`. */
+  admin<T = Record<string, unknown>>(
+    service: string,
+    route: string,
+    body: unknown,
+    region?: string,
+  ): Promise<T>;
+  /** Seeds an Amazon-issued or private certificate expiring `days` from the endpoint's now. */
+  seed(days: number, body?: Record<string, unknown>, region?: string): Promise<string>;
+  /** Imports a real test certificate expiring `days` from the endpoint's now. */
+  importCertificate(
+    days: number,
+    options?: TestCertificateOptions & { tags?: { Key: string; Value?: string }[]; region?: string },
+  ): Promise<string>;
+  /** Sweeps a Region with the endpoint's clock. */
+  sweep(region?: string, overrides?: Partial<SweepOptions>): ReturnType<typeof sweepRegion>;
+  /** Finding events published on this account's bus so far (in `region`'s bus). */
+  findings(region?: string): Promise<Finding[]>;
+  notAfter(arn: string, region?: string): Promise<Date | undefined>;
+}
+
+export const now = (endpoint: LocalEndpoint): Date => endpoint.clock.now();
+
+let domainCounter = 0;
+
+/** A fresh account with its own bus on `endpoint`. */
+export const newAccount = async (endpoint: LocalEndpoint): Promise<TestAccount> => {
+  const account = String(randomInt(100_000_000_000, 999_999_999_999));
+  const credentials = { accessKeyId: account, secretAccessKey: 'local' };
+  const bus = `rekey-findings-${randomInt(1e9)}`;
+  const clients = createClients({ endpoint: endpoint.url, credentials, homeRegion: 'us-east-1' });
+  await new EventBridgeClient({ endpoint: endpoint.url, credentials, region: 'us-east-1' }).send(
+    new CreateEventBusCommand({ Name: bus }),
+  );
+  const admin = async <T>(
+    service: string,
+    route: string,
+    body: unknown,
+    region = 'us-east-1',
+  ): Promise<T> => {
+    const response = await fetch(
+      `${endpoint.url}/_rekey/${service}/${route}?region=${region}&account=${account}`,
+      {
+        method: 'POST',
+        body: JSON.stringify(body),
+      },
+    );
+    const json = (await response.json()) as T;
+    if (!response.ok) throw new Error(`${service}/${route}: ${JSON.stringify(json)}`);
+    return json;
+  };
+  return {
+    account,
+    bus,
+    clients,
+    credentials,
+    acm: (region = 'us-east-1') => clients.acm(region),
+    admin,
+    async seed(days, body = {}, region = 'us-east-1') {
+      const result = await admin<{ CertificateArn: string }>(
+        'CertificateManager',
+        'seed',
+        {
+          type: 'AMAZON_ISSUED',
+          domainName: `site${++domainCounter}.rekey.example`,
+          notAfter: new Date(now(endpoint).getTime() + days * DAY).toISOString(),
+          inUseBy: [
+            `arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/app/web/${domainCounter}`,
+          ],
+          ...body,
+        },
+        region,
+      );
+      return result.CertificateArn;
+    },
+    async importCertificate(days, options = {}) {
+      const { tags, region = 'us-east-1', ...certificateOptions } = options;
+      const at = now(endpoint);
+      const certificate = createTestCertificate({
+        domainName: `imported${++domainCounter}.rekey.example`,
+        notBefore: new Date(at.getTime() - 3600_000),
+        notAfter: new Date(at.getTime() + days * DAY),
+        ...certificateOptions,
+      });
+      const result = await clients
+        .acm(region)
+        .send(new ImportCertificateCommand(importInput(certificate, tags ? { Tags: tags } : {})));
+      return result.CertificateArn ?? '';
+    },
+    sweep(region = 'us-east-1', overrides = {}) {
+      return sweepRegion(region, {
+        clients,
+        now: now(endpoint),
+        thresholds: DEFAULT_THRESHOLDS,
+        busName: bus,
+        backoff: { baseMs: 20 },
+        ...overrides,
+      });
+    },
+    async findings(region = 'us-east-1') {
+      const { Events } = await admin<{
+        Events: { detail: Finding; 'detail-type': string; source: string }[];
+      }>('AWSEvents', 'events', { EventBusName: bus }, region);
+      return Events.map((e) => e.detail);
+    },
+    async notAfter(arn, region = 'us-east-1') {
+      const { Certificate } = await clients
+        .acm(region)
+        .send(new DescribeCertificateCommand({ CertificateArn: arn }));
+      return Certificate?.NotAfter;
+    },
+  };
+};
+
+export type { LocalEndpoint };
+export { startLocalEndpoint };
