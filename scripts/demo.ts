@@ -6,6 +6,7 @@
 // The functions run in-process; their JSON logs would drown the demo's output. Set
 // POWERTOOLS_LOG_LEVEL=INFO to see them. (Set before the functions' modules load.)
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+
 const { startLocalEndpoint } = await import('../local/endpoint.js');
 const { demoGeneratedSecret } = await import('./demo/secrets.js');
 
@@ -21,3 +22,5 @@ try {
   await endpoint.close();
 }
 process.exitCode = failed ? 1 : 0;
+
+export {};
