@@ -126,6 +126,13 @@ export const describeDriverError = (
       .join('; ');
   }
   let code = typeof withCode.code === 'string' && withCode.code !== '' ? withCode.code : undefined;
+  const { errno, sqlState } = error as { errno?: unknown; sqlState?: unknown };
+  if (typeof errno === 'number' && typeof sqlState === 'string') {
+    // mysql2 names errors by MySQL's numbering; from 1900 on MariaDB numbers differently (its
+    // 4151 "account is locked" is MySQL's ER_BULK_PARSER_...), so the name is shown only below.
+    code =
+      errno < 1900 && code ? `${code} (${errno}, SQLSTATE ${sqlState})` : `${errno} (SQLSTATE ${sqlState})`;
+  }
   if (code === undefined) {
     // Redis replies carry their code as the first word: "WRONGPASS invalid username-password pair".
     const prefix = /^([A-Z][A-Z_]{2,})\s/.exec(message)?.[1];

@@ -42,6 +42,9 @@ export type DatabaseRotatorFactory = (options: DatabaseRotatorOptions) => Rotato
 export const DATABASE_ROTATORS: Readonly<Record<string, () => Promise<DatabaseRotatorFactory>>> = {
   postgres: async () => (await import('./postgres.js')).createPostgresRotator,
   'aurora-postgresql': async () => (await import('./postgres.js')).createPostgresRotator,
+  mysql: async () => (await import('./mysql.js')).createMysqlRotator,
+  'aurora-mysql': async () => (await import('./mysql.js')).createMysqlRotator,
+  mariadb: async () => (await import('./mysql.js')).createMysqlRotator,
 };
 
 /** What selection looks at. */

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 
 /**
@@ -261,4 +262,35 @@ export const pgDropRoles = async (admin: pg.Client, roles: readonly string[]): P
     await admin.query(`DROP OWNED BY ${pg.escapeIdentifier(role)} CASCADE`);
     await admin.query(`DROP ROLE ${pg.escapeIdentifier(role)}`);
   }
+};
+
+/** The stock MariaDB/MySQL server the tests use (root with an empty password over TCP). */
+export const MYSQL = { host: '127.0.0.1', port: Number(process.env.REKEY_MYSQL_PORT ?? 3306) } as const;
+
+/** A root connection to the MariaDB/MySQL server, for test set-up and checks. */
+export const mysqlAdmin = async (): Promise<mysql.Connection> =>
+  mysql.createConnection({ host: MYSQL.host, port: MYSQL.port, user: 'root', password: '' });
+
+/** Whether `username`/`password` can log in to the MariaDB/MySQL server (at `port`, default the server's). */
+export const mysqlCanLogin = async (
+  username: string,
+  password: string,
+  port: number = MYSQL.port,
+): Promise<boolean> => {
+  try {
+    const connection = await mysql.createConnection({ host: MYSQL.host, port, user: username, password });
+    try {
+      await connection.query('SELECT 1');
+      return true;
+    } finally {
+      await connection.end();
+    }
+  } catch {
+    return false;
+  }
+};
+
+/** Drops accounts (user@'%'), ignoring ones that do not exist. */
+export const mysqlDropUsers = async (admin: mysql.Connection, users: readonly string[]): Promise<void> => {
+  for (const user of users) await admin.query('DROP USER IF EXISTS ?@?', [user, '%']);
 };

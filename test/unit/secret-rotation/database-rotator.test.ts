@@ -277,3 +277,20 @@ describe('redaction', () => {
     );
   });
 });
+
+describe('MySQL error codes', () => {
+  it("shows mysql2's error name only where MySQL and MariaDB share the number", () => {
+    const denied = Object.assign(new Error("Access denied for user 'a'@'h'"), {
+      code: 'ER_ACCESS_DENIED_ERROR',
+      errno: 1045,
+      sqlState: '28000',
+    });
+    const locked = Object.assign(new Error('Access denied, this account is locked'), {
+      code: 'ER_BULK_PARSER_INCOMPLETE_ESCAPE_SEQUENCE',
+      errno: 4151,
+      sqlState: '28000',
+    });
+    expect(describeDriverError(denied, []).code).toBe('ER_ACCESS_DENIED_ERROR (1045, SQLSTATE 28000)');
+    expect(describeDriverError(locked, []).code).toBe('4151 (SQLSTATE 28000)');
+  });
+});
