@@ -16,6 +16,7 @@ export interface CommandModule {
  */
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   local: () => import('./local.js'),
+  'rotate-key': () => import('./rotate-key.js'),
 };
 
 const usage = (): string => {
