@@ -28,6 +28,11 @@ const IAM_PREFIX: Record<string, string> = {
   '@aws-sdk/client-lambda': 'lambda',
 };
 
+/** SDK commands whose IAM permission has another name. */
+const PERMISSIONS_OF: Record<string, string[]> = {
+  'kms:ReEncrypt': ['kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+};
+
 /** The SDK commands a set of source files can send, as IAM actions (`kms:Encrypt`). */
 const actionsSentBy = async (files: string[]): Promise<Set<string>> => {
   const actions = new Set<string>();
@@ -39,8 +44,9 @@ const actionsSentBy = async (files: string[]): Promise<Set<string>> => {
       const prefix = IAM_PREFIX[match[2] ?? ''];
       if (!prefix || match[0].includes('import type')) continue;
       for (const name of (match[1] ?? '').split(',').map((n) => n.trim().split(/\s+as\s+/)[0] ?? '')) {
-        if (name.endsWith('Command') && !name.startsWith('type '))
-          actions.add(`${prefix}:${name.slice(0, -7)}`);
+        if (!name.endsWith('Command') || name.startsWith('type ')) continue;
+        const action = `${prefix}:${name.slice(0, -7)}`;
+        for (const permission of PERMISSIONS_OF[action] ?? [action]) actions.add(permission);
       }
     }
   }
