@@ -16,6 +16,7 @@ export interface CommandModule {
  */
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   local: () => import('./local.js'),
+  'sweep-certificates': () => import('./sweep-certificates.js'),
   'rotate-key': () => import('./rotate-key.js'),
 };
 
