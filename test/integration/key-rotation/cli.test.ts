@@ -1,0 +1,99 @@
+/**
+ * `rekey rotate-key ALIAS --endpoint-url URL`: the command a user runs against `rekey local`,
+ * with the same state machine and handler as the deployed workflow.
+ */
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { run } from '../../../cli/rotate-key.js';
+import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { DEFAULT_ACCOUNT_ID } from '../../../local/server.js';
+import { aliasName } from './helpers.js';
+
+const REGION = 'sa-east-1';
+let endpoint: LocalEndpoint;
+let kms: KMSClient;
+
+beforeAll(async () => {
+  endpoint = await startLocalEndpoint();
+  // The command acts as the endpoint's default account when no 12-digit access key is set.
+  kms = new KMSClient({
+    endpoint: endpoint.url,
+    region: REGION,
+    credentials: { accessKeyId: DEFAULT_ACCOUNT_ID, secretAccessKey: 'local' },
+  });
+});
+afterAll(async () => {
+  await endpoint.close();
+});
+
+const capture = () => {
+  const io = { out: '', err: '' };
+  return {
+    io,
+    streams: {
+      stdout: (t: string) => {
+        io.out += t;
+      },
+      stderr: (t: string) => {
+        io.err += t;
+      },
+    },
+  };
+};
+
+it('rotates the key behind an alias and prints the chain', async () => {
+  const alias = aliasName('cli');
+  const key = await kms.send(new CreateKeyCommand({ KeySpec: 'RSA_3072', KeyUsage: 'SIGN_VERIFY' }));
+  await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: key.KeyMetadata?.KeyId }));
+  const { io, streams } = capture();
+
+  const code = await run(
+    [
+      alias,
+      '--endpoint-url',
+      endpoint.url,
+      '--region',
+      REGION,
+      '--force',
+      '--grace-seconds',
+      '0',
+      '--retention-seconds',
+      '0',
+    ],
+    streams,
+  );
+
+  expect(io.err).toContain('Swap Alias');
+  expect(code).toBe(0);
+  const successor = (await kms.send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata;
+  expect(successor?.KeyId).not.toBe(key.KeyMetadata?.KeyId);
+  expect(io.out).toContain(`${alias}: ${key.KeyMetadata?.Arn}\n  -> ${successor?.Arn}`);
+  expect(io.out).toMatch(/old key in sa-east-1 disabled, deletion scheduled for \d{4}-/);
+});
+
+it('says when the key is not due, and changes nothing', async () => {
+  const alias = aliasName('cli-due');
+  const key = await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_384', KeyUsage: 'GENERATE_VERIFY_MAC' }));
+  await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: key.KeyMetadata?.KeyId }));
+  const { io, streams } = capture();
+
+  const code = await run(
+    [alias, '--endpoint-url', endpoint.url, '--region', REGION, '--output', 'json'],
+    streams,
+  );
+
+  expect(code).toBe(0);
+  expect(JSON.parse(io.out)).toMatchObject({ output: { plan: { due: false } } });
+  expect((await kms.send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata?.KeyId).toBe(
+    key.KeyMetadata?.KeyId,
+  );
+});
+
+it('fails with exit code 1 and the reason for an alias that does not exist', async () => {
+  const { io, streams } = capture();
+
+  const code = await run(['alias/nobody-home', '--endpoint-url', endpoint.url, '--region', REGION], streams);
+
+  expect(code).toBe(1);
+  expect(io.out).toContain('Rotation failed: AliasNotFoundError: Alias alias/nobody-home does not exist');
+});
