@@ -163,7 +163,7 @@ interface ParsedImport {
 /**
  * Checks a certificate, key and chain the way ImportCertificate documents it: PEM, one
  * certificate, X.509 v3, an unencrypted key of at most 5,120 bytes that matches the
- * certificate, a supported key algorithm, a signing CA of the same algorithm family, a chain
+ * certificate, a supported key algorithm (the CA may sign with another algorithm family), a chain
  * that issued the certificate, and a validity period that includes now.
  */
 const parseImport = (input: Record<string, unknown>, now: Date): ParsedImport => {
@@ -225,13 +225,6 @@ const parseImport = (input: Record<string, unknown>, now: Date): ParsedImport =>
   }
   if (!certificate.checkPrivateKey(privateKey)) {
     throw new AwsError('ValidationException', "The private key does not match the certificate's public key.");
-  }
-  const signedWithRsa = info.signatureAlgorithm.includes('RSA');
-  if (signedWithRsa !== (familyOf(keyAlgorithm) === 'RSA')) {
-    throw new AwsError(
-      'ValidationException',
-      `The certificate's key algorithm (${keyAlgorithm}) does not match the algorithm of its signing CA (${info.signatureAlgorithm}).`,
-    );
   }
   if (now < info.notBefore) {
     throw new AwsError(

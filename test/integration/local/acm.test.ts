@@ -177,7 +177,7 @@ describe('ImportCertificate', () => {
     await expect(attempt).rejects.toThrow(/chain/);
   });
 
-  it('rejects a certificate whose key family differs from its signing CA', async () => {
+  it('imports an ECDSA certificate signed by an RSA CA: the import prerequisites set no such rule', async () => {
     const rsaCa = createTestCa({ keyAlgorithm: 'RSA_2048' });
     const cert = createTestCertificate({
       keyAlgorithm: 'EC_prime256v1',
@@ -185,7 +185,11 @@ describe('ImportCertificate', () => {
       issuer: rsaCa,
     });
 
-    await expect(acm.send(new ImportCertificateCommand(importInput(cert)))).rejects.toThrow(/signing CA/);
+    const { CertificateArn } = await acm.send(new ImportCertificateCommand(importInput(cert)));
+    const detail = await describeArn(CertificateArn ?? '');
+
+    expect(detail?.KeyAlgorithm).toBe('EC_prime256v1');
+    expect(detail?.SignatureAlgorithm).toMatch(/RSA/);
   });
 
   it('re-imports under the same ARN, keeping tags and replacing the certificate', async () => {
