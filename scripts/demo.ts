@@ -9,12 +9,16 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 
 const { startLocalEndpoint } = await import('../local/endpoint.js');
 const { demoGeneratedSecret } = await import('./demo/secrets.js');
+const { demoKeyRotation } = await import('./demo/keys.js');
+const { demoCertificateSweep } = await import('./demo/certificates.js');
 
 const endpoint = await startLocalEndpoint({ port: 0 });
 console.log(`local AWS endpoint: ${endpoint.url}`);
 let failed = false;
 try {
   await demoGeneratedSecret(endpoint.url);
+  await demoKeyRotation(endpoint.url);
+  await demoCertificateSweep(endpoint.url);
 } catch (error) {
   failed = true;
   console.error(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`);

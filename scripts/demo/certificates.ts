@@ -1,0 +1,56 @@
+/** Demo part: a handful of certificates in the states that need attention, swept once. */
+import { ACMClient, ImportCertificateCommand } from '@aws-sdk/client-acm';
+import { run as sweepCertificates } from '../../cli/sweep-certificates.js';
+import { createTestCertificate, importInput } from '../../test/helpers/certificates.js';
+import { DEMO_ACCOUNT, DEMO_REGION, heading, localClientConfig } from './common.js';
+
+const inDays = (days: number): Date => new Date(Date.now() + days * 86_400_000);
+
+const seed = async (endpoint: string, body: Record<string, unknown>): Promise<void> => {
+  const res = await fetch(
+    `${endpoint}/_rekey/CertificateManager/seed?region=${DEMO_REGION}&account=${DEMO_ACCOUNT}`,
+    { method: 'POST', body: JSON.stringify(body) },
+  );
+  if (!res.ok) throw new Error(`seeding ${String(body.domainName)} failed: ${await res.text()}`);
+};
+
+export const demoCertificateSweep = async (endpoint: string): Promise<void> => {
+  heading('ACM: a sweep of every certificate, triaged, with the action to take');
+  const acm = new ACMClient(localClientConfig(endpoint));
+  try {
+    const imported = createTestCertificate({ domainName: 'legacy.example.com', notAfter: inDays(12) });
+    await acm.send(new ImportCertificateCommand(importInput(imported)));
+    const ecdsa = createTestCertificate({
+      domainName: 'api.example.com',
+      keyAlgorithm: 'EC_prime256v1',
+      notAfter: inDays(200),
+    });
+    await acm.send(new ImportCertificateCommand(importInput(ecdsa)));
+    await seed(endpoint, {
+      type: 'AMAZON_ISSUED',
+      domainName: 'shop.example.com',
+      notAfter: inDays(20),
+      inUseBy: [
+        `arn:aws:elasticloadbalancing:${DEMO_REGION}:${DEMO_ACCOUNT}:loadbalancer/app/shop/50dc6c495c0c9188`,
+      ],
+      renewalStatus: 'PENDING_VALIDATION',
+    });
+    await seed(endpoint, {
+      type: 'AMAZON_ISSUED',
+      domainName: 'old-campaign.example.com',
+      notAfter: inDays(6),
+    });
+    await seed(endpoint, { type: 'PRIVATE', domainName: 'internal.corp.example', notAfter: inDays(25) });
+    const code = await sweepCertificates([
+      '--endpoint-url',
+      endpoint,
+      '--region',
+      DEMO_REGION,
+      '--event-bus',
+      'default',
+    ]);
+    if (code !== 0) throw new Error(`rekey sweep-certificates exited ${code}`);
+  } finally {
+    acm.destroy();
+  }
+};
