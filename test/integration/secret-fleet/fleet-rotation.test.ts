@@ -1,0 +1,335 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logger as functionLogger } from '../../../functions/lib/logger.js';
+import { createClients } from '../../../functions/secret-fleet/clients.js';
+import { createHandler } from '../../../functions/secret-fleet/handler.js';
+import type { FleetSummary } from '../../../functions/secret-fleet/summary.js';
+import { createHandler as createRotationHandler } from '../../../functions/secret-rotation/handler.js';
+import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { runStateMachine, type WorkflowRun } from '../../helpers/state-machine.js';
+
+/**
+ * The fleet state machine, run locally through aws-local-stepfunctions, with every Task going to
+ * the real fleet handler and every AWS call to the local endpoint, over 200 secrets:
+ *
+ * | group      |   n | set up as                                                   | expected                        |
+ * |------------|-----|-------------------------------------------------------------|---------------------------------|
+ * | due        |  65 | rotated, then 2 days + 1 h pass (rotates every 2 days)      | rotated                         |
+ * | overdue    |  65 | rotated, then 2 days + 1 h pass (rotates every day)         | rotated                         |
+ * | stuck      |  20 | first rotation died in createSecret: empty AWSPENDING       | placeholder cleared, rotated    |
+ * | failed     |  15 | first rotation died in setSecret: AWSPENDING holds a value  | resumed: that version is current|
+ * | failing    |  15 | the rotation function fails setSecret for them every time   | failed, AWSCURRENT unchanged    |
+ * | malformed  |   5 | content names an unknown database engine                    | failed, AWSCURRENT unchanged    |
+ * | healthy    |  10 | rotated after the 2 days passed                             | skipped, untouched              |
+ * | disabled   |   5 | rotation never turned on                                    | skipped, untouched              |
+ *
+ * plus 3 due secrets outside the filter that must not be touched.
+ */
+
+const REGION = 'us-east-1';
+// An account of its own: the listing sees only this test's secrets.
+const ACCOUNT = String(randomInt(100_000_000_000, 999_999_999_999));
+const FLEET_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rekey-secret-fleet`;
+const TEST_ROTATION = 'rekey-it-fleet-rotation';
+const TEST_ROTATION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${TEST_ROTATION}`;
+const TAG = 'rekey-it:fleet';
+const DAY_MS = 86_400_000;
+
+type Group =
+  | 'due'
+  | 'overdue'
+  | 'stuck'
+  | 'failed'
+  | 'failing'
+  | 'malformed'
+  | 'healthy'
+  | 'disabled'
+  | 'outsider';
+const SIZES: Record<Group, number> = {
+  due: 65,
+  overdue: 65,
+  stuck: 20,
+  failed: 15,
+  failing: 15,
+  malformed: 5,
+  healthy: 10,
+  disabled: 5,
+  outsider: 3,
+};
+
+interface TestSecret {
+  group: Group;
+  name: string;
+  arn: string;
+  /** AWSCURRENT before the fleet ran. */
+  currentBefore: string;
+  /** AWSPENDING (on another version) before the fleet ran. */
+  pendingBefore?: string;
+  stagesBefore: Record<string, string[]>;
+}
+
+const runId = randomUUID().slice(0, 8);
+let endpoint: LocalEndpoint;
+let sm: SecretsManagerClient;
+const secrets: TestSecret[] = [];
+/** Injected failures of the test rotation function, by secret ARN. */
+const failCreateOnce = new Set<string>();
+const failSetOnce = new Set<string>();
+const failSetAlways = new Set<string>();
+let run: WorkflowRun;
+let summary: FleetSummary;
+let events: { 'detail-type': string; source: string; detail: Record<string, unknown> }[];
+
+const inBatches = async <T>(items: T[], size: number, fn: (item: T) => Promise<void>) => {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+};
+
+const stagesOf = async (arn: string) =>
+  (await sm.send(new DescribeSecretCommand({ SecretId: arn }))).VersionIdsToStages ?? {};
+const holder = (stages: Record<string, string[]>, label: string) =>
+  Object.entries(stages).find(([, l]) => l.includes(label))?.[0];
+
+beforeAll(async () => {
+  functionLogger.setLogLevel('SILENT');
+  endpoint = await startLocalEndpoint({ port: 0 });
+  const credentials = { accessKeyId: ACCOUNT, secretAccessKey: 'x' };
+  sm = new SecretsManagerClient({ endpoint: endpoint.url, region: REGION, credentials });
+
+  // The real rotation function, with failures injected per secret around its steps.
+  const rotation = createRotationHandler({
+    secretsManager: new SecretsManagerClient({ endpoint: endpoint.url, region: REGION, credentials }),
+    logger: new Logger({ serviceName: 'rekey-it', logLevel: 'SILENT' }),
+    env: {},
+  });
+  endpoint.lambdas.register(TEST_ROTATION, async (payload) => {
+    const { Step, SecretId } = payload as { Step: string; SecretId: string };
+    if (Step === 'createSecret' && failCreateOnce.delete(SecretId))
+      throw new Error('injected: createSecret died');
+    if (Step === 'setSecret' && (failSetOnce.delete(SecretId) || failSetAlways.has(SecretId))) {
+      throw new Error('injected: the target refused the new password');
+    }
+    await rotation(payload);
+    return null;
+  });
+
+  // Prepare: create every secret, with rotation set up as its group needs.
+  const plan = (Object.entries(SIZES) as [Group, number][]).flatMap(([group, n]) =>
+    Array.from({ length: n }, (_, i) => ({ group, name: `it-fleet-${runId}/${group}-${i}` })),
+  );
+  await inBatches(plan, 25, async ({ group, name }) => {
+    const malformed = group === 'malformed';
+    const created = await sm.send(
+      new CreateSecretCommand({
+        Name: name,
+        // JSON with a password field: the generated rotator replaces that field. (A plain-string
+        // secret can be rotated to a password that starts with "{", which the rotator then
+        // refuses as malformed JSON in testSecret: reported to the rotation's owner.)
+        SecretString: JSON.stringify(
+          malformed
+            ? { engine: 'no-such-engine', username: 'u' }
+            : { username: 'app', password: `initial-${randomUUID()}` },
+        ),
+        Tags: [
+          { Key: TAG, Value: group === 'outsider' ? `${runId}-other` : runId },
+          ...(malformed ? [] : [{ Key: 'rekey:rotator', Value: 'generated' }]),
+        ],
+      }),
+    );
+    const arn = created.ARN ?? '';
+    if (group === 'stuck') failCreateOnce.add(arn);
+    if (group === 'failed') failSetOnce.add(arn);
+    if (group !== 'disabled' && group !== 'healthy') {
+      await sm.send(
+        new RotateSecretCommand({
+          SecretId: arn,
+          RotationLambdaARN: TEST_ROTATION_ARN,
+          RotationRules: { AutomaticallyAfterDays: group === 'due' ? 2 : 1 },
+        }),
+      );
+    }
+    secrets.push({ group, name, arn, currentBefore: '', stagesBefore: {} });
+  });
+  endpoint.clock.advance(2 * DAY_MS + 3_600_000);
+  await inBatches(
+    secrets.filter((s) => s.group === 'healthy'),
+    25,
+    async (s) => {
+      await sm.send(
+        new RotateSecretCommand({
+          SecretId: s.arn,
+          RotationLambdaARN: TEST_ROTATION_ARN,
+          RotationRules: { AutomaticallyAfterDays: 30 },
+        }),
+      );
+    },
+  );
+  for (const s of secrets) if (s.group === 'failing') failSetAlways.add(s.arn);
+  await inBatches(secrets, 25, async (s) => {
+    const stages = await stagesOf(s.arn);
+    s.stagesBefore = stages;
+    s.currentBefore = holder(stages, 'AWSCURRENT') ?? '';
+    const pending = holder(stages, 'AWSPENDING');
+    if (pending && pending !== s.currentBefore) s.pendingBefore = pending;
+  });
+
+  // Act: the whole workflow, Waits shortened (the local endpoint rotates before RotateSecret answers).
+  const clients = createClients({
+    region: REGION,
+    endpoint: endpoint.url,
+    credentials,
+    now: () => endpoint.clock.now(),
+  });
+  run = await runStateMachine({
+    aslPath: 'statemachines/secret-fleet-rotation.asl.json',
+    substitutions: { SecretFleetFunctionArn: FLEET_ARN, EventBusName: 'default' },
+    tasks: { [FLEET_ARN]: createHandler(clients) },
+    waitOverrides: { 'Wait For Rotation': 1, 'Pause After Error': 1 },
+    input: { filter: { tag: { key: TAG, value: runId } }, stallTimeoutSeconds: 0, stuckAfterSeconds: 600 },
+    region: REGION,
+    accountId: ACCOUNT,
+  });
+  summary = run.output as FleetSummary;
+  const response = await fetch(
+    `${endpoint.url}/_rekey/AWSEvents/events?region=${REGION}&account=${ACCOUNT}`,
+    {
+      method: 'POST',
+      body: JSON.stringify({ EventBusName: 'default' }),
+    },
+  );
+  events = ((await response.json()) as { Events: typeof events }).Events;
+}, 120_000);
+
+afterAll(async () => {
+  if (sm) {
+    await inBatches(secrets, 25, async (s) => {
+      await sm.send(new DeleteSecretCommand({ SecretId: s.arn, ForceDeleteWithoutRecovery: true }));
+    });
+  }
+  await endpoint?.close();
+});
+
+const ofGroup = (group: Group) => secrets.filter((s) => s.group === group);
+const outcomeOf = (s: TestSecret) => summary.secrets.find((o) => o.arn === s.arn);
+
+describe('fleet rotation of 200 secrets', () => {
+  it('set up what it meant to: stuck secrets hold an empty AWSPENDING, failed ones a valued one', async () => {
+    expect(secrets.filter((s) => s.group !== 'outsider')).toHaveLength(200);
+    for (const s of [...ofGroup('stuck'), ...ofGroup('failed'), ...ofGroup('malformed')]) {
+      expect(s.pendingBefore, s.name).toBeDefined();
+    }
+    const failed = ofGroup('failed')[0];
+    const stuck = ofGroup('stuck')[0];
+    if (!failed?.pendingBefore || !stuck?.pendingBefore) throw new Error('setup incomplete');
+    await expect(
+      sm.send(new GetSecretValueCommand({ SecretId: failed.arn, VersionId: failed.pendingBefore })),
+    ).resolves.toHaveProperty('VersionId', failed.pendingBefore);
+    await expect(
+      sm.send(new GetSecretValueCommand({ SecretId: stuck.arn, VersionId: stuck.pendingBefore })),
+    ).rejects.toThrow(/can't find/);
+  });
+
+  it('runs to the end and reports every matching secret once', () => {
+    expect(run.error).toBeUndefined();
+    expect(summary.matched).toBe(200);
+    expect(summary.secrets).toHaveLength(200);
+    expect(new Set(summary.secrets.map((s) => s.arn)).size).toBe(200);
+    expect(summary.counts).toMatchObject({
+      matched: 200,
+      candidates: 185,
+      rotated: 165,
+      failed: 20,
+      skipped: 15,
+      cleared: 25,
+      resumed: 15,
+      byClassification: { due: 65, overdue: 80, stuck: 25, failed: 15, healthy: 10, disabled: 5 },
+    });
+  });
+
+  it('rotates due and overdue secrets to a new AWSCURRENT, leaving no AWSPENDING', async () => {
+    for (const s of [...ofGroup('due'), ...ofGroup('overdue')]) {
+      // (the failing group is overdue too: it is checked below)
+      const stages = await stagesOf(s.arn);
+      const current = holder(stages, 'AWSCURRENT');
+      expect(current, s.name).not.toBe(s.currentBefore);
+      expect(holder(stages, 'AWSPREVIOUS'), s.name).toBe(s.currentBefore);
+      expect(holder(stages, 'AWSPENDING') ?? current, s.name).toBe(current);
+      expect(outcomeOf(s), s.name).toMatchObject({
+        classification: s.group,
+        outcome: 'rotated',
+        versionId: current,
+      });
+    }
+  });
+
+  it('clears the empty AWSPENDING of stuck secrets, then rotates them', async () => {
+    for (const s of ofGroup('stuck')) {
+      const stages = await stagesOf(s.arn);
+      expect(stages[s.pendingBefore ?? ''], s.name).toBeUndefined();
+      expect(holder(stages, 'AWSCURRENT'), s.name).not.toBe(s.currentBefore);
+      expect(outcomeOf(s), s.name).toMatchObject({
+        classification: 'stuck',
+        repair: 'cleared',
+        outcome: 'rotated',
+      });
+    }
+  });
+
+  it('finishes failed rotations with their own pending value instead of discarding it', async () => {
+    for (const s of ofGroup('failed')) {
+      const stages = await stagesOf(s.arn);
+      expect(holder(stages, 'AWSCURRENT'), s.name).toBe(s.pendingBefore);
+      expect(holder(stages, 'AWSPREVIOUS'), s.name).toBe(s.currentBefore);
+      expect(outcomeOf(s), s.name).toMatchObject({
+        classification: 'failed',
+        outcome: 'rotated',
+        versionId: s.pendingBefore,
+      });
+    }
+  });
+
+  it('reports rotations that fail without stopping the fleet, and keeps their AWSCURRENT', async () => {
+    for (const s of [...ofGroup('failing'), ...ofGroup('malformed')]) {
+      const stages = await stagesOf(s.arn);
+      expect(holder(stages, 'AWSCURRENT'), s.name).toBe(s.currentBefore);
+      const outcome = outcomeOf(s);
+      expect(outcome, s.name).toMatchObject({ outcome: 'failed', error: 'RotationFailedError' });
+      // AWSPENDING stays on the fleet's own version, for the next run or 'rekey doctor'.
+      expect(holder(stages, 'AWSPENDING'), s.name).toBe(outcome?.versionId);
+      expect(outcome?.reason, s.name).toMatch(/AWSPENDING is still on version/);
+    }
+  });
+
+  it('leaves healthy, disabled and unmatched secrets alone', async () => {
+    for (const s of [...ofGroup('healthy'), ...ofGroup('disabled'), ...ofGroup('outsider')]) {
+      expect(await stagesOf(s.arn), s.name).toEqual(s.stagesBefore);
+    }
+    for (const s of [...ofGroup('healthy'), ...ofGroup('disabled')]) {
+      expect(outcomeOf(s), s.name).toMatchObject({ classification: s.group, outcome: 'skipped' });
+    }
+    for (const s of ofGroup('outsider')) expect(outcomeOf(s), s.name).toBeUndefined();
+  });
+
+  it('publishes one summary event with the same counts and no secret value', async () => {
+    const mine = events.filter((e) => e['detail-type'] === 'Secret Fleet Rotation Summary');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]?.source).toBe('rekey');
+    expect(mine[0]?.detail).toEqual(summary);
+    const text = JSON.stringify(mine[0]);
+    const values: string[] = [];
+    await inBatches(secrets, 25, async (s) => {
+      const value = await sm.send(new GetSecretValueCommand({ SecretId: s.arn }));
+      if (value.SecretString) values.push(value.SecretString);
+    });
+    expect(values.length).toBe(secrets.length);
+    expect(values.filter((v) => text.includes(v))).toEqual([]);
+  });
+});
