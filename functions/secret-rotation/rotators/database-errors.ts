@@ -26,16 +26,24 @@ export interface LoginAttempt {
 }
 
 const describeAttempt = (attempt: LoginAttempt): string =>
-  `the ${attempt.credential} credential (user ${JSON.stringify(attempt.username)}) failed with ${attempt.code}: ${attempt.message}`;
+  `the ${attempt.credential} credential (user ${JSON.stringify(attempt.username)}, TLS ${attempt.tls}) failed with ${attempt.code}: ${attempt.message}`;
 
 /** Adds the fix for failures whose cause users most often misread. */
 const hintFor = (attempt: LoginAttempt): string | undefined => {
   const text = `${attempt.code} ${attempt.message}`;
-  if (/does not support (SSL|secure)|HANDSHAKE_NO_SSL/i.test(text)) {
+  if (
+    /does not support (SSL|secure)|HANDSHAKE_NO_SSL|before secure TLS connection|wrong version number/i.test(
+      text,
+    )
+  ) {
     return 'the server does not offer TLS: enable TLS on the server, or set "ssl": false in the secret if plaintext is really intended';
   }
   if (/CERT|certificate|self[- ]signed|altname|UNABLE_TO_VERIFY|Hostname\/IP/i.test(text)) {
     return 'the TLS certificate check failed: give the server\'s CA bundle in "ssl": {"mode": ..., "ca": "<PEM>"}, or make "host" match a name in the certificate (verify-full)';
+  }
+  if (attempt.tls !== 'disable' && /timeout|ECONNRESET|socket closed|disconnected/i.test(text)) {
+    // A plaintext server answers a TLS handshake with silence or a reset, not with an error.
+    return `TLS (${attempt.tls}) was required and the connection stalled or was reset: if the server does not offer TLS, enable it there, or set "ssl": false in the secret if plaintext is really intended; otherwise check host, port and network`;
   }
   if (/ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|timeout/i.test(text)) {
     return 'the server could not be reached: check host, port, security groups and that the function runs in a network that reaches the database';

@@ -45,6 +45,7 @@ export const DATABASE_ROTATORS: Readonly<Record<string, () => Promise<DatabaseRo
   mysql: async () => (await import('./mysql.js')).createMysqlRotator,
   'aurora-mysql': async () => (await import('./mysql.js')).createMysqlRotator,
   mariadb: async () => (await import('./mysql.js')).createMysqlRotator,
+  redis: async () => (await import('./redis.js')).createRedisRotator,
 };
 
 /** What selection looks at. */

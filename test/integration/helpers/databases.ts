@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { createClient } from 'redis';
 
 /**
  * Real database servers for the integration tests, and helpers to create and drop the users
@@ -294,3 +295,45 @@ export const mysqlCanLogin = async (
 export const mysqlDropUsers = async (admin: mysql.Connection, users: readonly string[]): Promise<void> => {
   for (const user of users) await admin.query('DROP USER IF EXISTS ?@?', [user, '%']);
 };
+
+/** The stock Redis server the tests use (its default user has no password). */
+export const REDIS = { host: '127.0.0.1', port: Number(process.env.REKEY_REDIS_PORT ?? 6379) } as const;
+
+/** A connection as Redis's default user, for test set-up and checks. */
+export const redisAdmin = async () => {
+  const client = createClient({ socket: { host: REDIS.host, port: REDIS.port, reconnectStrategy: false } });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+};
+
+/**
+ * Runs `args` as `username`/`password`; resolves to the reply, or to the error's message when
+ * the login or the command is refused (never includes the password).
+ */
+export const redisAs = async (
+  username: string,
+  password: string,
+  args: string[] = ['PING'],
+  port: number = REDIS.port,
+): Promise<unknown> => {
+  const client = createClient({
+    socket: { host: REDIS.host, port, reconnectStrategy: false, connectTimeout: 3_000 },
+    username,
+    password,
+    disableClientInfo: true,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return await client.sendCommand(args);
+  } catch (error) {
+    return error instanceof Error ? `error: ${error.message}` : 'error';
+  } finally {
+    if (client.isOpen) await client.close().catch(() => undefined);
+  }
+};
+
+/** Whether `username`/`password` can log in to Redis and PING. */
+export const redisCanLogin = async (username: string, password: string, port: number = REDIS.port) =>
+  (await redisAs(username, password, ['PING'], port)) === 'PONG';
