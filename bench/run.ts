@@ -10,6 +10,8 @@ const { startLocalEndpoint } = await import('../local/endpoint.js');
 const { benchBundles } = await import('./bundle.js');
 const { benchRotation, registerColdFunction } = await import('./secret-rotation.js');
 const { rotationCases } = await import('./rotation-cases.js');
+const { benchKeyRotation } = await import('./kms.js');
+const { benchCertificateSweep } = await import('./acm.js');
 
 const ROTATIONS = 10;
 const endpoint = await startLocalEndpoint({ port: 0 });
@@ -30,6 +32,17 @@ try {
     }
   }
   results.secretRotation = rotation;
+  const keyRotation = await benchKeyRotation(endpoint);
+  console.log(
+    `key rotation: ${keyRotation.workflowKmsCalls} KMS calls, ${keyRotation.workflowMs} ms, zero-downtime loop ${keyRotation.zeroDowntime.failures} failures in ${keyRotation.zeroDowntime.operations} operations`,
+  );
+  results.keyRotation = keyRotation;
+  const sweep = await benchCertificateSweep(endpoint);
+  for (const r of sweep)
+    console.log(
+      `certificate sweep ${r.region}: ${r.certificates} certificates, ${r.acmCalls} ACM calls, ${r.sweepMs} ms`,
+    );
+  results.certificateSweep = sweep;
   results.bundles = await benchBundles();
 } finally {
   await endpoint.close();
@@ -41,6 +54,15 @@ const rows = (results.secretRotation as Awaited<ReturnType<typeof benchRotation>
   .join('\n');
 const bundleRows = (results.bundles as Awaited<ReturnType<typeof benchBundles>>)
   .map((b) => `| ${b.function} | ${b.bundleKiB} | ${b.coldImportMsMedian} |`)
+  .join('\n');
+const kr = results.keyRotation as Awaited<ReturnType<typeof benchKeyRotation>>;
+const sweepRows = (results.certificateSweep as Awaited<ReturnType<typeof benchCertificateSweep>>)
+  .map(
+    (r) =>
+      `| ${r.region} | ${r.certificates} | ${r.acmCalls} | ${Object.entries(r.callsByOperation)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')} | ${r.sweepMs} |`,
+  )
   .join('\n');
 await writeFile(
   new URL('./RESULTS.md', import.meta.url),
@@ -56,6 +78,22 @@ Counted on the wire by the local endpoint while \`RotateSecret\` runs (the Rotat
 | rotator | container | calls per rotation | ms per rotation (median of ${ROTATIONS}) |
 |---|---|---|---|
 ${rows}
+
+## KMS rotation by alias swap (symmetric key, grace 2 s, retention 0 s)
+
+KMS calls made by the whole workflow (plan, successor, verify, swap, evidence, retire): ${kr.workflowKmsCalls}
+(${Object.entries(kr.kmsCallsByOperation)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}); ${kr.workflowMs} ms end to end.
+
+Zero-downtime loop (encrypt through the alias, decrypt everything produced so far, until the grace
+period ends): **${kr.zeroDowntime.failures} failures** in ${kr.zeroDowntime.operations} operations (goal: 0).
+
+## Certificate sweep: 2,500 certificates per Region, nothing due (goal: at most 3 ACM calls per Region)
+
+| Region | certificates | ACM calls | calls by operation | ms |
+|---|---|---|---|---|
+${sweepRows}
 
 ## Function bundles (built exactly as \`sam build\` would from template.yaml)
 

@@ -1,0 +1,68 @@
+/**
+ * Certificate sweep: ACM calls and time for a sweep of 2,500 certificates (nothing due) in each
+ * of three Regions, counted on the wire by the local endpoint. Goal: at most 3 calls per Region.
+ */
+import { createClients } from '../functions/certificate-expiry/clients.js';
+import { sweepRegion } from '../functions/certificate-expiry/sweep.js';
+import type { LocalEndpoint } from '../local/endpoint.js';
+
+const ACCOUNT = '123456789012';
+const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
+const PER_REGION = 2500;
+
+export interface AcmBenchResult {
+  region: string;
+  certificates: number;
+  acmCalls: number;
+  callsByOperation: Record<string, number>;
+  sweepMs: number;
+}
+
+export const benchCertificateSweep = async (endpoint: LocalEndpoint): Promise<AcmBenchResult[]> => {
+  const notAfter = new Date(Date.now() + 300 * 86_400_000).toISOString();
+  for (const region of REGIONS) {
+    const res = await fetch(
+      `${endpoint.url}/_rekey/CertificateManager/bulk-seed?region=${region}&account=${ACCOUNT}`,
+      {
+        method: 'POST',
+        body: JSON.stringify({
+          count: PER_REGION,
+          type: 'AMAZON_ISSUED',
+          domainName: 'site-{n}.example.com',
+          notAfter,
+          inUseBy: ['arn:aws:cloudfront::123456789012:distribution/EDFDVBD6EXAMPLE'],
+        }),
+      },
+    );
+    if (!res.ok) throw new Error(`bulk seed in ${region} failed: ${await res.text()}`);
+  }
+  const clients = createClients({
+    endpoint: endpoint.url,
+    credentials: { accessKeyId: ACCOUNT, secretAccessKey: 'local' },
+    homeRegion: 'us-east-1',
+  });
+  const results: AcmBenchResult[] = [];
+  for (const region of REGIONS) {
+    await fetch(`${endpoint.url}/_rekey/calls`, { method: 'POST', body: JSON.stringify({ reset: true }) });
+    const started = performance.now();
+    const sweep = await sweepRegion(region, { clients, now: new Date(), thresholds: [45, 30, 14, 7, 3, 1] });
+    const sweepMs = performance.now() - started;
+    const res = await fetch(`${endpoint.url}/_rekey/calls`, {
+      method: 'POST',
+      body: JSON.stringify({ reset: true }),
+    });
+    const calls = ((await res.json()) as { calls: Record<string, number> }).calls;
+    const acm: Record<string, number> = {};
+    for (const [target, n] of Object.entries(calls)) {
+      if (target.startsWith('CertificateManager.')) acm[target.slice('CertificateManager.'.length)] = n;
+    }
+    results.push({
+      region,
+      certificates: sweep.listed,
+      acmCalls: Object.values(acm).reduce((a, b) => a + b, 0),
+      callsByOperation: acm,
+      sweepMs: Math.round(sweepMs),
+    });
+  }
+  return results;
+};
