@@ -16,6 +16,8 @@ export interface CommandModule {
  */
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   local: () => import('./local.js'),
+  status: () => import('./status.js'),
+  doctor: () => import('./doctor.js'),
   'sweep-certificates': () => import('./sweep-certificates.js'),
   'rotate-key': () => import('./rotate-key.js'),
 };

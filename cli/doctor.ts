@@ -1,0 +1,158 @@
+import { parseOptions } from './args.js';
+import { UsageError } from './errors.js';
+import type { DoctorReport } from './report/diagnose.js';
+
+export const summary =
+  'Find stuck rotations and other broken states, print the exact fix, apply the safe ones';
+
+export const help = `Usage: rekey doctor [--region R ...] [--fix] [--output table|json] [--endpoint-url URL]
+                   [--stuck-after SECONDS] [--grace-days N] [--thresholds 45,30,14,7,3,1]
+
+Looks for broken states and prints, for each, what is wrong and the exact command that fixes it:
+  secrets       AWSPENDING left on a version other than AWSCURRENT: with no value (a placeholder
+                from a rotation that died in createSecret: safe to remove) or with a value (the
+                last rotation failed later: retry it with 'rekey rotate-secret SECRET --token
+                VERSION', or remove the label if the value was never applied); rotation enabled
+                with no rotation function set, or with a function that does not exist.
+  keys          an alias pointing at a disabled key or at a key pending deletion; a rotated
+                key whose predecessor is still enabled more than a day past the grace period.
+  certificates  expired, or ACM's managed renewal failed.
+Secret values are never printed: secrets appear by name, ARN and version id.
+
+Options:
+  --fix                  Apply the safe fixes and report what changed. Safe means: remove
+                         AWSPENDING from a version that holds no value, after checking again that
+                         it still holds none. Nothing is ever deleted, no key is enabled or
+                         disabled, and AWSCURRENT never moves; every other fix is printed only.
+  --output FORMAT        table (default) or json (one document with "version": 1, the problems
+                         with kind, resource, description, fix commands, safe, fixed).
+  --region R             Region to check; repeat for more. Default: AWS_REGION, else us-east-1.
+  --stuck-after SECONDS  AWSPENDING on a secret unchanged for less than this is a rotation still
+                         running, left alone (default 3600).
+  --grace-days N         The key rotations' grace period in days (default 7).
+  --thresholds LIST      Certificate alert thresholds (default ALERT_THRESHOLDS_DAYS, else 45,30,14,7,3,1).
+  --endpoint-url URL     Send every call to this endpoint (e.g. the one 'rekey local' serves);
+                         without AWS credentials in the environment, local ones are used.
+  -h, --help             Show this help.
+
+Exit codes:
+  0  nothing found, or everything found was fixed
+  3  problems remain (printed with their fixes)
+  1  error: a Region or service could not be checked
+  2  usage error`;
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const defaultIo: Io = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+const TYPE_LABEL = { secret: 'secret', key: 'alias', certificate: 'certificate' } as const;
+
+/** Renders the doctor's findings for people: each problem, its fix commands, and a summary line. */
+export const formatDoctor = (report: DoctorReport, fixing: boolean): string => {
+  const out: string[] = [];
+  if (report.problems.length === 0) {
+    out.push(`No problems found in ${report.regions.join(', ')}.`);
+  }
+  report.problems.forEach((p, i) => {
+    const status =
+      p.fixed === true
+        ? 'FIXED'
+        : p.safe
+          ? fixing
+            ? 'NOT FIXED'
+            : 'safe fix: --fix applies it'
+          : 'manual fix';
+    out.push(`${i + 1}. ${p.kind}  ${TYPE_LABEL[p.resourceType]} ${p.resource} (${p.region})  [${status}]`);
+    out.push(`   ${p.description}`);
+    if (p.fixResult) out.push(`   Result: ${p.fixResult}`);
+    if (p.fixed !== true) {
+      out.push(`   Fix:`);
+      for (const command of p.fix) out.push(`     ${command}`);
+    }
+    out.push('');
+  });
+  for (const note of report.notes) out.push(`Note: ${note}`);
+  for (const e of report.errors) out.push(`Could not check ${e.service} in ${e.region}: ${e.message}`);
+  const safe = report.problems.filter((p) => p.safe && p.fixed !== true).length;
+  out.push(
+    `${report.summary.found} problem(s) found, ${report.summary.fixed} fixed, ${report.summary.remaining} remaining` +
+      (safe > 0 && !fixing ? ` (${safe} safe to fix: run again with --fix).` : '.'),
+  );
+  return `${out.join('\n')}\n`;
+};
+
+/**
+ * `rekey doctor`: finds broken states, prints the fixes, applies the safe ones with `--fix`.
+ * Resolves to 0 (nothing remains), 3 (problems remain) or 1 (something could not be checked).
+ */
+export const run = async (
+  argv: string[],
+  io: Io = defaultIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> => {
+  const { values } = parseOptions(argv, {
+    region: { type: 'string', multiple: true },
+    fix: { type: 'boolean' },
+    output: { type: 'string' },
+    'stuck-after': { type: 'string' },
+    'grace-days': { type: 'string' },
+    thresholds: { type: 'string' },
+    'endpoint-url': { type: 'string' },
+  });
+  const output = values.output ?? 'table';
+  if (output !== 'table' && output !== 'json') {
+    throw new UsageError(`--output must be table or json; got '${output}'.`);
+  }
+  const { integerOption } = await import('./report/options.js');
+  const { createReportClients, parseEndpoint, resolveRegions } = await import('./report/clients.js');
+  const { parseThresholds } = await import('../functions/certificate-expiry/thresholds.js');
+  const { InvalidInputError } = await import('../functions/lib/errors.js');
+  const { DEFAULTS } = await import('../functions/secret-fleet/options.js');
+  const { logger } = await import('../functions/lib/logger.js');
+  if (!env.POWERTOOLS_LOG_LEVEL) logger.setLogLevel('SILENT');
+
+  let thresholds: number[];
+  try {
+    thresholds = parseThresholds(
+      values.thresholds ?? (env.ALERT_THRESHOLDS_DAYS || undefined),
+      '--thresholds',
+    );
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+  const options = {
+    regions: resolveRegions(values.region, env),
+    stuckAfterSeconds: integerOption(
+      values['stuck-after'],
+      '--stuck-after',
+      0,
+      30 * 86_400,
+      DEFAULTS.stuckAfterSeconds,
+    ),
+    gracePeriodDays: integerOption(values['grace-days'], '--grace-days', 0, 365, 7),
+    thresholds,
+  };
+  const endpointText = values['endpoint-url'] ?? (env.AWS_ENDPOINT_URL || undefined);
+  const clients = createReportClients({
+    ...(endpointText ? { endpoint: parseEndpoint(endpointText) } : {}),
+    env,
+  });
+
+  const { applySafeFixes, diagnose } = await import('./report/diagnose.js');
+  let report = await diagnose(clients, options);
+  if (values.fix === true) report = await applySafeFixes(clients, report);
+  io.stdout(
+    output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report, values.fix === true),
+  );
+  for (const e of report.errors)
+    io.stderr(`rekey doctor: could not check ${e.service} in ${e.region}: ${e.message}\n`);
+  if (report.errors.length > 0) return 1;
+  return report.summary.remaining > 0 ? 3 : 0;
+};

@@ -1,0 +1,144 @@
+/**
+ * The shape of `rekey status --output json` (and the data behind the table and the HTML page).
+ * It is a contract for scripts: `version` changes only when a field is removed or changes
+ * meaning; new fields may appear in the same version. Dates are ISO 8601 strings (UTC) or
+ * `null`. Nothing in it is a secret value: secrets appear by name, ARN and version id only.
+ * docs/status-report.md documents every field.
+ */
+
+/** Bumped only for incompatible changes to {@link StatusReport}. */
+export const STATUS_REPORT_VERSION = 1;
+
+/**
+ * How much an item matters to the exit code:
+ * - `ok`: nothing to do;
+ * - `warning`: worth a look, not urgent (due soon, within an alert threshold, rotation off);
+ * - `attention`: broken or about to break (stuck, failed, overdue, expired, expiring within the
+ *   smallest threshold, renewal failed, alias on an unusable key). Any of these makes exit code 3.
+ */
+export type Severity = 'ok' | 'warning' | 'attention';
+
+/**
+ * A secret's rotation state: the secret-fleet classification (`due`, `overdue`, `stuck`,
+ * `failed`, `rotating`, `healthy`, `disabled`, `empty`).
+ */
+export interface SecretStatus {
+  readonly kind: 'secret';
+  readonly region: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly rotationEnabled: boolean;
+  readonly rotationLambdaArn: string | null;
+  readonly lastRotatedDate: string | null;
+  /** NextRotationDate as Secrets Manager reports it, else LastRotatedDate + AutomaticallyAfterDays. */
+  readonly nextRotationDate: string | null;
+  readonly state: string;
+  readonly severity: Severity;
+  /** Why, in words an operator can act on. */
+  readonly reason: string;
+  /** The version AWSPENDING sits on when it is not the AWSCURRENT version (stuck or failed rotation). */
+  readonly pendingVersionId: string | null;
+}
+
+/**
+ * The key behind a managed alias: `healthy`, `due` (next rotation has come), `overdue` (more
+ * than a day past it), `rotating` (a rekey rotation is under way), `disabled`,
+ * `pending-deletion` or `unavailable` (any other key state).
+ */
+export interface KeyStatus {
+  readonly kind: 'key';
+  readonly region: string;
+  readonly alias: string;
+  readonly keyId: string;
+  readonly keyArn: string;
+  readonly keySpec: string;
+  readonly keyUsage: string;
+  readonly keyState: string;
+  /** When the key went into service (its rekey:rotated-at evidence tag, else its creation date). */
+  readonly inServiceSince: string;
+  readonly ageDays: number;
+  /** rekey:rotated-at of the key: when rekey last rotated this alias, `null` if never. */
+  readonly lastRotation: string | null;
+  /** ARN of the key this one replaced (rekey:predecessor), if any. */
+  readonly predecessorKeyArn: string | null;
+  readonly periodDays: number;
+  /** Where `periodDays` came from: the key's rekey:period-days tag, or the --period-days option. */
+  readonly periodSource: 'tag' | 'option';
+  readonly nextRotation: string;
+  readonly state: string;
+  readonly severity: Severity;
+  readonly reason: string;
+}
+
+/** A certificate: its days to expiry and the certificate-expiry triage (`OK` when it needs nothing). */
+export interface CertificateStatus {
+  readonly kind: 'certificate';
+  readonly region: string;
+  readonly arn: string;
+  readonly domainName: string;
+  /** `IMPORTED`, `AMAZON_ISSUED` or `PRIVATE`. */
+  readonly type: string;
+  /** ACM status, e.g. `ISSUED`, `EXPIRED`, `PENDING_VALIDATION`. */
+  readonly status: string;
+  readonly keyAlgorithm: string | null;
+  readonly notAfter: string | null;
+  readonly daysToExpiry: number | null;
+  /** The smallest alert threshold crossed (0 once expired), `null` when none. */
+  readonly threshold: number | null;
+  /** A certificate-expiry finding class (`EXPIRED`, `IMPORTED`, `RENEWAL_FAILED`, ...) or `OK`. */
+  readonly finding: string;
+  readonly renewalStatus: string | null;
+  readonly severity: Severity;
+  /** What to do (the triage's action sentence), or why nothing is needed. */
+  readonly action: string;
+}
+
+/** A Region or service that could not be read; the rest of the report is still valid. */
+export interface CollectionError {
+  readonly region: string;
+  readonly service: 'secretsmanager' | 'kms' | 'acm';
+  readonly message: string;
+}
+
+export interface StatusReport {
+  readonly version: typeof STATUS_REPORT_VERSION;
+  readonly generatedAt: string;
+  readonly regions: readonly string[];
+  /** Certificate alert thresholds in days, most distant first. */
+  readonly thresholds: readonly number[];
+  readonly summary: {
+    readonly secrets: Record<Severity, number>;
+    readonly keys: Record<Severity, number>;
+    readonly certificates: Record<Severity, number>;
+    /** Items with severity `attention`; when above 0, `rekey status` exits with 3. */
+    readonly attention: number;
+    readonly healthy: boolean;
+  };
+  readonly secrets: readonly SecretStatus[];
+  readonly keys: readonly KeyStatus[];
+  readonly certificates: readonly CertificateStatus[];
+  readonly errors: readonly CollectionError[];
+}
+
+export type ReportItem = SecretStatus | KeyStatus | CertificateStatus;
+
+/** Counts per severity. */
+export const countBySeverity = (items: readonly { severity: Severity }[]): Record<Severity, number> => {
+  const counts: Record<Severity, number> = { ok: 0, warning: 0, attention: 0 };
+  for (const item of items) counts[item.severity]++;
+  return counts;
+};
+
+/** The date an item sits at on the timeline: next rotation, or certificate expiry. */
+export const timelineDate = (item: ReportItem): string | null => {
+  if (item.kind === 'secret') return item.nextRotationDate;
+  if (item.kind === 'key') return item.nextRotation;
+  return item.notAfter;
+};
+
+/** A short label for an item: secret name, alias, or certificate domain. */
+export const itemLabel = (item: ReportItem): string => {
+  if (item.kind === 'secret') return item.name;
+  if (item.kind === 'key') return item.alias;
+  return item.domainName || item.arn;
+};

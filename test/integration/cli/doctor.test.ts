@@ -1,0 +1,201 @@
+/**
+ * `rekey doctor` against the local endpoint with a demo account: what it finds, the fixes it
+ * prints, what `--fix` changes (only the value-less AWSPENDING) and what it leaves alone.
+ */
+import { createHash } from 'node:crypto';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { afterEach, describe, expect, it } from 'vitest';
+import { run } from '../../../cli/doctor.js';
+import type { DoctorReport } from '../../../cli/report/diagnose.js';
+import { startLocalEndpoint } from '../../../local/endpoint.js';
+import { capture, createDemoAccount, type DemoAccount } from './status-demo.js';
+
+let demo: DemoAccount | undefined;
+afterEach(async () => {
+  await demo?.close();
+  demo = undefined;
+});
+
+const doctor = async (account: Pick<DemoAccount, 'env'>, argv: string[]) => {
+  const out = capture();
+  const code = await run(argv, out.io, account.env);
+  return { code, stdout: out.stdout, stderr: out.stderr };
+};
+
+const labels = async (account: DemoAccount, secretId: string) =>
+  (await account.sm.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages ?? {};
+
+const versionWith = (stages: Record<string, string[]>, label: string) =>
+  Object.entries(stages).find(([, l]) => l.includes(label))?.[0];
+
+/** A digest of a version's value: compared, never printed. */
+const digest = async (account: DemoAccount, secretId: string, versionId: string) => {
+  const { SecretString } = await account.sm.send(
+    new GetSecretValueCommand({ SecretId: secretId, VersionId: versionId }),
+  );
+  return createHash('sha256')
+    .update(SecretString ?? '')
+    .digest('hex');
+};
+
+describe('rekey doctor', () => {
+  it('finds every broken state with its exact fix, changes nothing without --fix, and exits 3', async () => {
+    // Prepare
+    demo = await createDemoAccount();
+    const stuckBefore = await labels(demo, demo.secretArns.stuck);
+
+    // Act
+    const { code, stdout } = await doctor(demo, ['--output', 'json', '--stuck-after', '0']);
+
+    // Assess
+    expect(code).toBe(3);
+    const report = JSON.parse(stdout) as DoctorReport;
+    expect(report.version).toBe(1);
+    const found = report.problems.map((p) => `${p.kind} ${p.resource}`).sort();
+    expect(found).toEqual(
+      [
+        `stuck-pending-placeholder ${demo.secrets.stuck}`,
+        `failed-rotation ${demo.secrets.failed}`,
+        `alias-key-disabled ${demo.keys.legacy.alias}`,
+        `predecessor-still-enabled ${demo.keys.orders.alias}`,
+        `certificate-renewal-failed ${report.problems.find((p) => p.resourceArn === demo?.certificates.renewalFailed)?.resource}`,
+      ].sort(),
+    );
+    const byKind = Object.fromEntries(report.problems.map((p) => [p.kind, p]));
+    const stuckVersion = versionWith(stuckBefore, 'AWSPENDING');
+    expect(byKind['stuck-pending-placeholder']).toMatchObject({ safe: true });
+    expect(byKind['stuck-pending-placeholder']?.fix).toEqual([
+      `aws secretsmanager update-secret-version-stage --region us-east-1 --secret-id ${demo.secretArns.stuck} --version-stage AWSPENDING --remove-from-version-id ${stuckVersion}`,
+    ]);
+    const failedVersion = versionWith(await labels(demo, demo.secretArns.failed), 'AWSPENDING');
+    expect(byKind['failed-rotation']).toMatchObject({ safe: false });
+    expect(byKind['failed-rotation']?.fix[0]).toBe(
+      `rekey rotate-secret ${demo.secrets.failed} --token ${failedVersion}`,
+    );
+    expect(byKind['alias-key-disabled']?.fix).toContain(
+      `aws kms enable-key --region us-east-1 --key-id ${demo.keys.legacy.keyId}`,
+    );
+    expect(byKind['predecessor-still-enabled']?.fix).toContain(
+      `aws kms disable-key --region us-east-1 --key-id ${demo.keys.orders.predecessorKeyId}`,
+    );
+    expect(byKind['certificate-renewal-failed']?.fix[0]).toContain(
+      `aws acm describe-certificate --region us-east-1 --certificate-arn ${demo.certificates.renewalFailed}`,
+    );
+    expect(report.summary).toEqual({ found: 5, fixed: 0, remaining: 5 });
+    // Without --fix nothing changed.
+    expect(await labels(demo, demo.secretArns.stuck)).toEqual(stuckBefore);
+  });
+
+  it('leaves an AWSPENDING younger than --stuck-after alone: that rotation may still be running', async () => {
+    demo = await createDemoAccount();
+    const { stdout } = await doctor(demo, ['--output', 'json']);
+    const kinds = (JSON.parse(stdout) as DoctorReport).problems.map((p) => p.kind);
+    expect(kinds).not.toContain('stuck-pending-placeholder');
+    expect(kinds).not.toContain('failed-rotation');
+  });
+
+  it('--fix clears the stuck placeholder, leaves the real pending value alone, and the next rotation works', async () => {
+    // Prepare
+    demo = await createDemoAccount();
+    const stuckBefore = await labels(demo, demo.secretArns.stuck);
+    const failedBefore = await labels(demo, demo.secretArns.failed);
+    const failedPending = versionWith(failedBefore, 'AWSPENDING') ?? '';
+    const failedPendingDigest = await digest(demo, demo.secretArns.failed, failedPending);
+
+    // Act
+    const { code, stdout } = await doctor(demo, ['--fix', '--stuck-after', '0']);
+
+    // Assess: the placeholder lost AWSPENDING; AWSCURRENT did not move.
+    const stuckAfter = await labels(demo, demo.secretArns.stuck);
+    expect(versionWith(stuckAfter, 'AWSPENDING')).toBeUndefined();
+    expect(versionWith(stuckAfter, 'AWSCURRENT')).toBe(versionWith(stuckBefore, 'AWSCURRENT'));
+    // The pending version that holds a value keeps its label and its value.
+    expect(await labels(demo, demo.secretArns.failed)).toEqual(failedBefore);
+    expect(await digest(demo, demo.secretArns.failed, failedPending)).toBe(failedPendingDigest);
+    expect(stdout).toMatch(
+      new RegExp(`stuck-pending-placeholder\\s+secret ${demo.secrets.stuck} \\(us-east-1\\)\\s+\\[FIXED\\]`),
+    );
+    expect(stdout).toMatch(
+      new RegExp(`failed-rotation\\s+secret ${demo.secrets.failed} \\(us-east-1\\)\\s+\\[manual fix\\]`),
+    );
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe('5 problem(s) found, 1 fixed, 4 remaining.');
+    expect(code).toBe(3);
+
+    // The secret can rotate again (RotateSecret refuses while AWSPENDING sits on another version).
+    await demo.sm.send(
+      new RotateSecretCommand({
+        SecretId: demo.secretArns.stuck,
+        RotationLambdaARN: `arn:aws:lambda:us-east-1:${demo.account}:function:rekey-secret-rotation`,
+      }),
+    );
+    expect(versionWith(await labels(demo, demo.secretArns.stuck), 'AWSCURRENT')).not.toBe(
+      versionWith(stuckBefore, 'AWSCURRENT'),
+    );
+
+    // A second --fix finds nothing left to fix for that secret.
+    const again = JSON.parse(
+      (await doctor(demo, ['--fix', '--stuck-after', '0', '--output', 'json'])).stdout,
+    ) as DoctorReport;
+    expect(again.problems.map((p) => p.kind)).not.toContain('stuck-pending-placeholder');
+    expect(again.summary.fixed).toBe(0);
+  });
+
+  it('exits 0 when --fix fixed everything it found', async () => {
+    const endpoint = await startLocalEndpoint({ port: 0 });
+    endpoint.lambdas.register('rekey-test-always-fails', async () => {
+      throw new Error('createSecret failed');
+    });
+    try {
+      const account = '310987654321';
+      const env = {
+        AWS_ACCESS_KEY_ID: account,
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_ENDPOINT_URL: endpoint.url,
+      };
+      const sm = new SecretsManagerClient({
+        endpoint: endpoint.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: account, secretAccessKey: 'local' },
+      });
+      const { ARN } = await sm.send(
+        new CreateSecretCommand({ Name: 'only-stuck', SecretString: 'v1-not-printed' }),
+      );
+      await sm.send(
+        new RotateSecretCommand({
+          SecretId: ARN,
+          RotationLambdaARN: `arn:aws:lambda:us-east-1:${account}:function:rekey-test-always-fails`,
+        }),
+      );
+      const fake = { env };
+      expect((await doctor(fake, ['--stuck-after', '0'])).code).toBe(3);
+      const fixed = await doctor(fake, ['--stuck-after', '0', '--fix']);
+      expect(fixed.code).toBe(0);
+      expect(fixed.stdout.includes('v1-not-printed'), 'the secret value was printed').toBe(false);
+      expect((await doctor(fake, ['--stuck-after', '0'])).stdout).toMatch(
+        /^No problems found in us-east-1\.$/m,
+      );
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  it('never prints a secret value', async () => {
+    demo = await createDemoAccount();
+    const outputs = [
+      await doctor(demo, ['--stuck-after', '0']),
+      await doctor(demo, ['--stuck-after', '0', '--output', 'json']),
+      await doctor(demo, ['--stuck-after', '0', '--fix']),
+    ];
+    const text = outputs.map((o) => o.stdout + o.stderr).join('\n');
+    const values = await demo.sensitive();
+    const leaked = values.filter((v) => text.includes(v));
+    expect(leaked.length, `${leaked.length} secret value(s) printed`).toBe(0);
+    expect(values.length).toBeGreaterThan(8);
+  });
+});

@@ -1,0 +1,282 @@
+/**
+ * A demo "account" for the `rekey status` and `rekey doctor` tests: a fresh account (a 12-digit
+ * access key id selects it) on a local endpoint, holding secrets, keys and certificates in
+ * every state the commands must recognise. Every name has a random suffix; closing the endpoint
+ * removes it all.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { ACMClient, ImportCertificateCommand } from '@aws-sdk/client-acm';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DisableKeyCommand,
+  KMSClient,
+  TagResourceCommand,
+} from '@aws-sdk/client-kms';
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { logger } from '../../../functions/lib/logger.js';
+import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { createTestCertificate, importInput } from '../../helpers/certificates.js';
+
+const DAY = 86_400_000;
+
+// The rotation function runs in-process and logs a JSON line per step; warnings still show.
+logger.setLogLevel('WARN');
+const REGION = 'us-east-1';
+/** A function registered on the endpoint that always fails: its rotations leave AWSPENDING behind. */
+const BROKEN_FUNCTION = 'rekey-test-broken-rotation';
+
+export interface DemoAccount {
+  readonly endpoint: LocalEndpoint;
+  readonly account: string;
+  /** Environment for the CLI's `run(argv, io, env)`: this account, local credentials. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly prefix: string;
+  readonly aliasPrefix: string;
+  readonly secrets: {
+    /** Rotated once through the real rotation function. */
+    healthy: string;
+    /** AWSPENDING on a value-less placeholder (rotation function failed in createSecret). */
+    stuck: string;
+    /** AWSPENDING on a version that holds a value (rotation failed after createSecret). */
+    failed: string;
+    /** Never rotated, rotation off. */
+    neverRotated: string;
+  };
+  /** ARNs of the secrets, by the same keys. */
+  readonly secretArns: Record<keyof DemoAccount['secrets'], string>;
+  readonly keys: {
+    /** Rotated 10 days ago, period tag 30 days, predecessor still enabled. */
+    orders: { alias: string; keyId: string; predecessorKeyId: string };
+    /** Rotated 400 days ago, no period tag: overdue with the default 365 days. */
+    signing: { alias: string; keyId: string };
+    /** No rekey tags, key disabled; managed only through --alias-prefix. */
+    legacy: { alias: string; keyId: string };
+  };
+  readonly certificates: {
+    /** Imported, expiring in 10 days. */
+    imported: string;
+    /** Amazon-issued, 20 days left, managed renewal failed. */
+    renewalFailed: string;
+    /** Amazon-issued, 200 days left. */
+    fine: string;
+  };
+  /** Every secret value and private key in the account: none may appear in any output. */
+  sensitive(): Promise<string[]>;
+  readonly sm: SecretsManagerClient;
+  readonly kms: KMSClient;
+  close(): Promise<void>;
+}
+
+/** Starts an endpoint and fills a fresh account with the demo resources. */
+export const createDemoAccount = async (): Promise<DemoAccount> => {
+  const endpoint = await startLocalEndpoint({ port: 0 });
+  endpoint.lambdas.register(BROKEN_FUNCTION, async () => {
+    throw new Error('createSecret failed: the test function always fails');
+  });
+  const account = String(randomInt(100_000_000_000, 999_999_999_999));
+  const credentials = { accessKeyId: account, secretAccessKey: 'local' };
+  const config = { endpoint: endpoint.url, region: REGION, credentials };
+  const sm = new SecretsManagerClient(config);
+  const kms = new KMSClient(config);
+  const acm = new ACMClient(config);
+  const suffix = randomBytes(4).toString('hex');
+  const prefix = `status-${suffix}/`;
+  const aliasPrefix = `alias/status-${suffix}-`;
+  const rotationArn = (name: string) => `arn:aws:lambda:${REGION}:${account}:function:${name}`;
+  const initialValues: string[] = [];
+  const newSecret = async (name: string, tags = true) => {
+    const password = `pw-${randomBytes(12).toString('hex')}`;
+    initialValues.push(password);
+    const created = await sm.send(
+      new CreateSecretCommand({
+        Name: `${prefix}${name}`,
+        SecretString: JSON.stringify({ username: 'app', password }),
+        ...(tags ? { Tags: [{ Key: 'rekey:rotator', Value: 'generated' }] } : {}),
+      }),
+    );
+    return created.ARN ?? '';
+  };
+
+  // Secrets.
+  const healthy = await newSecret('healthy');
+  await sm.send(
+    new RotateSecretCommand({
+      SecretId: healthy,
+      RotationLambdaARN: rotationArn('rekey-secret-rotation'),
+      RotationRules: { AutomaticallyAfterDays: 30 },
+    }),
+  );
+  const stuck = await newSecret('stuck');
+  // RotateSecret creates the AWSPENDING placeholder, then the function fails in createSecret.
+  await sm.send(
+    new RotateSecretCommand({
+      SecretId: stuck,
+      RotationLambdaARN: rotationArn(BROKEN_FUNCTION),
+      RotationRules: { AutomaticallyAfterDays: 30 },
+    }),
+  );
+  const failed = await newSecret('failed');
+  const failedToken = crypto.randomUUID();
+  await sm.send(
+    new RotateSecretCommand({
+      SecretId: failed,
+      RotationLambdaARN: rotationArn(BROKEN_FUNCTION),
+      RotationRules: { AutomaticallyAfterDays: 30 },
+      ClientRequestToken: failedToken,
+    }),
+  );
+  // What createSecret does before a later step fails: the new value goes into the pending version.
+  const pendingValue = `pending-${randomBytes(12).toString('hex')}`;
+  initialValues.push(pendingValue);
+  await sm.send(
+    new PutSecretValueCommand({
+      SecretId: failed,
+      ClientRequestToken: failedToken,
+      SecretString: JSON.stringify({ username: 'app', password: pendingValue }),
+      VersionStages: ['AWSPENDING'],
+    }),
+  );
+  const neverRotated = await newSecret('never-rotated', false);
+
+  // Keys.
+  const now = endpoint.clock.now().getTime();
+  const createKey = async (spec?: { KeySpec: 'ECC_NIST_P256'; KeyUsage: 'SIGN_VERIFY' }) =>
+    (await kms.send(new CreateKeyCommand({ ...(spec ?? {}), Description: `rekey status test ${suffix}` })))
+      .KeyMetadata?.KeyId ?? '';
+  const tag = (keyId: string, tags: Record<string, string>) =>
+    kms.send(
+      new TagResourceCommand({
+        KeyId: keyId,
+        Tags: Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+      }),
+    );
+  const ordersOld = await createKey();
+  const orders = await createKey();
+  const rotatedAt = new Date(now - 10 * DAY).toISOString();
+  await tag(orders, {
+    'rekey:rotated-at': rotatedAt,
+    'rekey:predecessor': `arn:aws:kms:${REGION}:${account}:key/${ordersOld}`,
+    'rekey:period-days': '30',
+  });
+  await tag(ordersOld, {
+    'rekey:rotated-at': rotatedAt,
+    'rekey:successor': `arn:aws:kms:${REGION}:${account}:key/${orders}`,
+  });
+  const ordersAlias = `alias/orders-${suffix}`;
+  await kms.send(new CreateAliasCommand({ AliasName: ordersAlias, TargetKeyId: orders }));
+
+  const signing = await createKey({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+  await tag(signing, { 'rekey:rotated-at': new Date(now - 400 * DAY).toISOString() });
+  const signingAlias = `alias/signing-${suffix}`;
+  await kms.send(new CreateAliasCommand({ AliasName: signingAlias, TargetKeyId: signing }));
+
+  const legacy = await createKey();
+  const legacyAlias = `${aliasPrefix}legacy`;
+  await kms.send(new CreateAliasCommand({ AliasName: legacyAlias, TargetKeyId: legacy }));
+  await kms.send(new DisableKeyCommand({ KeyId: legacy }));
+
+  // Certificates.
+  const admin = async (route: string, body: unknown) => {
+    const response = await fetch(
+      `${endpoint.url}/_rekey/CertificateManager/${route}?region=${REGION}&account=${account}`,
+      { method: 'POST', body: JSON.stringify(body) },
+    );
+    const json = (await response.json()) as { CertificateArn: string };
+    if (!response.ok) throw new Error(`CertificateManager/${route}: ${JSON.stringify(json)}`);
+    return json.CertificateArn;
+  };
+  const certificate = createTestCertificate({
+    domainName: `imported-${suffix}.rekey.example`,
+    notBefore: new Date(now - 3600_000),
+    notAfter: new Date(now + 10 * DAY),
+  });
+  const imported =
+    (await acm.send(new ImportCertificateCommand(importInput(certificate)))).CertificateArn ?? '';
+  const renewalFailed = await admin('seed', {
+    type: 'AMAZON_ISSUED',
+    domainName: `shop-${suffix}.rekey.example`,
+    notAfter: new Date(now + 20 * DAY).toISOString(),
+    inUseBy: [`arn:aws:elasticloadbalancing:${REGION}:${account}:loadbalancer/app/shop/1`],
+    renewalStatus: 'FAILED',
+    renewalStatusReason: 'DOMAIN_VALIDATION_DENIED',
+  });
+  const fine = await admin('seed', {
+    type: 'AMAZON_ISSUED',
+    domainName: `www-${suffix}.rekey.example`,
+    notAfter: new Date(now + 200 * DAY).toISOString(),
+    inUseBy: [`arn:aws:elasticloadbalancing:${REGION}:${account}:loadbalancer/app/www/1`],
+  });
+
+  const secretArns = { healthy, stuck, failed, neverRotated };
+  return {
+    endpoint,
+    account,
+    env: {
+      AWS_ACCESS_KEY_ID: account,
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_REGION: REGION,
+      AWS_ENDPOINT_URL: endpoint.url,
+    },
+    prefix,
+    aliasPrefix,
+    secrets: {
+      healthy: `${prefix}healthy`,
+      stuck: `${prefix}stuck`,
+      failed: `${prefix}failed`,
+      neverRotated: `${prefix}never-rotated`,
+    },
+    secretArns,
+    keys: {
+      orders: { alias: ordersAlias, keyId: orders, predecessorKeyId: ordersOld },
+      signing: { alias: signingAlias, keyId: signing },
+      legacy: { alias: legacyAlias, keyId: legacy },
+    },
+    certificates: { imported, renewalFailed, fine },
+    async sensitive() {
+      // Whatever the rotation wrote too: read every current value (kept in memory, never printed).
+      const current: string[] = [];
+      for (const arn of Object.values(secretArns)) {
+        const value = await sm.send(new GetSecretValueCommand({ SecretId: arn }));
+        if (value.SecretString) {
+          current.push(value.SecretString);
+          const parsed = JSON.parse(value.SecretString) as { password?: string };
+          if (parsed.password) current.push(parsed.password);
+        }
+      }
+      const keyLines = certificate.privateKeyPem.split('\n').filter((l) => l.length > 40);
+      return [...initialValues, ...current, ...keyLines];
+    },
+    sm,
+    kms,
+    close: () => endpoint.close(),
+  };
+};
+
+/** Collects what a command writes, and runs it with the demo account's environment. */
+export const capture = () => {
+  let stdout = '';
+  let stderr = '';
+  return {
+    io: {
+      stdout: (text: string) => {
+        stdout += text;
+      },
+      stderr: (text: string) => {
+        stderr += text;
+      },
+    },
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+  };
+};
