@@ -22,7 +22,8 @@ const results: Record<string, unknown> = {
 try {
   registerColdFunction(endpoint);
   const rotation = [];
-  for (const testCase of await rotationCases()) {
+  const { cases, close } = await rotationCases();
+  for (const testCase of cases) {
     for (const mode of ['warm', 'cold'] as const) {
       const r = await benchRotation(endpoint, testCase, mode, ROTATIONS);
       console.log(
@@ -31,6 +32,7 @@ try {
       rotation.push(r);
     }
   }
+  await close();
   results.secretRotation = rotation;
   const keyRotation = await benchKeyRotation(endpoint);
   console.log(

@@ -23,10 +23,9 @@ const COLD_FUNCTION = 'rekey-bench-cold-rotation';
 
 export interface RotationCase {
   name: string;
-  secretString: () => Promise<string> | string;
+  /** Creates the target (database user, superuser secret) and returns the secret's value. */
+  secretString: (client: SecretsManagerClient) => Promise<string>;
   tags?: Tag[];
-  /** Removes whatever the case created in a database. */
-  cleanup?: () => Promise<void>;
 }
 
 export interface RotationResult {
@@ -73,7 +72,11 @@ export const benchRotation = async (
   const functionName = mode === 'warm' ? 'rekey-secret-rotation' : COLD_FUNCTION;
   const name = `bench/${testCase.name.replace(/[^A-Za-z0-9/_+=.@-]+/g, '-')}-${mode}-${Date.now()}`;
   const created = await client.send(
-    new CreateSecretCommand({ Name: name, SecretString: await testCase.secretString(), Tags: testCase.tags }),
+    new CreateSecretCommand({
+      Name: name,
+      SecretString: await testCase.secretString(client),
+      Tags: testCase.tags,
+    }),
   );
   const arn = created.ARN ?? name;
   const totals: Record<string, number> = {};
@@ -116,7 +119,6 @@ export const benchRotation = async (
     await client
       .send(new DeleteSecretCommand({ SecretId: arn, ForceDeleteWithoutRecovery: true }))
       .catch(() => {});
-    await testCase.cleanup?.();
     client.destroy();
   }
   const total = Object.values(totals).reduce((a, b) => a + b, 0);

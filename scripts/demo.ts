@@ -9,6 +9,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 
 const { startLocalEndpoint } = await import('../local/endpoint.js');
 const { demoGeneratedSecret } = await import('./demo/secrets.js');
+const { demoPostgres } = await import('./demo/postgres.js');
 const { demoKeyRotation } = await import('./demo/keys.js');
 const { demoCertificateSweep } = await import('./demo/certificates.js');
 
@@ -17,6 +18,7 @@ console.log(`local AWS endpoint: ${endpoint.url}`);
 let failed = false;
 try {
   await demoGeneratedSecret(endpoint.url);
+  await demoPostgres(endpoint.url);
   await demoKeyRotation(endpoint.url);
   await demoCertificateSweep(endpoint.url);
 } catch (error) {

@@ -113,7 +113,15 @@ class DatabaseRotation<S> {
         code,
         message,
       };
-      this.#ctx.logger.warn('Database login failed', { engine: label(target), ...attempt });
+      // Info, not warn: trying the pending credential first and failing is the normal path of a
+      // first setSecret. A step that runs out of credentials fails with all attempts in its error.
+      // (`message` is reserved by the logger, hence `serverMessage`.)
+      const { message: serverMessage, ...rest } = attempt;
+      this.#ctx.logger.info('Database login attempt failed', {
+        engine: label(target),
+        ...rest,
+        serverMessage,
+      });
       return attempt;
     }
   }
