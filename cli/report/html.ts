@@ -142,6 +142,14 @@ export const renderTimeline = (report: StatusReport): string => {
     }
   }
 
+  // Today, above the bands and grid but under the rows' marks and dates, which stay readable.
+  const tx = x(now).toFixed(1);
+  parts.push(
+    `<g class="today"><line x1="${tx}" y1="18" x2="${tx}" y2="${plotBottom}" stroke="#1a237e" stroke-width="2"/>` +
+      `<rect x="${(x(now) - 24).toFixed(1)}" y="2" width="48" height="17" rx="3" fill="#1a237e"/>` +
+      `<text class="today-label" x="${tx}" y="15" text-anchor="middle">today</text></g>`,
+  );
+
   // Rows.
   let y = HEAD_H;
   for (const group of rows) {
@@ -167,14 +175,6 @@ export const renderTimeline = (report: StatusReport): string => {
       y += ROW_H;
     });
   }
-
-  // Today, drawn last so it sits above the bands and rows.
-  const tx = x(now).toFixed(1);
-  parts.push(
-    `<g class="today"><line x1="${tx}" y1="18" x2="${tx}" y2="${plotBottom}" stroke="#1a237e" stroke-width="2"/>` +
-      `<rect x="${(x(now) - 24).toFixed(1)}" y="2" width="48" height="17" rx="3" fill="#1a237e"/>` +
-      `<text class="today-label" x="${tx}" y="15" text-anchor="middle">today</text></g>`,
-  );
 
   const missing =
     report.secrets.length +
@@ -227,14 +227,14 @@ h2 { font-size: 17px; margin: 28px 0 10px; }
 svg text { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; font-size: 12px; fill: #1f2933; }
 svg text.group { font-weight: 650; font-size: 12.5px; fill: #3e4c59; }
 svg text.tick, svg text.band-label { fill: #616e7c; font-size: 11px; }
-svg text.date { fill: #3e4c59; font-size: 11px; }
+svg text.date { fill: #3e4c59; font-size: 11px; paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
 svg text.today-label { fill: #fff; font-weight: 600; font-size: 11.5px; }
 .caption { color: #52606d; font-size: 12.5px; margin: 8px 0 0; }
 .shape { color: #3e4c59; }
 table { border-collapse: collapse; width: 100%; background: #fff; }
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid #e4e7eb; vertical-align: top; }
 th { font-size: 12px; text-transform: uppercase; letter-spacing: .03em; color: #52606d; background: #f0f4f8; }
-td.why { color: #3e4c59; min-width: 260px; }
+td.why { color: #3e4c59; min-width: 260px; overflow-wrap: anywhere; }
 td.nowrap { white-space: nowrap; }
 td.name { min-width: 180px; overflow-wrap: anywhere; }
 td.nowrap code { word-break: normal; }
