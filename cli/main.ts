@@ -20,6 +20,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   doctor: () => import('./doctor.js'),
   'sweep-certificates': () => import('./sweep-certificates.js'),
   'rotate-key': () => import('./rotate-key.js'),
+  'rotate-secret': () => import('./rotate-secret.js'),
+  'rotate-fleet': () => import('./rotate-fleet.js'),
 };
 
 const usage = (): string => {

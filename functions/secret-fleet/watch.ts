@@ -16,21 +16,21 @@ export interface WatchState {
   phase?: RotationPhase;
   /** The secret's LastChangedDate at the last check. */
   lastChangedDate?: string;
-  /** When progress was last seen (the start, or a change of LastChangedDate). */
+  /** When progress was last seen, by the caller's clock (the start, or a check that saw LastChangedDate change). */
   progressAt?: string;
   /** Why it failed, for people. */
   reason?: string;
 }
 
 /**
- * What DescribeSecret shows of a rotation: `started` (the token carries AWSPENDING; createSecret
- * has not stored a value yet, as far as LastChangedDate tells), `created` (the secret changed
- * after the start: createSecret stored the value; setSecret and testSecret run), `finished`
- * (the token is AWSCURRENT), `abandoned` (the token lost AWSPENDING without becoming current).
+ * What DescribeSecret shows of a rotation: `pending` (the token carries AWSPENDING: the function
+ * is running its steps, or has failed), `finished` (the token is AWSCURRENT), `abandoned` (the
+ * token lost AWSPENDING without becoming current). DescribeSecret cannot tell which step runs:
+ * RotateSecret and createSecret both change LastChangedDate.
  */
-export type RotationPhase = 'started' | 'created' | 'finished' | 'abandoned';
+export type RotationPhase = 'pending' | 'finished' | 'abandoned';
 
-const ms = (iso: string | undefined): number => (iso === undefined ? 0 : Date.parse(iso));
+const ms = (iso: string): number => Date.parse(iso);
 
 /**
  * One check of a rotation: finished when its token became AWSCURRENT; failed when the token
@@ -77,21 +77,20 @@ export const checkRotation = async (
         : `Version ${token} lost AWSPENDING without becoming AWSCURRENT: the rotation was abandoned.`,
     };
   }
-  const progressAt = new Date(
-    Math.max(ms(previous.progressAt ?? startedAt), ms(lastChangedDate), ms(startedAt)),
-  ).toISOString();
-  const phase: RotationPhase = ms(lastChangedDate) > ms(startedAt) ? 'created' : 'started';
+  // Progress is a change of LastChangedDate between two checks, timed by this clock only, so
+  // clock skew between the caller and Secrets Manager cannot make a rotation look stalled or alive.
+  const changed = previous.lastChangedDate !== undefined && previous.lastChangedDate !== lastChangedDate;
+  const progressAt = changed ? now.toISOString() : (previous.progressAt ?? startedAt);
+  const phase: RotationPhase = 'pending';
   const quietSeconds = (now.getTime() - ms(progressAt)) / 1000;
   const runningSeconds = (now.getTime() - ms(startedAt)) / 1000;
-  const where =
-    phase === 'created' ? 'after createSecret stored the new value' : 'before createSecret stored a value';
   if (quietSeconds >= options.stallTimeoutSeconds) {
     return {
       ...base,
       status: 'failed',
       phase,
       progressAt,
-      reason: `AWSPENDING is still on version ${token} ${where}, with no change for ${Math.round(quietSeconds)} s: the rotation function failed. Its log says why; 'rekey doctor' shows the fix.`,
+      reason: `AWSPENDING is still on version ${token} and the secret has not changed for ${Math.round(quietSeconds)} s: the rotation function failed. Its log says why; 'rekey doctor' shows the fix.`,
     };
   }
   if (runningSeconds >= options.maxWaitSeconds) {
@@ -100,7 +99,7 @@ export const checkRotation = async (
       status: 'failed',
       phase,
       progressAt,
-      reason: `The rotation to version ${token} has not finished after ${Math.round(runningSeconds)} s (stopped ${where}).`,
+      reason: `The rotation to version ${token} has not finished after ${Math.round(runningSeconds)} s.`,
     };
   }
   return { ...base, status: 'in-progress', phase, progressAt };

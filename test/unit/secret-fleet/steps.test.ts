@@ -22,7 +22,7 @@ import { parseFleetInput } from '../../../functions/secret-fleet/options.js';
 import { rotationToken, startRotation } from '../../../functions/secret-fleet/rotate.js';
 import { buildSummary, causeMessage, publishSummary } from '../../../functions/secret-fleet/summary.js';
 import type { Candidate, FleetPlan } from '../../../functions/secret-fleet/types.js';
-import { checkRotation } from '../../../functions/secret-fleet/watch.js';
+import { checkRotation, type WatchState } from '../../../functions/secret-fleet/watch.js';
 
 const sm = mockClient(SecretsManagerClient);
 const eb = mockClient(EventBridgeClient);
@@ -165,27 +165,34 @@ describe('checkRotation', () => {
   });
 
   it('keeps waiting while the secret changes, and fails once it has been quiet for stallTimeoutSeconds', async () => {
+    const pending = { v1: ['AWSCURRENT'], t: ['AWSPENDING'] };
+    sm.on(DescribeSecretCommand)
+      .resolvesOnce({ VersionIdsToStages: pending, LastChangedDate: at(1) })
+      .resolvesOnce({ VersionIdsToStages: pending, LastChangedDate: at(250) })
+      .resolves({ VersionIdsToStages: pending, LastChangedDate: at(250) });
+    const check = (previous?: Partial<WatchState>) =>
+      checkRotation(clients, { arn: ARN, token: 't', startedAt, ...(previous ? { previous } : {}), options });
+    now = at(200);
+    const first = await check();
+    expect(first).toMatchObject({ status: 'in-progress', phase: 'pending', progressAt: startedAt });
+    now = at(290);
+    const second = await check(first);
+    // The change was seen at this check: progress is timed by the caller's clock.
+    expect(second).toMatchObject({ status: 'in-progress', progressAt: at(290).toISOString() });
+    now = at(591);
+    const third = await check(second);
+    expect(third).toMatchObject({ status: 'failed', checks: 3 });
+    expect(third.reason).toMatch(/has not changed for 301 s/);
+  });
+
+  it('is not fooled by a Secrets Manager clock ahead of the caller', async () => {
     sm.on(DescribeSecretCommand).resolves({
       VersionIdsToStages: { v1: ['AWSCURRENT'], t: ['AWSPENDING'] },
-      LastChangedDate: at(10),
+      LastChangedDate: at(2 * 86_400),
     });
-    now = at(200);
-    const first = await checkRotation(clients, { arn: ARN, token: 't', startedAt, options });
-    expect(first).toMatchObject({
-      status: 'in-progress',
-      phase: 'created',
-      progressAt: at(10).toISOString(),
-    });
-    now = at(311);
-    const second = await checkRotation(clients, {
-      arn: ARN,
-      token: 't',
-      startedAt,
-      previous: first,
-      options,
-    });
-    expect(second).toMatchObject({ status: 'failed', checks: 2 });
-    expect(second.reason).toMatch(/no change for 301 s/);
+    now = at(301);
+    const result = await checkRotation(clients, { arn: ARN, token: 't', startedAt, options });
+    expect(result.status).toBe('failed');
   });
 
   it('fails when the token lost AWSPENDING without becoming current', async () => {

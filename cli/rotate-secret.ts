@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import type { DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
+import { UsageError } from './errors.js';
+
+export const summary = 'Rotate one secret now (RotateSecret), optionally following it to the end';
+
+export const help = `Usage: rekey rotate-secret SECRET [--wait] [--token T] [--endpoint-url URL] [--region R]
+                           [--timeout SECONDS] [--interval SECONDS]
+
+Starts a rotation of SECRET (name or ARN) with RotateSecret, using the rotation function and
+schedule already configured on the secret. Never prints a secret value.
+
+Options:
+  --wait                 Follow the rotation to its end, printing each phase, and exit 1 if it fails.
+  --token T              ClientRequestToken (the new version id, 32-64 characters). Pass the version id
+                         a failed rotation left AWSPENDING on to finish that rotation instead of
+                         starting a new one. Default: a new UUID.
+  --endpoint-url URL     An AWS-compatible endpoint such as 'rekey local' (http://127.0.0.1:4566).
+                         Without it, AWS itself (credentials and Region from the usual AWS settings).
+  --region R             Region (default AWS_REGION, or us-east-1 with --endpoint-url).
+  --timeout SECONDS      With --wait: the rotation has failed when the secret did not change for this
+                         long while AWSPENDING sits on the new version (default 300).
+  --interval SECONDS     With --wait: seconds between checks (default 2).
+  -h, --help             Show this help.
+
+Exit codes: 0 started (with --wait: finished), 1 it could not start or it failed, 2 usage error.`;
+
+const LOCAL_ACCOUNT = '123456789012';
+
+export interface AwsTarget {
+  region: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** The account the local endpoint will see (from a 12-digit access key id). */
+  accountId: string;
+}
+
+/** Region, endpoint and credentials for the SDK: any credentials work against a local endpoint. */
+export const awsTarget = (endpointUrl: string | undefined, region: string | undefined): AwsTarget => {
+  if (endpointUrl !== undefined) {
+    try {
+      const url = new URL(endpointUrl);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+    } catch {
+      throw new UsageError(
+        `--endpoint-url must be an http(s) URL such as http://127.0.0.1:4566; got '${endpointUrl}'.`,
+      );
+    }
+  }
+  const resolved = region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!resolved && endpointUrl === undefined) {
+    throw new UsageError('No Region: pass --region or set AWS_REGION.');
+  }
+  const envKey = process.env.AWS_ACCESS_KEY_ID;
+  const local = endpointUrl !== undefined && !envKey;
+  return {
+    region: resolved ?? 'us-east-1',
+    ...(endpointUrl === undefined ? {} : { endpoint: endpointUrl }),
+    ...(local ? { credentials: { accessKeyId: LOCAL_ACCOUNT, secretAccessKey: 'local' } } : {}),
+    accountId: envKey && /^\d{12}$/.test(envKey) ? envKey : LOCAL_ACCOUNT,
+  };
+};
+
+const seconds = (text: string | undefined, option: string, fallback: number, min: number): number => {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > 86_400) {
+    throw new UsageError(`${option} must be a whole number of seconds from ${min} to 86400; got '${text}'.`);
+  }
+  return value;
+};
+
+/**
+ * Why a rotation failed, from the rotation log the rekey local endpoint keeps (not an AWS API:
+ * AWS reports it only in the function's logs). Undefined elsewhere or when nothing failed.
+ */
+const localFailure = async (
+  target: AwsTarget,
+  arn: string,
+  token: string,
+): Promise<{ step: string; errorType?: string; message?: string } | undefined> => {
+  if (!target.endpoint) return undefined;
+  try {
+    const url = `${target.endpoint.replace(/\/$/, '')}/_rekey/secretsmanager/rotations?region=${encodeURIComponent(target.region)}&account=${target.accountId}`;
+    const response = await fetch(url, { method: 'POST', body: JSON.stringify({ SecretId: arn }) });
+    if (!response.ok) return undefined;
+    const body = (await response.json()) as {
+      Rotations?: {
+        clientRequestToken: string;
+        step: string;
+        outcome: string;
+        errorType?: string;
+        message?: string;
+      }[];
+    };
+    const last = (body.Rotations ?? []).filter((r) => r.clientRequestToken === token).at(-1);
+    return last?.outcome === 'failed' ? last : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const PHASES: Record<string, string> = {
+  pending: 'pending: the new version carries AWSPENDING; the rotation function runs its four steps',
+  finished: 'finished: the new version is AWSCURRENT',
+};
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/** `rekey rotate-secret`: RotateSecret, and with --wait the rotation followed to its end. */
+export const run = async (argv: string[]): Promise<number> => {
+  let parsed: ReturnType<
+    typeof parseArgs<{ allowPositionals: true; strict: true; args: string[]; options: typeof OPTIONS }>
+  >;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1 || !positionals[0]) {
+    throw new UsageError(
+      positionals.length === 0
+        ? 'SECRET is required: rekey rotate-secret SECRET (a name or ARN).'
+        : `One SECRET only; got ${positionals.join(', ')}.`,
+    );
+  }
+  const secretId = positionals[0];
+  const token = values.token ?? randomUUID();
+  if (token.length < 32 || token.length > 64) {
+    throw new UsageError('--token must be 32 to 64 characters (a version id or a UUID).');
+  }
+  const timeout = seconds(values.timeout, '--timeout', 300, 0);
+  const interval = seconds(values.interval, '--interval', 2, 1);
+  const target = awsTarget(values['endpoint-url'], values.region);
+
+  // Loaded here so `--help` stays fast and free of SDK imports.
+  const sdk = await import('@aws-sdk/client-secrets-manager');
+  const { createClients } = await import('../functions/secret-fleet/clients.js');
+  const { foreignPending } = await import('../functions/secret-fleet/assess.js');
+  const { checkRotation } = await import('../functions/secret-fleet/watch.js');
+  const clients = createClients(target);
+
+  let described: DescribeSecretCommandOutput;
+  try {
+    described = await clients.secrets.send(new sdk.DescribeSecretCommand({ SecretId: secretId }));
+  } catch (error) {
+    if (error instanceof sdk.ResourceNotFoundException) {
+      process.stderr.write(
+        `Secret ${secretId} does not exist in ${target.region}. Check the name and --region.\n`,
+      );
+      return 1;
+    }
+    throw error;
+  }
+  const arn = described.ARN ?? secretId;
+  const name = described.Name ?? secretId;
+  const pending = foreignPending(described.VersionIdsToStages ?? {});
+  if (pending && pending !== token) {
+    process.stderr.write(
+      `A previous rotation of ${name} did not finish: AWSPENDING is on version ${pending}.\n` +
+        `Finish it once its cause is fixed: rekey rotate-secret ${name} --token ${pending} --wait\n` +
+        `Run 'rekey doctor' to see what went wrong and the safe fix.\n`,
+    );
+    return 1;
+  }
+  if (described.VersionIdsToStages?.[token]?.includes('AWSCURRENT')) {
+    out(`Version ${token} of ${name} is already AWSCURRENT: that rotation has finished.`);
+    return 0;
+  }
+
+  const startedAt = clients.now().toISOString();
+  try {
+    await clients.secrets.send(new sdk.RotateSecretCommand({ SecretId: arn, ClientRequestToken: token }));
+  } catch (error) {
+    if (error instanceof sdk.InvalidRequestException || error instanceof sdk.InvalidParameterException) {
+      process.stderr.write(
+        `Secrets Manager refused to rotate ${name}: ${error.message}\n` +
+          "If no rotation function is configured, turn rotation on first (see the README, 'Rotating an existing secret').\n",
+      );
+      return 1;
+    }
+    throw error;
+  }
+  out(`Rotation of ${name} started: new version ${token}.`);
+  if (!values.wait) {
+    out(`Follow it with: rekey rotate-secret ${name} --token ${token} --wait`);
+    return 0;
+  }
+
+  let previous: Awaited<ReturnType<typeof checkRotation>> | undefined;
+  for (;;) {
+    const state = await checkRotation(clients, {
+      arn,
+      token,
+      startedAt,
+      ...(previous ? { previous } : {}),
+      options: { stallTimeoutSeconds: timeout, maxWaitSeconds: 86_400 },
+    });
+    if (state.phase && state.phase !== previous?.phase && PHASES[state.phase])
+      out(`  ${PHASES[state.phase]}`);
+    const failure = state.status === 'in-progress' ? await localFailure(target, arn, token) : undefined;
+    if (state.status === 'finished') {
+      out(`Rotation of ${name} finished: version ${token} is AWSCURRENT.`);
+      return 0;
+    }
+    if (state.status === 'failed' || failure) {
+      const why = failure
+        ? `the rotation function failed in ${failure.step}: ${failure.errorType ?? 'Error'}: ${failure.message ?? ''}`.trim()
+        : (state.reason ?? 'the rotation did not finish');
+      process.stderr.write(
+        `Rotation of ${name} failed: ${why}\n` +
+          `AWSPENDING stays on version ${token}; AWSCURRENT is unchanged, so applications keep working.\n` +
+          `What to do: read the rotation function's log for the cause, run 'rekey doctor' for the fix, then\n` +
+          `finish this rotation with: rekey rotate-secret ${name} --token ${token} --wait\n`,
+      );
+      return 1;
+    }
+    previous = state;
+    await new Promise((resolve) => setTimeout(resolve, interval * 1000));
+  }
+};
+
+const OPTIONS = {
+  wait: { type: 'boolean' },
+  token: { type: 'string' },
+  'endpoint-url': { type: 'string' },
+  region: { type: 'string' },
+  timeout: { type: 'string' },
+  interval: { type: 'string' },
+} as const;
