@@ -1,0 +1,124 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { run } from '../../../cli/rotate-fleet.js';
+
+/** `rekey rotate-fleet` without --endpoint-url: starts the deployed state machine found from the stack. */
+
+const sfn = mockClient(SFNClient);
+const cfn = mockClient(CloudFormationClient);
+const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:rekey-secret-fleet-rotation';
+const EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:rekey-secret-fleet-rotation:run-1';
+let stdout = '';
+let stderr = '';
+
+beforeEach(() => {
+  sfn.reset();
+  cfn.reset();
+  stdout = '';
+  stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('rekey rotate-fleet against the deployed stack', () => {
+  it('reads the state machine from the stack output and starts it with the filter as input', async () => {
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'ops-rekey',
+          CreationTime: new Date(),
+          StackStatus: 'UPDATE_COMPLETE',
+          Outputs: [{ OutputKey: 'SecretFleetStateMachineArn', OutputValue: MACHINE }],
+        },
+      ],
+    });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
+
+    const code = await run([
+      '--filter',
+      'tag:team=payments',
+      '--filter',
+      'name-prefix:prod/',
+      '--max-concurrency',
+      '12',
+      '--region',
+      'eu-west-1',
+      '--stack-name',
+      'ops-rekey',
+      '--output',
+      'json',
+    ]);
+
+    expect(code).toBe(0);
+    expect(cfn).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: 'ops-rekey' });
+    const input = JSON.parse(
+      sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}',
+    ) as unknown;
+    expect(input).toEqual({
+      filter: { tag: { key: 'team', value: 'payments' }, namePrefix: 'prod/' },
+      maxConcurrency: 12,
+    });
+    expect(JSON.parse(stdout)).toEqual({ executionArn: EXECUTION });
+  });
+
+  it('with --wait prints the summary of a finished execution and exits 1 when a rotation failed', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
+    sfn.on(DescribeExecutionCommand).resolves({
+      executionArn: EXECUTION,
+      stateMachineArn: MACHINE,
+      startDate: new Date(),
+      status: 'SUCCEEDED',
+      output: JSON.stringify({
+        counts: { matched: 2, candidates: 2, rotated: 1, failed: 1, skipped: 0 },
+        secrets: [
+          { name: 'prod/a', classification: 'due', outcome: 'rotated', versionId: 'v-a' },
+          {
+            name: 'prod/b',
+            classification: 'stuck',
+            outcome: 'failed',
+            error: 'RotationFailedError',
+            reason: 'no change',
+          },
+        ],
+      }),
+    });
+
+    const code = await run([
+      '--filter',
+      'name-prefix:prod/',
+      '--region',
+      'eu-west-1',
+      '--state-machine-arn',
+      MACHINE,
+      '--wait',
+    ]);
+
+    expect(code).toBe(1);
+    expect(cfn).not.toHaveReceivedAnyCommand();
+    expect(stdout).toMatch(/prod\/b\s+stuck\s+failed\s+RotationFailedError: no change/);
+    expect(stdout).toContain('2 matched: 1 rotated, 1 failed, 0 left alone.');
+  });
+
+  it('says how to proceed when the stack has no fleet output', async () => {
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'rekey', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] }],
+    });
+    await expect(run(['--filter', 'name-prefix:prod/', '--region', 'eu-west-1'])).rejects.toThrow(
+      /no output SecretFleetStateMachineArn.*--state-machine-arn/,
+    );
+    expect(sfn).not.toHaveReceivedAnyCommand();
+    expect(stderr).toBe('');
+  });
+});
