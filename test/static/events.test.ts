@@ -1,0 +1,141 @@
+/**
+ * Every sample event in events/ (the files `sam local invoke -e` takes) is accepted by the
+ * handler it is for: the handler's own edge parser takes it, and the real handler, run against an
+ * empty local endpoint, gets past its input checks to the AWS call that finds nothing there.
+ * A copy with a required field removed is refused naming that field, so acceptance means something.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClients as certificateClients } from '../../functions/certificate-expiry/clients.js';
+import { createHandler as certificateHandler } from '../../functions/certificate-expiry/handler.js';
+import { createClients as keyClients } from '../../functions/key-rotation/clients.js';
+import { createHandler as keyHandler, parseTaskEvent } from '../../functions/key-rotation/handler.js';
+import { parseRotationInput } from '../../functions/key-rotation/plan.js';
+import { parseRotationEvent } from '../../functions/secret-rotation/event.js';
+import { createHandler as rotationHandler } from '../../functions/secret-rotation/handler.js';
+import { type LocalEndpoint, startLocalEndpoint } from '../../local/endpoint.js';
+
+const dir = new URL('../../events/', import.meta.url).pathname;
+const load = (file: string): Record<string, unknown> =>
+  structuredClone(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>);
+const credentials = { accessKeyId: '123456789012', secretAccessKey: 'local' };
+const without = (event: Record<string, unknown>, key: string) => {
+  const copy = structuredClone(event);
+  delete copy[key];
+  return copy;
+};
+const failureOf = async (work: () => Promise<unknown>): Promise<Error | undefined> => {
+  try {
+    await work();
+    return undefined;
+  } catch (error) {
+    return error as Error;
+  }
+};
+
+let endpoint: LocalEndpoint;
+beforeAll(async () => {
+  endpoint = await startLocalEndpoint({ port: 0, registerDefaultFunctions: false });
+});
+afterAll(async () => {
+  await endpoint.close();
+});
+
+/** Which checks apply to each sample, by file name; every file must be claimed by one. */
+const checks: { pattern: RegExp; check: (file: string) => Promise<void> }[] = [
+  {
+    pattern: /^secret-rotation-.*\.json$/,
+    check: async (file) => {
+      const event = load(file);
+      expect(parseRotationEvent(event).secretId).toBe(event.SecretId);
+      const handle = rotationHandler({
+        secretsManager: new SecretsManagerClient({
+          endpoint: endpoint.url,
+          region: 'us-east-1',
+          credentials,
+        }),
+      });
+      expect((await failureOf(() => handle(event)))?.name).toBe('ResourceNotFoundException');
+      expect((await failureOf(() => handle(without(event, 'ClientRequestToken'))))?.message).toMatch(
+        /ClientRequestToken/,
+      );
+    },
+  },
+  {
+    pattern: /^acm-certificate-.*\.json$/,
+    check: async (file) => {
+      const event = load(file);
+      const handle = certificateHandler({
+        clients: certificateClients({ endpoint: endpoint.url, credentials, homeRegion: 'us-east-1' }),
+        settings: () => ({
+          busName: 'default',
+          regions: ['us-east-1'],
+          thresholds: [45, 30, 14, 7, 3, 1],
+          concurrency: 2,
+        }),
+        backoff: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+      });
+      // Parsed, then DescribeCertificate found nothing: an event about a deleted certificate is no error.
+      const result = (await handle(event)) as { outcome: string; certificateArn: string };
+      expect(result).toMatchObject({
+        outcome: 'CERTIFICATE_NOT_FOUND',
+        certificateArn: (event.resources as string[])[0],
+      });
+      expect((await failureOf(() => handle(without(event, 'resources'))))?.name).toBe('InvalidInputError');
+    },
+  },
+  {
+    pattern: /^acm-sweep-input\.json$/,
+    check: async (file) => {
+      const input = load(file);
+      const handle = certificateHandler({
+        clients: certificateClients({ endpoint: endpoint.url, credentials, homeRegion: 'us-east-1' }),
+        settings: () => ({
+          busName: 'default',
+          regions: ['us-east-1'],
+          thresholds: [45, 30, 14, 7, 3, 1],
+          concurrency: 2,
+        }),
+      });
+      const plan = (await handle({ task: 'plan', request: input })) as { regions: string[] };
+      expect(plan.regions).toEqual(expect.arrayContaining(input.regions as string[]));
+      expect((await failureOf(() => handle({ task: 'plan', request: { regions: 'nowhere' } })))?.name).toBe(
+        'InvalidInputError',
+      );
+    },
+  },
+  {
+    pattern: /^key-rotation-input\.json$/,
+    check: async (file) => {
+      const input = load(file);
+      expect(parseRotationInput(input).alias).toBe(input.alias);
+      expect(() => parseRotationInput(without(input, 'alias'))).toThrow(/alias/);
+    },
+  },
+  {
+    pattern: /^key-rotation-.*-task\.json$/,
+    check: async (file) => {
+      const event = load(file);
+      expect(parseTaskEvent(event).task).toBe(event.task);
+      const handle = keyHandler(keyClients({ region: 'us-east-1', endpoint: endpoint.url, credentials }));
+      expect((await failureOf(() => handle(event)))?.name).toBe('AliasNotFoundError');
+      expect((await failureOf(() => handle(without(event, 'task'))))?.message).toMatch(/task/);
+    },
+  },
+];
+
+describe('events/', () => {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+  it('has a check for every sample event', () => {
+    const unclaimed = files.filter((f) => !checks.some((c) => c.pattern.test(f)));
+    expect(unclaimed).toEqual([]);
+  });
+
+  for (const file of files) {
+    const entry = checks.find((c) => c.pattern.test(file));
+    if (entry) it(`${file} is accepted by its handler`, () => entry.check(file));
+  }
+});
