@@ -89,8 +89,20 @@ export const createGeneratedRotator = (options: { readonly passwordDefaults: Pas
     // Check the current value before generating, so a malformed secret fails without work.
     if (shape.kind === 'json') credentialOf(current, shape, 'the AWSCURRENT version');
     const policy = passwordPolicyFromTags(ctx.tags, options.passwordDefaults);
-    const credential = await ctx.generatePassword(policy);
-    if (shape.kind === 'plain') return credential;
+    let credential = await ctx.generatePassword(policy);
+    if (shape.kind === 'plain') {
+      // A plain credential that starts with "{" would later read as broken JSON and stop every
+      // following rotation; draw again (the chance of ten in a row is negligible).
+      for (let attempt = 0; attempt < 10 && looksLikeJsonObject(credential); attempt++) {
+        credential = await ctx.generatePassword(policy);
+      }
+      if (looksLikeJsonObject(credential)) {
+        throw new SecretFormatError(
+          'Every generated credential started with "{", which a plain-string secret cannot hold: add "{" to the excluded characters (tag rekey:exclude-characters).',
+        );
+      }
+      return credential;
+    }
     const replaced = replaceTopLevelField(current.secretString, shape.field, credential);
     if (replaced === undefined) {
       // credentialOf above proved the field exists; this guards the scanner.
@@ -109,7 +121,10 @@ export const createGeneratedRotator = (options: { readonly passwordDefaults: Pas
   async testSecret(versions, ctx) {
     const { pending, current } = versions;
     const pendingWhat = `the AWSPENDING version ${pending.versionId}`;
-    const shape = shapeOf(pending.secretString, ctx.tags, pendingWhat);
+    // The secret's shape is the current version's: a plain pending value is never read as JSON.
+    const shape = current
+      ? shapeOf(current.secretString, ctx.tags, 'the AWSCURRENT version')
+      : shapeOf(pending.secretString, ctx.tags, pendingWhat);
     const credential = credentialOf(pending, shape, pendingWhat);
     if (credential.length === 0) {
       throw new SecretTestFailedError(

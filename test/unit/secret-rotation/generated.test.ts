@@ -53,6 +53,39 @@ describe('generated rotator: createSecret', () => {
     expect(smMock.calls()).toHaveLength(0);
   });
 
+  it('never gives a plain-string secret a credential starting with "{" (it would later read as broken JSON)', async () => {
+    // Prepare: a generator whose first draws start with "{", as random punctuation sometimes does.
+    const draws = [
+      '{aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+      '{bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
+      'ccccccccccccccccccccccccccccccc}',
+    ];
+    const ctx = { ...context(), generatePassword: async () => draws.shift() ?? 'unexpected' };
+
+    // Act
+    const next = await rotator.createPending(version('plain-old-api-key'), ctx);
+
+    // Assess: the third draw is used, and the next rotation still treats the secret as plain.
+    expect(next).toBe('ccccccccccccccccccccccccccccccc}');
+    await expect(
+      rotator.testSecret(
+        {
+          pending: version(next, '33333333-3333-4333-8333-333333333333'),
+          current: version('plain-old-api-key'),
+        },
+        context(),
+      ),
+    ).resolves.toBeUndefined();
+  });
+
+  it('tests a plain-string pending value by the current value\'s shape, even when it starts with "{"', async () => {
+    const pending = version('{looks-like-json-but-is-a-key', '33333333-3333-4333-8333-333333333333');
+
+    await expect(
+      rotator.testSecret({ pending, current: version('plain-old-api-key') }, context()),
+    ).resolves.toBeUndefined();
+  });
+
   it('replaces only "password" of a JSON secret and keeps every other byte', async () => {
     const current =
       '{\n  "username": "app",\n  "password": "old-pass-value",\n  "port": 12345678901234567890,\n  "nested": {"password": "inner"},\n  "note": "say \\"hi\\""\n}';
