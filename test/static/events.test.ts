@@ -13,6 +13,12 @@ import { createHandler as certificateHandler } from '../../functions/certificate
 import { createClients as keyClients } from '../../functions/key-rotation/clients.js';
 import { createHandler as keyHandler, parseTaskEvent } from '../../functions/key-rotation/handler.js';
 import { parseRotationInput } from '../../functions/key-rotation/plan.js';
+import { createClients as fleetClients } from '../../functions/secret-fleet/clients.js';
+import {
+  createHandler as fleetHandler,
+  parseTaskEvent as parseFleetTask,
+} from '../../functions/secret-fleet/handler.js';
+import { parseFleetInput } from '../../functions/secret-fleet/options.js';
 import { parseRotationEvent } from '../../functions/secret-rotation/event.js';
 import { createHandler as rotationHandler } from '../../functions/secret-rotation/handler.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../local/endpoint.js';
@@ -75,7 +81,7 @@ const checks: { pattern: RegExp; check: (file: string) => Promise<void> }[] = [
           thresholds: [45, 30, 14, 7, 3, 1],
           concurrency: 2,
         }),
-        backoff: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+        backoff: { attempts: 1, baseMs: 1, maxMs: 1 },
       });
       // Parsed, then DescribeCertificate found nothing: an event about a deleted certificate is no error.
       const result = (await handle(event)) as { outcome: string; certificateArn: string };
@@ -122,6 +128,27 @@ const checks: { pattern: RegExp; check: (file: string) => Promise<void> }[] = [
       const handle = keyHandler(keyClients({ region: 'us-east-1', endpoint: endpoint.url, credentials }));
       expect((await failureOf(() => handle(event)))?.name).toBe('AliasNotFoundError');
       expect((await failureOf(() => handle(without(event, 'task'))))?.message).toMatch(/task/);
+    },
+  },
+  {
+    pattern: /^secret-fleet-input\.json$/,
+    check: async (file) => {
+      const input = load(file);
+      expect(parseFleetInput(input).maxConcurrency).toBe(input.maxConcurrency);
+      expect(() => parseFleetInput({ ...input, maxConcurrency: 'many' })).toThrow(/maxConcurrency/);
+    },
+  },
+  {
+    pattern: /^secret-fleet-(list|repair|rotate|watch)\.json$/,
+    check: async (file) => {
+      const event = load(file);
+      expect(parseFleetTask(event).task).toBe(event.task);
+      const handle = fleetHandler(fleetClients({ region: 'us-east-1', endpoint: endpoint.url, credentials }));
+      const failure = await failureOf(() => handle(event));
+      // Listing an empty account finds nothing; the per-secret steps find no such secret.
+      if (event.task === 'list') expect(failure).toBeUndefined();
+      else expect(failure?.name).toBe('SecretNotFoundError');
+      expect((await failureOf(() => handle(without(event, 'state'))))?.message).toMatch(/state/);
     },
   },
 ];

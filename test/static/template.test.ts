@@ -31,6 +31,8 @@ const IAM_PREFIX: Record<string, string> = {
 /** SDK commands whose IAM permission has another name. */
 const PERMISSIONS_OF: Record<string, string[]> = {
   'kms:ReEncrypt': ['kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+  // "You also need lambda:InvokeFunction permissions on the rotation function" (RotateSecret API reference).
+  'secretsmanager:RotateSecret': ['secretsmanager:RotateSecret', 'lambda:InvokeFunction'],
 };
 
 /** The SDK commands a set of source files can send, as IAM actions (`kms:Encrypt`). */
@@ -80,6 +82,7 @@ const VPC_ACTIONS = new Set([
 /** Actions AWS allows no resource scoping for. */
 const UNSCOPABLE = new Set([
   'secretsmanager:GetRandomPassword',
+  'secretsmanager:ListSecrets',
   'kms:ListKeys',
   'kms:ListAliases',
   'kms:CreateKey',
