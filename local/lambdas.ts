@@ -14,7 +14,8 @@ export class FunctionInvocationError extends Error {
   }
 }
 
-const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::[A-Za-z0-9$_-]+)?$/;
+const LAMBDA_ARN =
+  /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})(?::[A-Za-z0-9$_-]+)?$/;
 
 /** Parses a Lambda function ARN; `undefined` when it is not one. */
 export const parseLambdaArn = (

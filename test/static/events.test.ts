@@ -76,6 +76,7 @@ const checks: { pattern: RegExp; check: (file: string) => Promise<void> }[] = [
       const handle = certificateHandler({
         clients: certificateClients({ endpoint: endpoint.url, credentials, homeRegion: 'us-east-1' }),
         settings: () => ({
+          homeRegion: 'us-east-1',
           busName: 'default',
           regions: ['us-east-1'],
           thresholds: [45, 30, 14, 7, 3, 1],
@@ -99,6 +100,7 @@ const checks: { pattern: RegExp; check: (file: string) => Promise<void> }[] = [
       const handle = certificateHandler({
         clients: certificateClients({ endpoint: endpoint.url, credentials, homeRegion: 'us-east-1' }),
         settings: () => ({
+          homeRegion: 'us-east-1',
           busName: 'default',
           regions: ['us-east-1'],
           thresholds: [45, 30, 14, 7, 3, 1],

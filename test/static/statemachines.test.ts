@@ -105,7 +105,7 @@ describe('state machines', () => {
     }
   });
 
-  it('takes every ${Placeholder} from DefinitionSubstitutions and writes no ARN into the ASL', () => {
+  it('takes every placeholder from DefinitionSubstitutions and writes no ARN into the ASL', () => {
     for (const m of machines) {
       const used = placeholdersIn(m.asl);
       expect(
