@@ -12,6 +12,7 @@ const { demoGeneratedSecret } = await import('./demo/secrets.js');
 const { demoPostgres } = await import('./demo/postgres.js');
 const { demoKeyRotation } = await import('./demo/keys.js');
 const { demoCertificateSweep } = await import('./demo/certificates.js');
+const { demoStatus } = await import('./demo/status.js');
 
 const endpoint = await startLocalEndpoint({ port: 0 });
 console.log(`local AWS endpoint: ${endpoint.url}`);
@@ -21,6 +22,7 @@ try {
   await demoPostgres(endpoint.url);
   await demoKeyRotation(endpoint.url);
   await demoCertificateSweep(endpoint.url);
+  await demoStatus(endpoint.url);
 } catch (error) {
   failed = true;
   console.error(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,7 +1,6 @@
 /** Demo part 1: a generated secret rotated twice by the project's rotation function. */
 import {
   CreateSecretCommand,
-  DeleteSecretCommand,
   DescribeSecretCommand,
   RotateSecretCommand,
   SecretsManagerClient,
@@ -43,9 +42,7 @@ export const demoGeneratedSecret = async (endpoint: string): Promise<void> => {
       '  values are shown as a digest only; AWSCURRENT changed twice, AWSPREVIOUS keeps the last one',
     );
   } finally {
-    await client
-      .send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }))
-      .catch(() => {});
+    // The secret stays (the endpoint's state is in memory): `rekey status` reports on it at the end.
     client.destroy();
   }
 };
