@@ -35,7 +35,7 @@ ${Object.keys(COMMANDS)
   .join('\n')}
 
 Run 'rekey <command> --help' for the options of a command.
-Exit codes: 0 success, 1 failure, 2 usage error.`;
+Exit codes: 0 success, 1 failure, 2 usage error, 3 needs attention (status, doctor).`;
 };
 
 const globalHelp = async (): Promise<string> => {
