@@ -42,10 +42,12 @@ export const loadState = async (file: string, services: readonly LocalService[])
   try {
     parsed = JSON.parse(text) as StateFile;
   } catch (error) {
+    // Only the position is kept: V8's SyntaxError message quotes the text around the fault,
+    // and this file holds secret values in plain text. The error is not carried as `cause`.
+    const at = /at position (\d+)/.exec((error as Error).message)?.[1];
     throw new StateFileError(
       file,
-      `The state file ${file} is not valid JSON (${(error as Error).message}). Fix or move it away; it was left untouched.`,
-      { cause: error },
+      `The state file ${file} is not valid JSON${at === undefined ? '' : ` (at character ${at})`}. Fix or move it away; it was left untouched.`,
     );
   }
   if (parsed?.format !== FORMAT || typeof parsed.services !== 'object' || parsed.services === null) {
