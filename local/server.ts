@@ -74,6 +74,23 @@ const sendError = (res: ServerResponse, error: AwsError, contentType: string, re
   send(res, error.status, { __type: error.type, message: error.message }, contentType, requestId);
 };
 
+/**
+ * The request body as a JSON object (`{}` when empty). Failures are `SerializationException`
+ * without the parser's message: V8's SyntaxError quotes the body, which may hold a SecretString.
+ */
+const parseJsonObject = (raw: string): Record<string, unknown> => {
+  let input: unknown;
+  try {
+    input = raw ? JSON.parse(raw) : {};
+  } catch {
+    throw new AwsError('SerializationException', 'The request body is not valid JSON.');
+  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new AwsError('SerializationException', 'The request body must be a JSON object.');
+  }
+  return input as Record<string, unknown>;
+};
+
 const READ_ONLY = /^(Describe|Get|List|Verify|Decrypt|Encrypt|Sign|Generate)/;
 
 /** The HTTP server behind `rekey local`: AWS JSON protocols plus `/_rekey/...` admin routes. */
@@ -98,13 +115,13 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
         }
         if (url.pathname === '/_rekey/calls') {
           const counted = Object.fromEntries(calls);
-          if (raw && (JSON.parse(raw) as { reset?: boolean }).reset === true) calls.clear();
+          if (parseJsonObject(raw).reset === true) calls.clear();
           send(res, 200, { calls: counted }, 'application/json', requestId);
           return;
         }
         if (!admin) throw new AwsError('UnknownOperationException', `No admin route ${url.pathname}.`, 404);
         const ctx = contextFromRequest(req.headers.authorization ?? fakeAuth(url), options.clock);
-        const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+        const body = parseJsonObject(raw);
         send(res, 200, await admin(body, ctx), 'application/json', requestId);
         options.onMutation?.();
         return;
@@ -124,15 +141,7 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
       contentType = `application/x-amz-json-${service.jsonVersion}`;
       const ctx = contextFromRequest(req.headers.authorization, options.clock);
       calls.set(target, (calls.get(target) ?? 0) + 1);
-      let input: Record<string, unknown>;
-      try {
-        input = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
-      } catch {
-        throw new AwsError('SerializationException', 'The request body is not valid JSON.');
-      }
-      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-        throw new AwsError('SerializationException', 'The request body must be a JSON object.');
-      }
+      const input = parseJsonObject(raw);
       const output = await service.handle(operation, input, ctx);
       send(res, 200, output ?? {}, contentType, requestId);
       if (!READ_ONLY.test(operation)) options.onMutation?.();

@@ -92,6 +92,33 @@ describe('request scope', () => {
     );
   });
 
+  it('answers a malformed body with SerializationException that does not quote it, on AWS and admin routes', async () => {
+    const fragment = 'tr0ub4dor-and-3';
+    const body = `{"SecretId": "x", "SecretString": ${fragment}-secret}`;
+    const headers = {
+      'content-type': 'application/x-amz-json-1.1',
+      authorization: 'AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/x/aws4_request, Signature=0',
+    };
+    const answers = [
+      await fetch(endpoint.url, {
+        method: 'POST',
+        headers: { ...headers, 'x-amz-target': 'secretsmanager.PutSecretValue' },
+        body,
+      }),
+      await fetch(`${endpoint.url}/_rekey/secretsmanager/rotations`, { method: 'POST', headers, body }),
+      await fetch(`${endpoint.url}/_rekey/calls`, { method: 'POST', headers, body }),
+    ];
+    for (const response of answers) {
+      const text = await response.text();
+      expect(response.status).toBe(400);
+      expect(JSON.parse(text)).toEqual({
+        __type: 'SerializationException',
+        message: 'The request body is not valid JSON.',
+      });
+      expect(text).not.toContain(fragment);
+    }
+  });
+
   it('serves the project rotation function in-process and lists its ARN for any account and Region', async () => {
     const arn = 'arn:aws:lambda:eu-west-1:333333333333:function:rekey-secret-rotation';
     expect(endpoint.functionArns('eu-west-1', '333333333333')).toContain(arn);
