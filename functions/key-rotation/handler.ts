@@ -74,7 +74,8 @@ export const parseTaskEvent = (event: unknown): KeyRotationTaskEvent => {
   if (typeof event !== 'object' || event === null)
     throw new InvalidInputError('The event must be a JSON object.');
   const e = event as Record<string, unknown>;
-  if (typeof e.task !== 'string' || !(e.task in TASKS)) {
+  // hasOwn, not `in`: inherited names such as 'toString' would pass `in` and run as a task.
+  if (typeof e.task !== 'string' || !Object.hasOwn(TASKS, e.task)) {
     throw new InvalidInputError(
       `Field 'task' must be one of ${KEY_ROTATION_TASKS.join(', ')}; got ${JSON.stringify(e.task)}.`,
     );

@@ -66,6 +66,15 @@ describe('key-rotation handler', () => {
 
   it.each([
     [{ task: 'explode' }, /Field 'task' must be one of plan, createSuccessor/],
+    // Names every object inherits are not tasks either.
+    [
+      { task: 'toString', state: {}, executionId: 'a', executionName: 'b' },
+      /Field 'task' must be one of plan, createSuccessor/,
+    ],
+    [
+      { task: 'constructor', state: {}, executionId: 'a', executionName: 'b' },
+      /Field 'task' must be one of plan, createSuccessor/,
+    ],
     [{ task: 'plan', state: [] }, /Field 'state' must be the execution state object/],
     [{ task: 'plan', state: {} }, /Field 'executionId' is required/],
     [{ task: 'verifySuccessor', state: {}, executionId: 'a', executionName: 'b' }, /needs 'state.successor'/],

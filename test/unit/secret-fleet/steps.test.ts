@@ -291,5 +291,11 @@ describe('events/secret-fleet-*.json', () => {
     expect(() => parseTaskEvent({ task: 'nuke', state: {}, executionId: EXECUTION })).toThrow(
       /must be one of list, assess/,
     );
+    // Names every object inherits are not tasks either.
+    for (const task of ['toString', 'constructor', '__proto__']) {
+      expect(() => parseTaskEvent({ task, state: {}, executionId: EXECUTION })).toThrow(
+        /must be one of list, assess/,
+      );
+    }
   });
 });
