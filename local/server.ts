@@ -138,6 +138,14 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
       const operation = target.slice(dot + 1);
       const service = byPrefix.get(prefix);
       if (!service) throw new AwsError('UnknownOperationException', `Unknown service ${prefix}.`);
+      // AWS operation names are PascalCase. Checked here because the services look operations up
+      // in plain objects, where inherited names (constructor, toString) would otherwise be found.
+      if (!/^[A-Z][A-Za-z0-9]*$/.test(operation)) {
+        throw new AwsError(
+          'UnknownOperationException',
+          `Unknown operation ${JSON.stringify(operation)}: X-Amz-Target is <service>.<Operation>, e.g. secretsmanager.GetSecretValue.`,
+        );
+      }
       contentType = `application/x-amz-json-${service.jsonVersion}`;
       const ctx = contextFromRequest(req.headers.authorization, options.clock);
       calls.set(target, (calls.get(target) ?? 0) + 1);

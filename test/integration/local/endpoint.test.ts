@@ -79,7 +79,16 @@ describe('request scope', () => {
         },
         body: '{}',
       });
-    for (const target of ['NoSuchService_2020.DoIt', 'secretsmanager.NoSuchOperation', undefined]) {
+    for (const target of [
+      'NoSuchService_2020.DoIt',
+      'secretsmanager.NoSuchOperation',
+      undefined,
+      // Names every JavaScript object inherits are not operations of any service.
+      'secretsmanager.constructor',
+      'TrentService.toString',
+      'AWSEvents.hasOwnProperty',
+      'CertificateManager.valueOf',
+    ]) {
       const response = await post(target);
       expect(response.status).toBe(400);
       const body = (await response.json()) as { __type?: string; message?: string };
