@@ -1,5 +1,6 @@
-import { parseOptions } from './args.js';
+import { integerOption, parseOptions } from './args.js';
 import { UsageError } from './errors.js';
+import { defaultIo, type Io, silenceLogs } from './io.js';
 import type { DoctorReport } from './report/diagnose.js';
 
 export const summary =
@@ -40,16 +41,6 @@ Exit codes:
   3  problems remain (printed with their fixes)
   1  error: a Region or service could not be checked
   2  usage error`;
-
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-const defaultIo: Io = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
 
 const TYPE_LABEL = { secret: 'secret', key: 'alias', certificate: 'certificate' } as const;
 
@@ -109,41 +100,18 @@ export const run = async (
   if (output !== 'table' && output !== 'json') {
     throw new UsageError(`--output must be table or json; got '${output}'.`);
   }
-  const { integerOption } = await import('./report/options.js');
-  const { createReportClients, parseEndpoint, resolveRegions } = await import('./report/clients.js');
-  const { parseThresholds } = await import('../functions/certificate-expiry/thresholds.js');
-  const { InvalidInputError } = await import('../functions/lib/errors.js');
-  const { DEFAULTS } = await import('../functions/secret-fleet/options.js');
-  const { logger } = await import('../functions/lib/logger.js');
-  if (!env.POWERTOOLS_LOG_LEVEL) logger.setLogLevel('SILENT');
+  const { stuckAfterOption, thresholdsOption } = await import('./report/options.js');
+  const { reportClientsFor, resolveRegions } = await import('./report/clients.js');
+  await silenceLogs(env);
 
-  let thresholds: number[];
-  try {
-    thresholds = parseThresholds(
-      values.thresholds ?? (env.ALERT_THRESHOLDS_DAYS || undefined),
-      '--thresholds',
-    );
-  } catch (error) {
-    if (error instanceof InvalidInputError) throw new UsageError(error.message, { cause: error });
-    throw error;
-  }
+  const thresholds = thresholdsOption(values.thresholds, env);
   const options = {
     regions: resolveRegions(values.region, env),
-    stuckAfterSeconds: integerOption(
-      values['stuck-after'],
-      '--stuck-after',
-      0,
-      30 * 86_400,
-      DEFAULTS.stuckAfterSeconds,
-    ),
-    gracePeriodDays: integerOption(values['grace-days'], '--grace-days', 0, 365, 7),
+    stuckAfterSeconds: stuckAfterOption(values['stuck-after']),
+    gracePeriodDays: integerOption(values['grace-days'], '--grace-days', { min: 0, max: 365, fallback: 7 }),
     thresholds,
   };
-  const endpointText = values['endpoint-url'] ?? (env.AWS_ENDPOINT_URL || undefined);
-  const clients = createReportClients({
-    ...(endpointText ? { endpoint: parseEndpoint(endpointText) } : {}),
-    env,
-  });
+  const clients = reportClientsFor(values['endpoint-url'], env);
 
   const { applySafeFixes, diagnose } = await import('./report/diagnose.js');
   let report = await diagnose(clients, options);

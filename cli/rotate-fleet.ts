@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { parseOptions } from './args.js';
+import { optionalInteger, parseOptions } from './args.js';
 import { UsageError } from './errors.js';
 import { type AwsTarget, awsTarget } from './rotate-secret.js';
 
@@ -283,23 +283,15 @@ export const run = async (argv: string[]): Promise<number> => {
     throw new UsageError(`--output must be table or json; got '${output}'.`);
   const input: Record<string, unknown> = { filter };
   if (values['dry-run']) input.dryRun = true;
-  if (values['max-concurrency'] !== undefined) {
-    const n = Number(values['max-concurrency']);
-    if (!/^\d+$/.test(values['max-concurrency']) || n < 1 || n > 40) {
-      throw new UsageError(
-        `--max-concurrency must be a number from 1 to 40; got '${values['max-concurrency']}'.`,
-      );
-    }
-    input.maxConcurrency = n;
-  }
+  const maxConcurrency = optionalInteger(values['max-concurrency'], '--max-concurrency', { min: 1, max: 40 });
+  if (maxConcurrency !== undefined) input.maxConcurrency = maxConcurrency;
   const local = values['endpoint-url'] !== undefined;
-  const stall = values['stall-timeout'] ?? (local ? '0' : undefined);
-  if (stall !== undefined) {
-    if (!/^\d+$/.test(stall) || Number(stall) > 3600) {
-      throw new UsageError(`--stall-timeout must be a number of seconds from 0 to 3600; got '${stall}'.`);
-    }
-    input.stallTimeoutSeconds = Number(stall);
-  }
+  const stall = optionalInteger(values['stall-timeout'] ?? (local ? '0' : undefined), '--stall-timeout', {
+    min: 0,
+    max: 3600,
+    unit: 'seconds',
+  });
+  if (stall !== undefined) input.stallTimeoutSeconds = stall;
   if (local && (values['state-machine-arn'] || values['stack-name'])) {
     throw new UsageError(
       '--endpoint-url runs the workflow locally: drop --state-machine-arn and --stack-name.',

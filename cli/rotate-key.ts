@@ -1,6 +1,7 @@
-import { parseArgs } from 'node:util';
 import type { WorkflowRun } from '../local/workflows.js';
+import { optionalInteger, parseEndpoint, parseOptionsAndPositionals } from './args.js';
 import { UsageError } from './errors.js';
+import { defaultIo, type Io, silenceLogs } from './io.js';
 
 export const summary =
   'Rotate the KMS key behind an alias now (alias swap), deployed or against a local endpoint';
@@ -38,35 +39,6 @@ Options:
   -h, --help                 Show this help.
 
 Exit codes: 0 rotated, not due, or started (without --wait); 1 the rotation failed; 2 usage error.`;
-
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-const defaultIo: Io = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
-
-const integer = (value: string | undefined, flag: string): number | undefined => {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
-    throw new UsageError(`${flag} must be a whole number; got '${value}'.`);
-  }
-  return n;
-};
-
-const parseEndpoint = (text: string): string => {
-  try {
-    const url = new URL(text);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return text;
-  } catch {
-    // falls through to the usage error
-  }
-  throw new UsageError(`--endpoint-url must be an http(s) URL such as http://127.0.0.1:4566; got '${text}'.`);
-};
 
 interface RotationOutput {
   plan?: { alias?: string; keyArn?: string; due?: boolean; reason?: string; warnings?: string[] };
@@ -114,12 +86,6 @@ export const formatRotation = (outcome: {
   return `${lines.join('\n')}\n`;
 };
 
-const silenceLogger = async () => {
-  const { logger } = await import('../functions/lib/logger.js');
-  // The handler logs JSON lines for CloudWatch; on a terminal they would bury the progress.
-  if (!process.env.POWERTOOLS_LOG_LEVEL) logger.setLogLevel('SILENT');
-};
-
 const runLocally = async (
   io: Io,
   options: {
@@ -131,7 +97,7 @@ const runLocally = async (
     input: Record<string, number | boolean | undefined>;
   },
 ): Promise<WorkflowRun> => {
-  await silenceLogger();
+  await silenceLogs();
   const { runKeyRotationLocally } = await import('../local/workflows.js');
   const { DEFAULT_ACCOUNT_ID } = await import('../local/server.js');
   const env = process.env;
@@ -243,15 +209,7 @@ const runDeployed = async (
  * deployed state machine. Resolves to the exit code; throws UsageError for bad arguments.
  */
 export const run = async (argv: string[], io: Io = defaultIo, pollMs = 5000): Promise<number> => {
-  let parsed: ReturnType<
-    typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: typeof OPTIONS }>
-  >;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseOptionsAndPositionals(argv, OPTIONS);
   if (positionals.length !== 1 || !positionals[0]) {
     throw new UsageError('give exactly one ALIAS, e.g. rekey rotate-key alias/payments-signing --force.');
   }
@@ -263,11 +221,11 @@ export const run = async (argv: string[], io: Io = defaultIo, pollMs = 5000): Pr
   const region = values.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1');
   const input = {
     force: values.force === true ? true : undefined,
-    periodDays: integer(values['period-days'], '--period-days'),
-    gracePeriodSeconds: integer(values['grace-seconds'], '--grace-seconds'),
-    retentionSeconds: integer(values['retention-seconds'], '--retention-seconds'),
-    pendingWindowInDays: integer(values['pending-window-days'], '--pending-window-days'),
-    importTimeoutSeconds: integer(values['import-timeout-seconds'], '--import-timeout-seconds'),
+    periodDays: optionalInteger(values['period-days'], '--period-days'),
+    gracePeriodSeconds: optionalInteger(values['grace-seconds'], '--grace-seconds'),
+    retentionSeconds: optionalInteger(values['retention-seconds'], '--retention-seconds'),
+    pendingWindowInDays: optionalInteger(values['pending-window-days'], '--pending-window-days'),
+    importTimeoutSeconds: optionalInteger(values['import-timeout-seconds'], '--import-timeout-seconds'),
   };
   if (values['endpoint-url'] !== undefined) {
     if (values.wait || values['state-machine-arn'] || values['stack-name']) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import type { DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
+import { integerOption, parseEndpoint, parseOptionsAndPositionals } from './args.js';
 import { UsageError } from './errors.js';
 
 export const summary = 'Rotate one secret now (RotateSecret), optionally following it to the end';
@@ -38,16 +38,7 @@ export interface AwsTarget {
 
 /** Region, endpoint and credentials for the SDK: any credentials work against a local endpoint. */
 export const awsTarget = (endpointUrl: string | undefined, region: string | undefined): AwsTarget => {
-  if (endpointUrl !== undefined) {
-    try {
-      const url = new URL(endpointUrl);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
-    } catch {
-      throw new UsageError(
-        `--endpoint-url must be an http(s) URL such as http://127.0.0.1:4566; got '${endpointUrl}'.`,
-      );
-    }
-  }
+  if (endpointUrl !== undefined) parseEndpoint(endpointUrl);
   const resolved = region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (!resolved && endpointUrl === undefined) {
     throw new UsageError('No Region: pass --region or set AWS_REGION.');
@@ -62,14 +53,8 @@ export const awsTarget = (endpointUrl: string | undefined, region: string | unde
   };
 };
 
-const seconds = (text: string | undefined, option: string, fallback: number, min: number): number => {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > 86_400) {
-    throw new UsageError(`${option} must be a whole number of seconds from ${min} to 86400; got '${text}'.`);
-  }
-  return value;
-};
+const seconds = (text: string | undefined, option: string, fallback: number, min: number): number =>
+  integerOption(text, option, { min, max: 86_400, unit: 'seconds', fallback });
 
 /**
  * Why a rotation failed, from the rotation log the rekey local endpoint keeps (not an AWS API:
@@ -110,15 +95,7 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 
 /** `rekey rotate-secret`: RotateSecret, and with --wait the rotation followed to its end. */
 export const run = async (argv: string[]): Promise<number> => {
-  let parsed: ReturnType<
-    typeof parseArgs<{ allowPositionals: true; strict: true; args: string[]; options: typeof OPTIONS }>
-  >;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseOptionsAndPositionals(argv, OPTIONS);
   if (positionals.length !== 1 || !positionals[0]) {
     throw new UsageError(
       positionals.length === 0

@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseOptions } from './args.js';
+import { integerOption, parseOptions } from './args.js';
 import { UsageError } from './errors.js';
+import { defaultIo, type Io, silenceLogs } from './io.js';
 
 export const summary =
   'Show rotation health: secrets, managed KMS aliases and certificates (table, JSON or HTML)';
@@ -52,16 +53,6 @@ Exit codes:
   1  error: a Region or service could not be read (what could be read is still printed)
   2  usage error`;
 
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-const defaultIo: Io = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
-
 /** Exit code when the report found something that needs attention. */
 export const EXIT_ATTENTION = 3;
 
@@ -93,46 +84,24 @@ export const run = async (
   if (values.out !== undefined && output !== 'html') {
     throw new UsageError('--out is for --output html; table and json go to standard output.');
   }
-  const { integerOption, parseAliasPrefix, parseSecretFilter } = await import('./report/options.js');
-  const { createReportClients, parseEndpoint, resolveRegions } = await import('./report/clients.js');
-  const { parseThresholds } = await import('../functions/certificate-expiry/thresholds.js');
-  const { InvalidInputError } = await import('../functions/lib/errors.js');
+  const { parseAliasPrefix, parseSecretFilter, stuckAfterOption, thresholdsOption } = await import(
+    './report/options.js'
+  );
+  const { reportClientsFor, resolveRegions } = await import('./report/clients.js');
   const { DEFAULTS } = await import('../functions/secret-fleet/options.js');
-  const { logger } = await import('../functions/lib/logger.js');
-  // The domain modules log JSON lines for CloudWatch; on a terminal they would bury the report
-  // (and break --output json). POWERTOOLS_LOG_LEVEL, when set, still wins.
-  if (!env.POWERTOOLS_LOG_LEVEL) logger.setLogLevel('SILENT');
+  await silenceLogs(env);
 
-  let thresholds: number[];
-  try {
-    thresholds = parseThresholds(
-      values.thresholds ?? (env.ALERT_THRESHOLDS_DAYS || undefined),
-      '--thresholds',
-    );
-  } catch (error) {
-    if (error instanceof InvalidInputError) throw new UsageError(error.message, { cause: error });
-    throw error;
-  }
+  const thresholds = thresholdsOption(values.thresholds, env);
   const options = {
     regions: resolveRegions(values.region, env),
     secretFilter: parseSecretFilter(values.filter),
     aliasPrefix: parseAliasPrefix(values['alias-prefix']),
-    periodDays: integerOption(values['period-days'], '--period-days', 1, 3650, 365),
+    periodDays: integerOption(values['period-days'], '--period-days', { min: 1, max: 3650, fallback: 365 }),
     thresholds,
-    stuckAfterSeconds: integerOption(
-      values['stuck-after'],
-      '--stuck-after',
-      0,
-      30 * 86_400,
-      DEFAULTS.stuckAfterSeconds,
-    ),
+    stuckAfterSeconds: stuckAfterOption(values['stuck-after']),
     overdueAfterSeconds: DEFAULTS.overdueAfterSeconds,
   };
-  const endpointText = values['endpoint-url'] ?? (env.AWS_ENDPOINT_URL || undefined);
-  const clients = createReportClients({
-    ...(endpointText ? { endpoint: parseEndpoint(endpointText) } : {}),
-    env,
-  });
+  const clients = reportClientsFor(values['endpoint-url'], env);
 
   const { collectStatus } = await import('./report/collect.js');
   const report = await collectStatus(clients, options);

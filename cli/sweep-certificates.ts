@@ -1,8 +1,9 @@
 import type { Clients } from '../functions/certificate-expiry/clients.js';
 import type { Finding } from '../functions/certificate-expiry/schema.js';
 import type { RegionSweep } from '../functions/certificate-expiry/sweep.js';
-import { parseOptions } from './args.js';
+import { parseEndpoint, parseOptions } from './args.js';
 import { UsageError } from './errors.js';
+import { defaultIo, type Io, silenceLogs } from './io.js';
 
 export const summary = 'Sweep ACM certificates in one or more Regions now and print the findings';
 
@@ -32,16 +33,6 @@ Options:
 Exit codes: 0 when every Region was swept (findings are results, not errors, whatever they
 say); 1 when a Region could not be swept (the others are still printed); 2 for a usage error.`;
 
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-const defaultIo: Io = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
-
 /** A finding as printed: the event detail plus what this run did about its alert. */
 export interface PrintedFinding extends Finding {
   readonly alertDue: boolean;
@@ -58,16 +49,6 @@ export interface SweepReport {
   }[];
   readonly findings: PrintedFinding[];
 }
-
-const parseEndpoint = (text: string): string => {
-  try {
-    const url = new URL(text);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return text;
-  } catch {
-    // falls through to the usage error
-  }
-  throw new UsageError(`--endpoint-url must be an http(s) URL such as http://127.0.0.1:4566; got '${text}'.`);
-};
 
 const pad = (rows: string[][]): string => {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
@@ -141,30 +122,23 @@ export const run = async (argv: string[], io: Io = defaultIo): Promise<number> =
   }
   // Loaded here so `--help` stays fast and free of SDK imports.
   const { parseRegions } = await import('../functions/certificate-expiry/config.js');
-  const { parseThresholds } = await import('../functions/certificate-expiry/thresholds.js');
+  const { thresholdsOption } = await import('./report/options.js');
   const { InvalidInputError } = await import('../functions/certificate-expiry/errors.js');
   const { createClients } = await import('../functions/certificate-expiry/clients.js');
   const { sweepRegion } = await import('../functions/certificate-expiry/sweep.js');
   const { DEFAULT_ACCOUNT_ID } = await import('../local/server.js');
-  const { logger } = await import('../functions/lib/logger.js');
-  // The functions log JSON lines for CloudWatch; on a terminal they would bury the findings (and
-  // break --output json). POWERTOOLS_LOG_LEVEL, when set, still wins.
-  if (!process.env.POWERTOOLS_LOG_LEVEL) logger.setLogLevel('SILENT');
+  await silenceLogs();
 
   const env = process.env;
   const homeRegion = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
   let regions: string[];
-  let thresholds: number[];
   try {
     regions = parseRegions(values.region ?? (env.SWEEP_REGIONS || undefined), '--region', [homeRegion]);
-    thresholds = parseThresholds(
-      values.thresholds ?? (env.ALERT_THRESHOLDS_DAYS || undefined),
-      '--thresholds',
-    );
   } catch (error) {
     if (error instanceof InvalidInputError) throw new UsageError(error.message, { cause: error });
     throw error;
   }
+  const thresholds = thresholdsOption(values.thresholds, env);
   const endpoint = values['endpoint-url'] === undefined ? undefined : parseEndpoint(values['endpoint-url']);
   const busName = values['event-bus'] ?? (env.EVENT_BUS_NAME || undefined);
   const clients: Clients = createClients({

@@ -3,6 +3,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DEFAULT_ACCOUNT_ID } from '../../local/server.js';
+import { parseEndpoint } from '../args.js';
 import { UsageError } from '../errors.js';
 
 /** The clients `rekey status` and `rekey doctor` read with, one set per Region, created on first use. */
@@ -18,17 +19,6 @@ export interface ReportClients {
 }
 
 type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-
-/** Checks `--endpoint-url`: an http(s) URL, or a usage error naming the option. */
-export const parseEndpoint = (text: string): string => {
-  try {
-    const url = new URL(text);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return text;
-  } catch {
-    // falls through to the usage error
-  }
-  throw new UsageError(`--endpoint-url must be an http(s) URL such as http://127.0.0.1:4566; got '${text}'.`);
-};
 
 /**
  * Builds the clients. With an endpoint and no credentials in `env`, local ones are used (the
@@ -76,6 +66,18 @@ export const createReportClients = (options: {
     lambda: perRegion((region) => new LambdaClient({ ...common, region, maxAttempts: 2 })),
     now: options.now ?? (() => new Date()),
   };
+};
+
+/**
+ * The clients for `--endpoint-url` (checked), else AWS_ENDPOINT_URL, else AWS itself, with
+ * credentials as {@link createReportClients} decides.
+ */
+export const reportClientsFor = (endpointUrl: string | undefined, env: NodeJS.ProcessEnv): ReportClients => {
+  const endpointText = endpointUrl ?? (env.AWS_ENDPOINT_URL || undefined);
+  return createReportClients({
+    ...(endpointText ? { endpoint: parseEndpoint(endpointText) } : {}),
+    env,
+  });
 };
 
 /** The Regions to report on: the `--region` values (deduplicated), else AWS_REGION, else us-east-1. */

@@ -1,4 +1,8 @@
+import { parseThresholds } from '../../functions/certificate-expiry/thresholds.js';
+import { InvalidInputError } from '../../functions/lib/errors.js';
+import { DEFAULTS } from '../../functions/secret-fleet/options.js';
 import type { FleetFilter } from '../../functions/secret-fleet/types.js';
+import { integerOption } from '../args.js';
 import { UsageError } from '../errors.js';
 
 /**
@@ -34,21 +38,25 @@ export const parseSecretFilter = (values: readonly string[] | undefined): FleetF
   return filter;
 };
 
-/** A whole number option within bounds, or the default; a usage error names the option. */
-export const integerOption = (
-  value: string | undefined,
-  name: string,
-  min: number,
-  max: number,
-  fallback: number,
-): number => {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`${name} must be a whole number from ${min} to ${max}; got '${value}'.`);
+/**
+ * `--thresholds`, else ALERT_THRESHOLDS_DAYS, else the default list; a bad list is a usage
+ * error naming `--thresholds`.
+ */
+export const thresholdsOption = (value: string | undefined, env: NodeJS.ProcessEnv): number[] => {
+  try {
+    return parseThresholds(value ?? (env.ALERT_THRESHOLDS_DAYS || undefined), '--thresholds');
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new UsageError(error.message, { cause: error });
+    throw error;
   }
-  return n;
 };
+
+/**
+ * `--stuck-after SECONDS`: AWSPENDING unchanged for less than this is a rotation still running
+ * (default: the fleet workflow's own threshold, so the report and the workflow agree).
+ */
+export const stuckAfterOption = (value: string | undefined): number =>
+  integerOption(value, '--stuck-after', { min: 0, max: 30 * 86_400, fallback: DEFAULTS.stuckAfterSeconds });
 
 /** `--alias-prefix`: must start with `alias/`. */
 export const parseAliasPrefix = (value: string | undefined): string | undefined => {
