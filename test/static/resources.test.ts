@@ -153,7 +153,12 @@ describe('template resources', () => {
   });
 
   it('constrains every parameter and uses every one', () => {
-    const { refs } = referencesIn([template.Resources, template.Outputs, template.Conditions, template.Globals]);
+    const { refs } = referencesIn([
+      template.Resources,
+      template.Outputs,
+      template.Conditions,
+      template.Globals,
+    ]);
     for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
       const constrained = ['AllowedValues', 'AllowedPattern', 'MinValue', 'MaxValue'].some(
         (k) => k in parameter,
