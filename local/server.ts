@@ -108,7 +108,9 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
       if (url.pathname.startsWith('/_rekey/')) {
         const [, , serviceName, route] = url.pathname.split('/');
         const service = options.services.find((s) => s.targetPrefix === serviceName);
-        const admin = route ? service?.admin?.[route] : undefined;
+        // hasOwn: inherited names (constructor, toString) are not admin routes.
+        const admin =
+          route && service?.admin && Object.hasOwn(service.admin, route) ? service.admin[route] : undefined;
         if (url.pathname === '/_rekey/health') {
           send(res, 200, { ok: true }, 'application/json', requestId);
           return;

@@ -95,6 +95,14 @@ describe('request scope', () => {
       expect(body.__type).toBe('UnknownOperationException');
       expect(body.message).toBeTruthy();
     }
+    for (const route of ['constructor', 'toString', 'no-such-route']) {
+      const response = await fetch(`${endpoint.url}/_rekey/secretsmanager/${route}`, {
+        method: 'POST',
+        body: '{}',
+      });
+      expect(response.status).toBe(404);
+      expect(((await response.json()) as { __type?: string }).__type).toBe('UnknownOperationException');
+    }
     const unsigned = await post('secretsmanager.ListSecrets', false);
     expect(((await unsigned.json()) as { __type?: string }).__type).toBe(
       'MissingAuthenticationTokenException',
