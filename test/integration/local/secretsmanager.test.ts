@@ -455,7 +455,9 @@ describe('GetRandomPassword', () => {
   it('honours PasswordLength 1-4096, the Exclude options, ExcludeCharacters and IncludeSpace', async () => {
     expect(await password({ PasswordLength: 4096 })).toHaveLength(4096);
     await expect(password({ PasswordLength: 4097 })).rejects.toThrow(InvalidParameterException);
-    await expect(password({ PasswordLength: 0 })).rejects.toThrow();
+    await expect(password({ PasswordLength: 0 })).rejects.toThrow(
+      /PasswordLength must be an integer from 1 to 4096/,
+    );
     const digitsOnly = await password({
       PasswordLength: 200,
       ExcludeLowercase: true,
