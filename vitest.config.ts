@@ -8,6 +8,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     allowOnly: false,
+    // The functions log JSON lines (errors included, on purpose, in failure tests); show a
+    // test's console output only when that test fails, so CI output stays readable.
+    silent: 'passed-only',
     passWithNoTests: false,
     reporters: ['default', 'json'],
     outputFile: { json: 'dist/test-results.json' },
