@@ -103,7 +103,8 @@ export const createRotatorSelector =
     const tagged = input.tags[ROTATOR_TAG]?.trim().toLowerCase();
     const secret = tryParseJsonObject(input.current.secretString);
     if (tagged !== undefined && tagged !== 'database') {
-      const named = NAMED_ROTATORS[tagged];
+      // hasOwn: a tag or engine such as 'constructor' must not find Object.prototype's members.
+      const named = Object.hasOwn(NAMED_ROTATORS, tagged) ? NAMED_ROTATORS[tagged] : undefined;
       if (!named) {
         throw new RotatorNotFoundError(
           `Tag ${ROTATOR_TAG} of ${input.secretArn} names rotator '${tagged}', which does not exist; supported: ${[...Object.keys(NAMED_ROTATORS), 'database'].join(', ')}. Fix the tag with TagResource.`,
@@ -126,7 +127,7 @@ export const createRotatorSelector =
       );
     }
     const key = engine.trim().toLowerCase();
-    const load = databaseRotators[key];
+    const load = Object.hasOwn(databaseRotators, key) ? databaseRotators[key] : undefined;
     if (!load) {
       throw new RotatorNotFoundError(
         `No rotator for engine '${engine}' of ${input.secretArn}; supported engines: ${supportedEngines(databaseRotators)}. Fix "engine", or tag the secret ${ROTATOR_TAG}=generated to rotate it as a generated password.`,

@@ -90,6 +90,24 @@ describe('rotator selection', () => {
       /No rotator for engine 'oracle'.*supported engines: mariadb, postgres/,
     ],
     [
+      'an engine named like an inherited property',
+      '{"engine":"constructor","password":"x"}',
+      {},
+      /No rotator for engine 'constructor'.*supported engines: mariadb, postgres/,
+    ],
+    [
+      'an engine named __proto__',
+      '{"engine":"__proto__","password":"x"}',
+      {},
+      /No rotator for engine '__proto__'/,
+    ],
+    [
+      'a rekey:rotator named like an inherited property',
+      'x',
+      { 'rekey:rotator': 'constructor' },
+      /names rotator 'constructor'.*supported: generated, database/,
+    ],
+    [
       'an engine that is not a string',
       '{"engine":5,"password":"x"}',
       {},
