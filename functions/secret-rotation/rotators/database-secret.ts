@@ -188,7 +188,8 @@ export const parseDatabaseSecret = (
   const engine = requiredString(raw, 'engine', where, `one of ${Object.keys(DATABASE_ENGINES).join(', ')}`)
     .trim()
     .toLowerCase();
-  const engineFamily = DATABASE_ENGINES[engine];
+  // hasOwn: an engine such as 'constructor' must not find Object.prototype's members.
+  const engineFamily = Object.hasOwn(DATABASE_ENGINES, engine) ? DATABASE_ENGINES[engine] : undefined;
   if (engineFamily === undefined) {
     throw new SecretFormatError(
       `Field engine of ${where} names an engine the database rotators do not know; use one of ${Object.keys(DATABASE_ENGINES).join(', ')}.`,

@@ -53,6 +53,7 @@ describe('parseDatabaseSecret', () => {
 
   it.each([
     ['engine', { ...base, engine: 'oracle' }],
+    ['engine', { ...base, engine: 'constructor' }],
     ['host', { ...base, host: '' }],
     ['username', { ...base, username: 42 }],
     ['password', { engine: 'postgres', host: 'h', username: 'u' }],
