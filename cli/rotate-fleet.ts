@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { optionalInteger, parseOptions } from './args.js';
 import { UsageError } from './errors.js';
+import { alignColumns } from './report/table.js';
 import { type AwsTarget, awsTarget } from './rotate-secret.js';
 
 export const summary =
@@ -94,16 +95,6 @@ interface Plan {
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
-const table = (headers: string[], rows: string[][]): string => {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n');
-};
-
 const short = (text: string | undefined, max = 100) =>
   !text ? '' : text.length > max ? `${text.slice(0, max - 1)}…` : text;
 
@@ -124,7 +115,7 @@ const printSummary = (summary: Summary, output: string) => {
             : s.reason,
       ),
     ]);
-  out(table(['SECRET', 'FOUND', 'OUTCOME', 'DETAIL'], rows));
+  out(alignColumns([['SECRET', 'FOUND', 'OUTCOME', 'DETAIL'], ...rows]));
   const c = summary.counts;
   out(`\n${c.matched} matched: ${c.rotated} rotated, ${c.failed} failed, ${c.skipped} left alone.`);
   if (summary.truncated) out('More secrets matched than one run takes (maxSecrets); run again for the rest.');
@@ -138,7 +129,7 @@ const printPlan = (plan: Plan, output: string) => {
     ...plan.candidates.map((c) => [c.name, c.classification, c.action, short(c.reason)]),
     ...plan.skipped.map((s) => [s.name, s.classification, 'leave alone', short(s.reason)]),
   ];
-  out(table(['SECRET', 'FOUND', 'WOULD', 'WHY'], rows));
+  out(alignColumns([['SECRET', 'FOUND', 'WOULD', 'WHY'], ...rows]));
   out(
     `\nDry run: ${plan.matched} matched, ${plan.candidates.length} would be rotated (at most ${plan.options.maxConcurrency} at once). Nothing was changed.`,
   );

@@ -4,6 +4,7 @@ import type { RegionSweep } from '../functions/certificate-expiry/sweep.js';
 import { parseEndpoint, parseOptions } from './args.js';
 import { UsageError } from './errors.js';
 import { defaultIo, type Io, silenceLogs } from './io.js';
+import { alignColumns } from './report/table.js';
 
 export const summary = 'Sweep ACM certificates in one or more Regions now and print the findings';
 
@@ -50,18 +51,6 @@ export interface SweepReport {
   readonly findings: PrintedFinding[];
 }
 
-const pad = (rows: string[][]): string => {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-};
-
 /** Renders the report as a table, the actions underneath, and a one-line total. */
 export const formatTable = (report: SweepReport): string => {
   const lines: string[] = [];
@@ -83,7 +72,7 @@ export const formatTable = (report: SweepReport): string => {
         f.certificateArn,
       ]),
     ];
-    lines.push(pad(rows), '', 'Actions:');
+    lines.push(alignColumns(rows), '', 'Actions:');
     report.findings.forEach((f, i) => {
       lines.push(`  ${i + 1}. ${f.action}`);
       for (const r of f.dnsRecords) lines.push(`     DNS ${r.type} ${r.name} -> ${r.value}`);

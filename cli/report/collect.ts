@@ -367,6 +367,29 @@ export const collectCertificates = async (
 const SEVERITY_ORDER: Record<Severity, number> = { attention: 0, warning: 1, ok: 2 };
 
 /**
+ * Reads one service in one Region and appends what it found to `into`. A failure is recorded in
+ * `errors` (error name and message) instead of thrown, so one unreadable service or Region never
+ * hides what the others report.
+ */
+export const collectInto = async <T>(
+  errors: CollectionError[],
+  region: string,
+  service: CollectionError['service'],
+  into: T[],
+  read: () => Promise<T[]>,
+): Promise<void> => {
+  try {
+    into.push(...(await read()));
+  } catch (error) {
+    errors.push({
+      region,
+      service,
+      message: `${error instanceof Error ? `${error.name}: ` : ''}${messageOf(error)}`,
+    });
+  }
+};
+
+/**
  * Collects the report over every Region. A service that cannot be read in a Region is recorded
  * in `errors` and the rest is still reported.
  */
@@ -378,32 +401,13 @@ export const collectStatus = async (
   const keys: KeyStatus[] = [];
   const certificates: CertificateStatus[] = [];
   const errors: CollectionError[] = [];
-  const attempt = async <T>(
-    region: string,
-    service: CollectionError['service'],
-    fn: () => Promise<T[]>,
-    into: T[],
-  ) => {
-    try {
-      into.push(...(await fn()));
-    } catch (error) {
-      errors.push({
-        region,
-        service,
-        message: `${error instanceof Error ? `${error.name}: ` : ''}${messageOf(error)}`,
-      });
-    }
-  };
   for (const region of options.regions) {
     await Promise.all([
-      attempt(region, 'secretsmanager', () => collectSecrets(clients, region, options), secrets),
-      attempt(
-        region,
-        'kms',
-        async () => (await collectKeysWithTags(clients, region, options)).map((k) => k.status),
-        keys,
+      collectInto(errors, region, 'secretsmanager', secrets, () => collectSecrets(clients, region, options)),
+      collectInto(errors, region, 'kms', keys, async () =>
+        (await collectKeysWithTags(clients, region, options)).map((k) => k.status),
       ),
-      attempt(region, 'acm', () => collectCertificates(clients, region, options), certificates),
+      collectInto(errors, region, 'acm', certificates, () => collectCertificates(clients, region, options)),
     ]);
   }
   const bySeverity = (a: { severity: Severity }, b: { severity: Severity }) =>

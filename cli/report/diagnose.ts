@@ -23,7 +23,7 @@ import { listSecrets } from '../../functions/secret-fleet/list.js';
 import type { SecretSnapshot } from '../../functions/secret-fleet/types.js';
 import { SECRET_ROTATION_FUNCTION } from '../../local/functions.js';
 import type { ReportClients } from './clients.js';
-import { collectCertificates, listAliases } from './collect.js';
+import { collectCertificates, collectInto, listAliases } from './collect.js';
 import type { CollectionError } from './model.js';
 
 const DAY_MS = 86_400_000;
@@ -323,26 +323,13 @@ export const diagnose = async (clients: ReportClients, options: DoctorOptions): 
   const problems: Problem[] = [];
   const notes: string[] = [];
   const errors: CollectionError[] = [];
-  const attempt = async (
-    region: string,
-    service: CollectionError['service'],
-    fn: () => Promise<Problem[]>,
-  ) => {
-    try {
-      problems.push(...(await fn()));
-    } catch (error) {
-      errors.push({
-        region,
-        service,
-        message: `${error instanceof Error ? `${error.name}: ` : ''}${messageOf(error)}`,
-      });
-    }
-  };
   for (const region of options.regions) {
     await Promise.all([
-      attempt(region, 'secretsmanager', () => secretProblems(clients, region, options, notes)),
-      attempt(region, 'kms', () => keyProblems(clients, region, options)),
-      attempt(region, 'acm', () => certificateProblems(clients, region, options)),
+      collectInto(errors, region, 'secretsmanager', problems, () =>
+        secretProblems(clients, region, options, notes),
+      ),
+      collectInto(errors, region, 'kms', problems, () => keyProblems(clients, region, options)),
+      collectInto(errors, region, 'acm', problems, () => certificateProblems(clients, region, options)),
     ]);
   }
   const order: ProblemKind[] = [
