@@ -6,6 +6,9 @@
  * docs/status-report.md documents every field.
  */
 
+import type { FindingClass } from '../../functions/certificate-expiry/schema.js';
+import type { Triage } from '../../functions/certificate-expiry/triage.js';
+
 /** Bumped only for incompatible changes to {@link StatusReport}. */
 export const STATUS_REPORT_VERSION = 1;
 
@@ -70,27 +73,31 @@ export interface KeyStatus {
   readonly reason: string;
 }
 
-/** A certificate: its days to expiry and the certificate-expiry triage (`OK` when it needs nothing). */
-export interface CertificateStatus {
+/**
+ * A certificate: its days to expiry and the certificate-expiry triage (`OK` when it needs
+ * nothing). The fields it shares with a certificate-expiry finding have the finding's meaning
+ * (`threshold` is `null` when no alert threshold is crossed; `action` is the triage's sentence,
+ * or why nothing is needed).
+ */
+export interface CertificateStatus
+  extends Pick<
+    Triage,
+    | 'region'
+    | 'domainName'
+    | 'type'
+    | 'status'
+    | 'keyAlgorithm'
+    | 'notAfter'
+    | 'daysToExpiry'
+    | 'threshold'
+    | 'renewalStatus'
+    | 'action'
+  > {
   readonly kind: 'certificate';
-  readonly region: string;
   readonly arn: string;
-  readonly domainName: string;
-  /** `IMPORTED`, `AMAZON_ISSUED` or `PRIVATE`. */
-  readonly type: string;
-  /** ACM status, e.g. `ISSUED`, `EXPIRED`, `PENDING_VALIDATION`. */
-  readonly status: string;
-  readonly keyAlgorithm: string | null;
-  readonly notAfter: string | null;
-  readonly daysToExpiry: number | null;
-  /** The smallest alert threshold crossed (0 once expired), `null` when none. */
-  readonly threshold: number | null;
-  /** A certificate-expiry finding class (`EXPIRED`, `IMPORTED`, `RENEWAL_FAILED`, ...) or `OK`. */
-  readonly finding: string;
-  readonly renewalStatus: string | null;
+  /** A certificate-expiry finding class, `OK`, or `NOT_IN_SERVICE` (a status that cannot expire unnoticed). */
+  readonly finding: FindingClass | 'OK' | 'NOT_IN_SERVICE';
   readonly severity: Severity;
-  /** What to do (the triage's action sentence), or why nothing is needed. */
-  readonly action: string;
 }
 
 /** A Region or service that could not be read; the rest of the report is still valid. */

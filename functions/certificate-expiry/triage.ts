@@ -4,30 +4,24 @@
  */
 import type { CertificateDetail, DomainValidation } from '@aws-sdk/client-acm';
 import { InvalidInputError } from './errors.js';
-import type { DnsRecord, FindingClass } from './schema.js';
+import type { DnsRecord, Finding, FindingClass } from './schema.js';
 import { crossedThreshold, daysToExpiry } from './thresholds.js';
 
-/** A finding before the automation acted on it (no renewal outcome yet). */
-export interface Triage {
-  readonly certificateArn: string;
-  readonly domainName: string;
-  readonly subjectAlternativeNames: readonly string[];
-  readonly region: string;
-  readonly account: string;
-  readonly type: string;
-  readonly status: string;
-  readonly keyAlgorithm: string | null;
-  readonly notAfter: string | null;
-  readonly daysToExpiry: number | null;
-  readonly threshold: number | null;
-  readonly findingClass: FindingClass;
-  readonly action: string;
-  readonly inUseBy: readonly string[];
-  readonly renewalEligibility: string | null;
-  readonly renewalStatus: string | null;
-  readonly renewalStatusReason: string | null;
-  readonly dnsRecords: readonly DnsRecord[];
-}
+/**
+ * A finding before the automation acted on it: every {@link Finding} field except the envelope
+ * (schema version, trigger, time observed) and the renewal outcome. Derived from `Finding` so the
+ * published event and the triage cannot drift apart.
+ */
+export type Triage = Omit<
+  Finding,
+  | 'schemaVersion'
+  | 'renewalAttempted'
+  | 'renewalResult'
+  | 'renewalMessage'
+  | 'renewedNotAfter'
+  | 'trigger'
+  | 'observedAt'
+>;
 
 const ARN = /^arn:[a-z-]+:acm:([a-z0-9-]+):(\d{12}):certificate\/.+$/;
 
