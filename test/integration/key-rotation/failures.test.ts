@@ -13,26 +13,19 @@ import {
   ListKeysCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   aliasName,
   createAliasedKey,
   describeKey,
   eventsFor,
-  type Harness,
   realHandler,
   rotate,
-  startHarness,
   tagsOf,
+  useHarness,
 } from './helpers.js';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = useHarness();
 
 class InjectedFailureError extends Error {
   public constructor(step: string) {

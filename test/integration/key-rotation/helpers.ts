@@ -16,6 +16,7 @@ import {
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll } from 'vitest';
 import { createClients, type KeyRotationClients } from '../../../functions/key-rotation/clients.js';
 import { createHandler } from '../../../functions/key-rotation/handler.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
@@ -65,6 +66,39 @@ export const startHarness = async (): Promise<Harness> => {
       offset += ms;
     },
     close: () => endpoint.close(),
+  };
+};
+
+/**
+ * Starts a harness for the calling test file: before its tests run, and closed after them. The
+ * returned object forwards to that harness, so a file declares `const h = useHarness();` once
+ * instead of repeating the beforeAll/afterAll pair.
+ */
+export const useHarness = (): Harness => {
+  let started: Harness | undefined;
+  beforeAll(async () => {
+    started = await startHarness();
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  const current = (): Harness => {
+    if (!started) throw new Error('The key-rotation harness starts in beforeAll: use it inside a test.');
+    return started;
+  };
+  return {
+    get endpoint() {
+      return current().endpoint;
+    },
+    kms: (region) => current().kms(region),
+    get secrets() {
+      return current().secrets;
+    },
+    get clients() {
+      return current().clients;
+    },
+    shiftClock: (ms) => current().shiftClock(ms),
+    close: () => current().close(),
   };
 };
 

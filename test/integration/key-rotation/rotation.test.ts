@@ -20,27 +20,20 @@ import {
   VerifyMacCommand,
 } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   aliasName,
   createAliasedKey,
   describeKey,
   eventsFor,
-  type Harness,
   importKeyMaterial,
   REGION,
   rotate,
-  startHarness,
   tagsOf,
+  useHarness,
 } from './helpers.js';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = useHarness();
 
 const KEY_TYPES: [string, CreateKeyCommandInput][] = [
   ['symmetric', { KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }],

@@ -5,24 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DecryptCommand, EncryptCommand, SignCommand, VerifyCommand } from '@aws-sdk/client-kms';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  aliasName,
-  createAliasedKey,
-  describeKey,
-  type Harness,
-  realHandler,
-  rotate,
-  startHarness,
-} from './helpers.js';
+import { expect, it } from 'vitest';
+import { aliasName, createAliasedKey, describeKey, realHandler, rotate, useHarness } from './helpers.js';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
+const h = useHarness();
 
 interface Produced {
   kind: 'ciphertext' | 'signature';
