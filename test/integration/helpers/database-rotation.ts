@@ -5,17 +5,25 @@ import {
   DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
   RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { logger } from '../../../functions/lib/logger.js';
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
 import type { PasswordPolicy } from '../../../functions/secret-rotation/rotators/types.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { captureLogs } from '../../unit/secret-rotation/helpers.js';
 
 /**
  * Runs database rotations the way users do: secrets in the local endpoint, `RotateSecret`
  * invoking the real rotation function in-process, outcomes read back from the endpoint's
  * rotation log. Never prints secret values.
+ *
+ * Every `rotate` also checks that no password of any secret the harness made (every version,
+ * superuser secrets included) appears in what the rotation function printed (its logger, at
+ * DEBUG) or in the endpoint's rotation log: real drivers word their errors in ways unit tests
+ * cannot foresee. A leak fails the rotate call without showing the value.
  */
 
 export const ACCOUNT = '123456789012';
@@ -63,8 +71,25 @@ export interface RotationHarness {
   close(): Promise<void>;
 }
 
+/** Passwords shorter than this are too likely to occur in ordinary log text to be checked. */
+const MIN_CHECKED_PASSWORD = 8;
+
 export const startRotationHarness = async (): Promise<RotationHarness> => {
   const endpoint = await startLocalEndpoint({ port: 0 });
+  const printed = captureLogs();
+  const level = logger.getLevelName();
+  logger.setLogLevel('DEBUG');
+  const passwords = new Set<string>();
+  const remember = (secretString: string | undefined) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(secretString ?? '');
+    } catch {
+      return;
+    }
+    const password = (value as { password?: unknown } | null)?.password;
+    if (typeof password === 'string' && password.length >= MIN_CHECKED_PASSWORD) passwords.add(password);
+  };
   const sm = new SecretsManagerClient({
     endpoint: endpoint.url,
     region: REGION,
@@ -94,6 +119,7 @@ export const startRotationHarness = async (): Promise<RotationHarness> => {
       );
       const arn = response.ARN ?? '';
       created.push(arn);
+      remember(JSON.stringify(value));
       return arn;
     },
     async rotate(secretId, options = {}) {
@@ -108,9 +134,27 @@ export const startRotationHarness = async (): Promise<RotationHarness> => {
           RotationRules: { AutomaticallyAfterDays: 30 },
         }),
       );
-      const steps = (await rotationLog(secretId))
-        .slice(before)
-        .filter((entry) => entry.clientRequestToken === token);
+      const log = await rotationLog(secretId);
+      const versions = await sm.send(
+        new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: true }),
+      );
+      for (const version of versions.Versions ?? []) {
+        const got = await sm
+          .send(new GetSecretValueCommand({ SecretId: secretId, VersionId: version.VersionId }))
+          .catch(() => undefined); // the empty AWSPENDING placeholder of a failed createSecret
+        remember(got?.SecretString);
+      }
+      const output = `${printed.text()}\n${JSON.stringify(log)}`;
+      // JSON log lines escape quotes and backslashes, so look for the escaped form too.
+      const leaked = [...passwords].some(
+        (password) => output.includes(password) || output.includes(JSON.stringify(password).slice(1, -1)),
+      );
+      if (leaked) {
+        throw new Error(
+          `A password of a test secret appeared in the rotation function's output or the rotation log (rotating ${secretId}); the value is not shown.`,
+        );
+      }
+      const steps = log.slice(before).filter((entry) => entry.clientRequestToken === token);
       const failure = steps.find((entry) => entry.outcome === 'failed');
       return { token, steps, ...(failure ? { failure } : {}) };
     },
@@ -145,6 +189,8 @@ export const startRotationHarness = async (): Promise<RotationHarness> => {
       }
       sm.destroy();
       await endpoint.close();
+      printed.restore();
+      logger.setLogLevel(level);
     },
   };
 };
