@@ -1,18 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
-  DescribeSecretCommand,
   GetSecretValueCommand,
   RotateSecretCommand,
-  SecretsManagerClient,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../cli/main.js';
-import { logger as functionLogger } from '../../../functions/lib/logger.js';
-import { createHandler as createRotationHandler } from '../../../functions/secret-rotation/handler.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import type { LocalEndpoint } from '../../../local/endpoint.js';
+import { holder, stagesOf, startFleetEndpoint } from './helpers.js';
 
 /**
  * `rekey rotate-secret` and `rekey rotate-fleet` against the local endpoint, called through the
@@ -81,15 +78,10 @@ const enableRotation = (arn: string, now = true) =>
     }),
   );
 
-const stages = async (arn: string) =>
-  (await sm.send(new DescribeSecretCommand({ SecretId: arn }))).VersionIdsToStages ?? {};
-const holder = (s: Record<string, string[]>, label: string) =>
-  Object.entries(s).find(([, l]) => l.includes(label))?.[0];
-
 /** Every value the secrets ever held, read back, so the tests can prove none was printed. */
 const allValues = async () => {
   for (const arn of created) {
-    for (const versionId of Object.keys(await stages(arn))) {
+    for (const versionId of Object.keys(await stagesOf(sm, arn))) {
       try {
         const v = await sm.send(new GetSecretValueCommand({ SecretId: arn, VersionId: versionId }));
         if (v.SecretString) values.add(v.SecretString);
@@ -102,21 +94,13 @@ const allValues = async () => {
 };
 
 beforeAll(async () => {
-  functionLogger.setLogLevel('SILENT');
   vi.stubEnv('AWS_ACCESS_KEY_ID', '');
   delete process.env.AWS_ACCESS_KEY_ID;
-  endpoint = await startLocalEndpoint({ port: 0 });
-  const credentials = { accessKeyId: ACCOUNT, secretAccessKey: 'x' };
-  sm = new SecretsManagerClient({ endpoint: endpoint.url, region: REGION, credentials });
-  const rotation = createRotationHandler({
-    secretsManager: new SecretsManagerClient({ endpoint: endpoint.url, region: REGION, credentials }),
-    logger: new Logger({ serviceName: 'rekey-it', logLevel: 'SILENT' }),
-    env: {},
-  });
-  endpoint.lambdas.register(ROTATION, async (payload) => {
-    await rotation(payload);
-    return null;
-  });
+  ({ endpoint, sm } = await startFleetEndpoint({
+    account: ACCOUNT,
+    region: REGION,
+    rotationFunction: ROTATION,
+  }));
 });
 
 afterAll(async () => {
@@ -137,7 +121,7 @@ describe('rekey rotate-secret', () => {
       { 'rekey:rotator': 'generated' },
     );
     await enableRotation(arn);
-    const before = holder(await stages(arn), 'AWSCURRENT');
+    const before = holder(await stagesOf(sm, arn), 'AWSCURRENT');
 
     const result = await capture([
       'rotate-secret',
@@ -150,7 +134,7 @@ describe('rekey rotate-secret', () => {
     ]);
 
     expect(result.code).toBe(0);
-    const after = holder(await stages(arn), 'AWSCURRENT');
+    const after = holder(await stagesOf(sm, arn), 'AWSCURRENT');
     expect(after).not.toBe(before);
     expect(result.stdout).toContain(`finished: version ${after} is AWSCURRENT`);
     for (const value of await allValues()) expect(result.stdout + result.stderr).not.toContain(value);
@@ -181,12 +165,12 @@ describe('rekey rotate-secret', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/failed in createSecret: RotatorNotFoundError/);
     expect(result.stderr).toContain('rekey doctor');
-    expect(holder(await stages(arn), 'AWSPENDING')).toBe(token);
+    expect(holder(await stagesOf(sm, arn), 'AWSPENDING')).toBe(token);
   });
 
   it('refuses to start over a stuck rotation and names the token that finishes it', async () => {
     const arn = created.at(-1) ?? '';
-    const pending = holder(await stages(arn), 'AWSPENDING');
+    const pending = holder(await stagesOf(sm, arn), 'AWSPENDING');
 
     const result = await capture(['rotate-secret', arn, '--endpoint-url', endpoint.url]);
 
@@ -238,7 +222,7 @@ describe('rekey rotate-fleet', () => {
   });
 
   it('--dry-run prints the plan and changes nothing', async () => {
-    const before = await Promise.all(fleet.map(stages));
+    const before = await Promise.all(fleet.map((arn) => stagesOf(sm, arn)));
 
     const result = await capture([
       'rotate-fleet',
@@ -257,11 +241,11 @@ describe('rekey rotate-fleet', () => {
     };
     expect(plan.candidates).toHaveLength(7);
     expect(plan.candidates.every((c) => c.classification === 'overdue')).toBe(true);
-    expect(await Promise.all(fleet.map(stages))).toEqual(before);
+    expect(await Promise.all(fleet.map((arn) => stagesOf(sm, arn)))).toEqual(before);
   });
 
   it('rotates the fleet locally, prints the summary as a table, and exits 1 for the one failure', async () => {
-    const before = await Promise.all(fleet.map(async (arn) => holder(await stages(arn), 'AWSCURRENT')));
+    const before = await Promise.all(fleet.map(async (arn) => holder(await stagesOf(sm, arn), 'AWSCURRENT')));
 
     const result = await capture([
       'rotate-fleet',
@@ -277,7 +261,7 @@ describe('rekey rotate-fleet', () => {
     expect(result.stdout).toMatch(/^SECRET\s+FOUND\s+OUTCOME\s+DETAIL/);
     expect(result.stdout).toContain('8 matched: 6 rotated, 1 failed, 1 left alone.');
     expect(result.stdout).toMatch(new RegExp(`it-cli-${runId}/fleet-bad\\s+\\S+\\s+failed`));
-    const after = await Promise.all(fleet.map(async (arn) => holder(await stages(arn), 'AWSCURRENT')));
+    const after = await Promise.all(fleet.map(async (arn) => holder(await stagesOf(sm, arn), 'AWSCURRENT')));
     expect(after.slice(0, 6).every((id, i) => id !== before[i])).toBe(true);
     expect(after.slice(6)).toEqual(before.slice(6));
     for (const value of await allValues()) expect(result.stdout + result.stderr).not.toContain(value);

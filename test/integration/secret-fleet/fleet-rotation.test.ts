@@ -1,21 +1,18 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
-  DescribeSecretCommand,
   GetSecretValueCommand,
   RotateSecretCommand,
-  SecretsManagerClient,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logger as functionLogger } from '../../../functions/lib/logger.js';
 import { createClients } from '../../../functions/secret-fleet/clients.js';
 import { createHandler } from '../../../functions/secret-fleet/handler.js';
 import type { FleetSummary } from '../../../functions/secret-fleet/summary.js';
-import { createHandler as createRotationHandler } from '../../../functions/secret-rotation/handler.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import type { LocalEndpoint } from '../../../local/endpoint.js';
 import { runStateMachine, type WorkflowRun } from '../../helpers/state-machine.js';
+import { holder, stagesOf, startFleetEndpoint } from './helpers.js';
 
 /**
  * The fleet state machine, run locally through aws-local-stepfunctions, with every Task going to
@@ -93,33 +90,22 @@ const inBatches = async <T>(items: T[], size: number, fn: (item: T) => Promise<v
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 };
 
-const stagesOf = async (arn: string) =>
-  (await sm.send(new DescribeSecretCommand({ SecretId: arn }))).VersionIdsToStages ?? {};
-const holder = (stages: Record<string, string[]>, label: string) =>
-  Object.entries(stages).find(([, l]) => l.includes(label))?.[0];
-
 beforeAll(async () => {
-  functionLogger.setLogLevel('SILENT');
-  endpoint = await startLocalEndpoint({ port: 0 });
-  const credentials = { accessKeyId: ACCOUNT, secretAccessKey: 'x' };
-  sm = new SecretsManagerClient({ endpoint: endpoint.url, region: REGION, credentials });
-
   // The real rotation function, with failures injected per secret around its steps.
-  const rotation = createRotationHandler({
-    secretsManager: new SecretsManagerClient({ endpoint: endpoint.url, region: REGION, credentials }),
-    logger: new Logger({ serviceName: 'rekey-it', logLevel: 'SILENT' }),
-    env: {},
+  const started = await startFleetEndpoint({
+    account: ACCOUNT,
+    region: REGION,
+    rotationFunction: TEST_ROTATION,
+    beforeStep: ({ Step, SecretId }) => {
+      if (Step === 'createSecret' && failCreateOnce.delete(SecretId))
+        throw new Error('injected: createSecret died');
+      if (Step === 'setSecret' && (failSetOnce.delete(SecretId) || failSetAlways.has(SecretId))) {
+        throw new Error('injected: the target refused the new password');
+      }
+    },
   });
-  endpoint.lambdas.register(TEST_ROTATION, async (payload) => {
-    const { Step, SecretId } = payload as { Step: string; SecretId: string };
-    if (Step === 'createSecret' && failCreateOnce.delete(SecretId))
-      throw new Error('injected: createSecret died');
-    if (Step === 'setSecret' && (failSetOnce.delete(SecretId) || failSetAlways.has(SecretId))) {
-      throw new Error('injected: the target refused the new password');
-    }
-    await rotation(payload);
-    return null;
-  });
+  ({ endpoint, sm } = started);
+  const { credentials } = started;
 
   // Prepare: create every secret, with rotation set up as its group needs.
   const plan = (Object.entries(SIZES) as [Group, number][]).flatMap(([group, n]) =>
@@ -174,7 +160,7 @@ beforeAll(async () => {
   );
   for (const s of secrets) if (s.group === 'failing') failSetAlways.add(s.arn);
   await inBatches(secrets, 25, async (s) => {
-    const stages = await stagesOf(s.arn);
+    const stages = await stagesOf(sm, s.arn);
     s.stagesBefore = stages;
     s.currentBefore = holder(stages, 'AWSCURRENT') ?? '';
     const pending = holder(stages, 'AWSPENDING');
@@ -257,7 +243,7 @@ describe('fleet rotation of 200 secrets', () => {
   it('rotates due and overdue secrets to a new AWSCURRENT, leaving no AWSPENDING', async () => {
     for (const s of [...ofGroup('due'), ...ofGroup('overdue')]) {
       // (the failing group is overdue too: it is checked below)
-      const stages = await stagesOf(s.arn);
+      const stages = await stagesOf(sm, s.arn);
       const current = holder(stages, 'AWSCURRENT');
       expect(current, s.name).not.toBe(s.currentBefore);
       expect(holder(stages, 'AWSPREVIOUS'), s.name).toBe(s.currentBefore);
@@ -272,7 +258,7 @@ describe('fleet rotation of 200 secrets', () => {
 
   it('clears the empty AWSPENDING of stuck secrets, then rotates them', async () => {
     for (const s of ofGroup('stuck')) {
-      const stages = await stagesOf(s.arn);
+      const stages = await stagesOf(sm, s.arn);
       expect(stages[s.pendingBefore ?? ''], s.name).toBeUndefined();
       expect(holder(stages, 'AWSCURRENT'), s.name).not.toBe(s.currentBefore);
       expect(outcomeOf(s), s.name).toMatchObject({
@@ -285,7 +271,7 @@ describe('fleet rotation of 200 secrets', () => {
 
   it('finishes failed rotations with their own pending value instead of discarding it', async () => {
     for (const s of ofGroup('failed')) {
-      const stages = await stagesOf(s.arn);
+      const stages = await stagesOf(sm, s.arn);
       expect(holder(stages, 'AWSCURRENT'), s.name).toBe(s.pendingBefore);
       expect(holder(stages, 'AWSPREVIOUS'), s.name).toBe(s.currentBefore);
       expect(outcomeOf(s), s.name).toMatchObject({
@@ -298,7 +284,7 @@ describe('fleet rotation of 200 secrets', () => {
 
   it('reports rotations that fail without stopping the fleet, and keeps their AWSCURRENT', async () => {
     for (const s of [...ofGroup('failing'), ...ofGroup('malformed')]) {
-      const stages = await stagesOf(s.arn);
+      const stages = await stagesOf(sm, s.arn);
       expect(holder(stages, 'AWSCURRENT'), s.name).toBe(s.currentBefore);
       const outcome = outcomeOf(s);
       expect(outcome, s.name).toMatchObject({ outcome: 'failed', error: 'RotationFailedError' });
@@ -310,7 +296,7 @@ describe('fleet rotation of 200 secrets', () => {
 
   it('leaves healthy, disabled and unmatched secrets alone', async () => {
     for (const s of [...ofGroup('healthy'), ...ofGroup('disabled'), ...ofGroup('outsider')]) {
-      expect(await stagesOf(s.arn), s.name).toEqual(s.stagesBefore);
+      expect(await stagesOf(sm, s.arn), s.name).toEqual(s.stagesBefore);
     }
     for (const s of [...ofGroup('healthy'), ...ofGroup('disabled')]) {
       expect(outcomeOf(s), s.name).toMatchObject({ classification: s.group, outcome: 'skipped' });
