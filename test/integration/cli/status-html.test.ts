@@ -132,23 +132,31 @@ describe('rekey status --output html in Chromium', () => {
     const today = page.locator('#timeline .today');
     expect(await today.count()).toBe(1);
     expect(await today.textContent()).toContain('today');
-    const todayBox = await today.locator('line').boundingBox();
-    const overdueKey = await page
-      .locator(
-        `#timeline .mark[data-kind="key"][data-date="${report.keys.find((k) => k.state === 'overdue')?.nextRotation.slice(0, 10)}"]`,
-      )
-      .boundingBox();
+    // A mark missing from the page fails here, naming it.
+    const present = <T>(value: T | null, what: string): T => {
+      if (value === null) throw new Error(`${what} is not on the page`);
+      return value;
+    };
+    const todayBox = present(await today.locator('line').boundingBox(), 'the today marker');
+    const overdueKey = present(
+      await page
+        .locator(
+          `#timeline .mark[data-kind="key"][data-date="${report.keys.find((k) => k.state === 'overdue')?.nextRotation.slice(0, 10)}"]`,
+        )
+        .boundingBox(),
+      'the overdue key mark',
+    );
     const importedCert = report.certificates.find((c) => c.arn === demo.certificates.imported);
-    const futureCert = await page
-      .locator(
-        `#timeline .mark[data-kind="certificate"][data-date="${importedCert?.notAfter?.slice(0, 10)}"]`,
-      )
-      .boundingBox();
-    expect(todayBox && overdueKey && futureCert).toBeTruthy();
-    if (todayBox && overdueKey && futureCert) {
-      expect(overdueKey.x + overdueKey.width / 2).toBeLessThan(todayBox.x);
-      expect(futureCert.x + futureCert.width / 2).toBeGreaterThan(todayBox.x + todayBox.width);
-    }
+    const futureCert = present(
+      await page
+        .locator(
+          `#timeline .mark[data-kind="certificate"][data-date="${importedCert?.notAfter?.slice(0, 10)}"]`,
+        )
+        .boundingBox(),
+      'the imported certificate mark',
+    );
+    expect(overdueKey.x + overdueKey.width / 2).toBeLessThan(todayBox.x);
+    expect(futureCert.x + futureCert.width / 2).toBeGreaterThan(todayBox.x + todayBox.width);
 
     // Every text of the chart sits clear of every other (the today badge's own label aside).
     const overlaps = await page.evaluate(() => {

@@ -386,8 +386,10 @@ describe('ListCertificates', () => {
     const listed = [...(first.CertificateSummaryList ?? []), ...(second.CertificateSummaryList ?? [])];
 
     expect(first.CertificateSummaryList).toHaveLength(1000);
-    expect(first.NextToken).toBeTruthy();
+    expect(first.NextToken).toEqual(expect.any(String));
     expect(second.CertificateSummaryList).toHaveLength(200);
+    // The token resumes after the first page: no certificate is listed twice.
+    expect(new Set(listed.map((s) => s.CertificateArn)).size).toBe(1200);
     expect(second.NextToken).toBeUndefined();
     expect(new Set(listed.map((s) => s.CertificateArn))).toEqual(new Set(created.CertificateArns));
     await expect(bulk.send(new ListCertificatesCommand({ MaxItems: 1001 }))).rejects.toBeInstanceOf(

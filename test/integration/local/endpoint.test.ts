@@ -79,21 +79,23 @@ describe('request scope', () => {
         },
         body: '{}',
       });
-    for (const target of [
-      'NoSuchService_2020.DoIt',
-      'secretsmanager.NoSuchOperation',
-      undefined,
+    // Each answer names what was wrong: the unknown service, the operation, or the missing header.
+    const cases: [string | undefined, RegExp][] = [
+      ['NoSuchService_2020.DoIt', /Unknown service NoSuchService_2020/],
+      ['secretsmanager.NoSuchOperation', /NoSuchOperation/],
+      [undefined, /X-Amz-Target/],
       // Names every JavaScript object inherits are not operations of any service.
-      'secretsmanager.constructor',
-      'TrentService.toString',
-      'AWSEvents.hasOwnProperty',
-      'CertificateManager.valueOf',
-    ]) {
+      ['secretsmanager.constructor', /Unknown operation "constructor"/],
+      ['TrentService.toString', /Unknown operation "toString"/],
+      ['AWSEvents.hasOwnProperty', /Unknown operation "hasOwnProperty"/],
+      ['CertificateManager.valueOf', /Unknown operation "valueOf"/],
+    ];
+    for (const [target, message] of cases) {
       const response = await post(target);
       expect(response.status).toBe(400);
       const body = (await response.json()) as { __type?: string; message?: string };
       expect(body.__type).toBe('UnknownOperationException');
-      expect(body.message).toBeTruthy();
+      expect(body.message).toMatch(message);
     }
     for (const route of ['constructor', 'toString', 'no-such-route']) {
       const response = await fetch(`${endpoint.url}/_rekey/secretsmanager/${route}`, {

@@ -75,7 +75,9 @@ describe('rotation handler', () => {
     expect(text).not.toContain(rotationToken);
     expect(text).not.toContain('current-secret-value');
     const newPassword = (JSON.parse(secret.valueOf(token) ?? '{}') as Record<string, string>).password;
-    expect(newPassword).toBeTruthy();
+    // A real new credential (default policy: 32 characters), so the search below means something.
+    expect(newPassword).toHaveLength(32);
+    expect(newPassword).not.toBe('current-secret-value');
     expect(text).not.toContain(JSON.stringify(newPassword).slice(1, -1));
   });
 
