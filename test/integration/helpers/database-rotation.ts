@@ -9,6 +9,7 @@ import {
   RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { expect, it } from 'vitest';
 import { logger } from '../../../functions/lib/logger.js';
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
 import type { PasswordPolicy } from '../../../functions/secret-rotation/rotators/types.js';
@@ -260,4 +261,96 @@ export const startTcpProxy = async (targetPort: number, targetHost = '127.0.0.1'
     },
     close: stop,
   };
+};
+
+/** What the shared retry scenarios need from one engine's test file. */
+export interface RetryScenarioOptions {
+  /** Prefix of the secrets' names, e.g. `pg`. */
+  readonly prefix: string;
+  readonly strategy: string;
+  readonly alternating: boolean;
+  /** The harness, started in the file's `beforeAll`. */
+  readonly harness: () => RotationHarness;
+  /** Creates a user with a known password and its secret (`extra` fields merged in). */
+  readonly makeSecret: (
+    label: string,
+    extra?: Record<string, unknown>,
+  ) => Promise<{ user: string; arn: string }>;
+  /** Whether a secret value's credentials log in (at `port`, default the server's). */
+  readonly login: (value: Record<string, unknown>, port?: number) => Promise<boolean>;
+  /** The server's port, for the proxy that refuses connections mid-rotation. */
+  readonly serverPort: () => number;
+  /** Whether AWSCURRENT still logs in right after a rotation stopped after `lastStep`. */
+  readonly currentWorksWhenInterruptedAfter: (lastStep: string) => boolean;
+}
+
+const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
+
+/**
+ * The scenarios every engine and strategy must pass in the same way: each step run twice, a
+ * rotation interrupted after each step and completed by the next RotateSecret, and a server
+ * that refuses connections mid-rotation. Call inside a `describe`.
+ */
+export const retryScenarios = (o: RetryScenarioOptions): void => {
+  it('completes when every step runs twice', async () => {
+    const harness = o.harness();
+    const { arn } = await o.makeSecret(`${o.prefix}-twice-${o.strategy}`);
+    const twice = harness.registerFunction(async (handler, event) => {
+      await handler(event);
+      await handler(event);
+    });
+
+    const result = await harness.rotate(arn, { functionArn: twice });
+
+    expect(result.failure).toBeUndefined();
+    expect(await o.login(await harness.valueAt(arn, 'AWSCURRENT'))).toBe(true);
+    expect(await o.login(await harness.valueAt(arn, 'AWSPREVIOUS'))).toBe(o.alternating);
+  });
+
+  it.each(['createSecret', 'setSecret', 'testSecret'])(
+    'is completed by the next RotateSecret after being interrupted after %s',
+    async (lastStep) => {
+      const harness = o.harness();
+      const { arn } = await o.makeSecret(`${o.prefix}-interrupt-${o.strategy}`);
+      const interrupted = harness.registerFunction(async (handler, event) => {
+        if (STEPS.indexOf(event.Step) > STEPS.indexOf(lastStep)) throw new Error('interrupted by the test');
+        await handler(event);
+      });
+
+      const first = await harness.rotate(arn, { functionArn: interrupted });
+      expect(first.failure?.step).toBe(STEPS[STEPS.indexOf(lastStep) + 1]);
+      if (o.currentWorksWhenInterruptedAfter(lastStep)) {
+        expect(await o.login(await harness.valueAt(arn, 'AWSCURRENT'))).toBe(true);
+      }
+
+      const second = await harness.rotate(arn, { token: first.token });
+
+      expect(second.failure).toBeUndefined();
+      expect(await o.login(await harness.valueAt(arn, 'AWSCURRENT'))).toBe(true);
+      expect((await harness.stages(arn))[first.token]).toEqual(['AWSCURRENT']);
+    },
+  );
+
+  it('fails with a clear cause when the server refuses connections mid-rotation, and AWSCURRENT still logs in', async () => {
+    const harness = o.harness();
+    const proxy = await startTcpProxy(o.serverPort());
+    try {
+      const { arn } = await o.makeSecret(`${o.prefix}-refused-${o.strategy}`, { port: proxy.port });
+      const refusing = harness.registerFunction(async (handler, event) => {
+        await handler(event);
+        if (event.Step === 'createSecret') await proxy.refuse();
+      });
+
+      const result = await harness.rotate(arn, { functionArn: refusing });
+
+      expect(result.failure?.step).toBe('setSecret');
+      expect(result.failure?.errorType).toBe('DatabaseLoginError');
+      expect(result.failure?.message).toContain(`127.0.0.1:${proxy.port}`);
+      expect(result.failure?.message).toContain('ECONNREFUSED');
+      await proxy.accept();
+      expect(await o.login(await harness.valueAt(arn, 'AWSCURRENT'), proxy.port)).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
 };

@@ -5,8 +5,8 @@ import { mysqlAdapter } from '../../../functions/secret-rotation/rotators/mysql.
 import {
   field,
   type RotationHarness,
+  retryScenarios,
   startRotationHarness,
-  startTcpProxy,
 } from '../helpers/database-rotation.js';
 import { MYSQL, mysqlAdmin, mysqlCanLogin, mysqlDropUsers, randomSuffix } from '../helpers/databases.js';
 
@@ -261,64 +261,16 @@ describe.each([
     return { user, arn };
   };
 
-  it('completes when every step runs twice', async () => {
-    const { arn } = await makeSecret(`my-twice-${strategy}`);
-    const twice = harness.registerFunction(async (handler, event) => {
-      await handler(event);
-      await handler(event);
-    });
-
-    const result = await harness.rotate(arn, { functionArn: twice });
-
-    expect(result.failure).toBeUndefined();
-    expect(await login(await harness.valueAt(arn, 'AWSCURRENT'))).toBe(true);
-    expect(await login(await harness.valueAt(arn, 'AWSPREVIOUS'))).toBe(alternating);
-  });
-
-  it.each(['createSecret', 'setSecret', 'testSecret'])(
-    'is completed by the next RotateSecret after being interrupted after %s',
-    async (lastStep) => {
-      const { arn } = await makeSecret(`my-interrupt-${strategy}`);
-      const steps = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
-      const interrupted = harness.registerFunction(async (handler, event) => {
-        if (steps.indexOf(event.Step) > steps.indexOf(lastStep)) throw new Error('interrupted by the test');
-        await handler(event);
-      });
-
-      const first = await harness.rotate(arn, { functionArn: interrupted });
-      expect(first.failure?.step).toBe(steps[steps.indexOf(lastStep) + 1]);
-      if (alternating || lastStep === 'createSecret') {
-        expect(await login(await harness.valueAt(arn, 'AWSCURRENT'))).toBe(true);
-      }
-
-      const second = await harness.rotate(arn, { token: first.token });
-
-      expect(second.failure).toBeUndefined();
-      expect(await login(await harness.valueAt(arn, 'AWSCURRENT'))).toBe(true);
-      expect((await harness.stages(arn))[first.token]).toEqual(['AWSCURRENT']);
-    },
-  );
-
-  it('fails with a clear cause when the database refuses connections mid-rotation, and AWSCURRENT still logs in', async () => {
-    const proxy = await startTcpProxy(MYSQL.port);
-    try {
-      const { arn } = await makeSecret(`my-refused-${strategy}`, { port: proxy.port });
-      const refusing = harness.registerFunction(async (handler, event) => {
-        await handler(event);
-        if (event.Step === 'createSecret') await proxy.refuse();
-      });
-
-      const result = await harness.rotate(arn, { functionArn: refusing });
-
-      expect(result.failure?.step).toBe('setSecret');
-      expect(result.failure?.errorType).toBe('DatabaseLoginError');
-      expect(result.failure?.message).toContain(`127.0.0.1:${proxy.port}`);
-      expect(result.failure?.message).toContain('ECONNREFUSED');
-      await proxy.accept();
-      expect(await login(await harness.valueAt(arn, 'AWSCURRENT'), proxy.port)).toBe(true);
-    } finally {
-      await proxy.close();
-    }
+  retryScenarios({
+    prefix: 'my',
+    strategy,
+    alternating,
+    harness: () => harness,
+    makeSecret,
+    login,
+    serverPort: () => MYSQL.port,
+    // Alternating users never touch the current user; single user only changes it in setSecret.
+    currentWorksWhenInterruptedAfter: (lastStep) => alternating || lastStep === 'createSecret',
   });
 
   it('fails with the server error code when the database refuses the credentials mid-rotation, and AWSCURRENT still logs in afterwards', async () => {

@@ -3,8 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   field,
   type RotationHarness,
+  retryScenarios,
   startRotationHarness,
-  startTcpProxy,
 } from '../helpers/database-rotation.js';
 import {
   type PrivatePostgres,
@@ -260,74 +260,17 @@ describe.each([
     return { user, arn };
   };
 
-  it('completes when every step runs twice', async () => {
-    const { arn } = await makeSecret(`pg-twice-${strategy}`);
-    const twice = harness.registerFunction(async (handler, event) => {
-      await handler(event);
-      await handler(event);
-    });
-
-    const result = await harness.rotate(arn, { functionArn: twice });
-
-    expect(result.failure).toBeUndefined();
-    expect(await login(await harness.valueAt(arn, 'AWSCURRENT'))).toBe(true);
-    expect(await login(await harness.valueAt(arn, 'AWSPREVIOUS'))).toBe(alternating);
-  });
-
-  it.each(['createSecret', 'setSecret', 'testSecret'])(
-    'is completed by the next RotateSecret after being interrupted after %s',
-    async (lastStep) => {
-      const { arn } = await makeSecret(`pg-interrupt-${strategy}`);
-      const steps = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
-      const interrupted = harness.registerFunction(async (handler, event) => {
-        if (steps.indexOf(event.Step) > steps.indexOf(lastStep)) throw new Error('interrupted by the test');
-        await handler(event);
-      });
-
-      const first = await harness.rotate(arn, { functionArn: interrupted });
-      expect(first.failure?.step).toBe(steps[steps.indexOf(lastStep) + 1]);
-      if (alternating || lastStep === 'createSecret') {
-        // Alternating users never touch the current user; single user only changes it in setSecret.
-        expect(await login(await harness.valueAt(arn, 'AWSCURRENT'))).toBe(true);
-      }
-
-      const second = await harness.rotate(arn, { token: first.token });
-
-      expect(second.failure).toBeUndefined();
-      const current = await harness.valueAt(arn, 'AWSCURRENT');
-      expect(await login(current)).toBe(true);
-      const stages = await harness.stages(arn);
-      expect(stages[first.token]).toEqual(['AWSCURRENT']);
-    },
-  );
-
-  it('fails with a clear cause when the database refuses connections mid-rotation, and AWSCURRENT still logs in', async () => {
-    const proxy = await startTcpProxy(server.port);
-    try {
-      const { arn } = await makeSecret(`pg-refused-${strategy}`, { port: proxy.port });
-      const refusing = harness.registerFunction(async (handler, event) => {
-        await handler(event);
-        if (event.Step === 'createSecret') await proxy.refuse();
-      });
-
-      const result = await harness.rotate(arn, { functionArn: refusing });
-
-      expect(result.failure?.step).toBe('setSecret');
-      expect(result.failure?.errorType).toBe('DatabaseLoginError');
-      expect(result.failure?.message).toContain(`127.0.0.1:${proxy.port}`);
-      expect(result.failure?.message).toContain('ECONNREFUSED');
-      await proxy.accept();
-      const current = await harness.valueAt(arn, 'AWSCURRENT');
-      expect(
-        await pgCanLogin(
-          { host: server.host, port: proxy.port },
-          field(current, 'username'),
-          field(current, 'password'),
-        ),
-      ).toBe(true);
-    } finally {
-      await proxy.close();
-    }
+  retryScenarios({
+    prefix: 'pg',
+    strategy,
+    alternating,
+    harness: () => harness,
+    makeSecret,
+    login: (value, port = server.port) =>
+      pgCanLogin({ host: server.host, port }, field(value, 'username'), field(value, 'password')),
+    serverPort: () => server.port,
+    // Alternating users never touch the current user; single user only changes it in setSecret.
+    currentWorksWhenInterruptedAfter: (lastStep) => alternating || lastStep === 'createSecret',
   });
 
   it('fails with the server error code when the database refuses the credentials mid-rotation, and AWSCURRENT still logs in afterwards', async () => {

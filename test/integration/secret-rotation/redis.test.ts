@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   field,
   type RotationHarness,
+  retryScenarios,
   startRotationHarness,
-  startTcpProxy,
 } from '../helpers/database-rotation.js';
 import { REDIS, randomSuffix, redisAdmin, redisAs, redisCanLogin } from '../helpers/databases.js';
 
@@ -219,63 +219,16 @@ describe.each([
     return { user, arn };
   };
 
-  it('completes when every step runs twice', async () => {
-    const { arn } = await makeSecret(`redis-twice-${strategy}`);
-    const twice = harness.registerFunction(async (handler, event) => {
-      await handler(event);
-      await handler(event);
-    });
-
-    const result = await harness.rotate(arn, { functionArn: twice });
-
-    expect(result.failure).toBeUndefined();
-    expect(await login(await harness.valueAt(arn, 'AWSCURRENT'))).toBe(true);
-    expect(await login(await harness.valueAt(arn, 'AWSPREVIOUS'))).toBe(alternating);
-  });
-
-  it.each(['createSecret', 'setSecret', 'testSecret'])(
-    'is completed by the next RotateSecret after being interrupted after %s, AWSCURRENT working throughout',
-    async (lastStep) => {
-      const { arn } = await makeSecret(`redis-interrupt-${strategy}`);
-      const steps = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
-      const interrupted = harness.registerFunction(async (handler, event) => {
-        if (steps.indexOf(event.Step) > steps.indexOf(lastStep)) throw new Error('interrupted by the test');
-        await handler(event);
-      });
-
-      const first = await harness.rotate(arn, { functionArn: interrupted });
-      expect(first.failure?.step).toBe(steps[steps.indexOf(lastStep) + 1]);
-      // Redis keeps the old password until finishSecret, so AWSCURRENT works in both strategies.
-      expect(await login(await harness.valueAt(arn, 'AWSCURRENT'))).toBe(true);
-
-      const second = await harness.rotate(arn, { token: first.token });
-
-      expect(second.failure).toBeUndefined();
-      expect(await login(await harness.valueAt(arn, 'AWSCURRENT'))).toBe(true);
-      expect((await harness.stages(arn))[first.token]).toEqual(['AWSCURRENT']);
-    },
-  );
-
-  it('fails with a clear cause when the server refuses connections mid-rotation, and AWSCURRENT still logs in', async () => {
-    const proxy = await startTcpProxy(REDIS.port);
-    try {
-      const { arn } = await makeSecret(`redis-refused-${strategy}`, { port: proxy.port });
-      const refusing = harness.registerFunction(async (handler, event) => {
-        await handler(event);
-        if (event.Step === 'createSecret') await proxy.refuse();
-      });
-
-      const result = await harness.rotate(arn, { functionArn: refusing });
-
-      expect(result.failure?.step).toBe('setSecret');
-      expect(result.failure?.errorType).toBe('DatabaseLoginError');
-      expect(result.failure?.message).toContain(`127.0.0.1:${proxy.port}`);
-      expect(result.failure?.message).toContain('ECONNREFUSED');
-      await proxy.accept();
-      expect(await login(await harness.valueAt(arn, 'AWSCURRENT'), proxy.port)).toBe(true);
-    } finally {
-      await proxy.close();
-    }
+  retryScenarios({
+    prefix: 'redis',
+    strategy,
+    alternating,
+    harness: () => harness,
+    makeSecret,
+    login,
+    serverPort: () => REDIS.port,
+    // Redis keeps the old password until finishSecret, so AWSCURRENT works in both strategies.
+    currentWorksWhenInterruptedAfter: () => true,
   });
 
   it('fails with the server error when the user is disabled mid-rotation, and AWSCURRENT logs in once it is enabled', async () => {
