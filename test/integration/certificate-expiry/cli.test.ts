@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../cli/main.js';
 import { run } from '../../../cli/sweep-certificates.js';
+import { captureIo } from '../../helpers/cli-io.js';
 import { type LocalEndpoint, newAccount, startLocalEndpoint, type TestAccount } from './env.js';
 
 let endpoint: LocalEndpoint;
@@ -19,25 +20,15 @@ afterAll(async () => {
   await endpoint?.close();
 });
 
-const capture = () => {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { stdout: (s: string) => void out.push(s), stderr: (s: string) => void err.push(s) },
-    out,
-    err,
-  };
-};
-
 /** Runs the CLI as the test account (its access key id selects the account on the endpoint). */
 const runAs = async (t: TestAccount, argv: string[]) => {
   process.env.AWS_ACCESS_KEY_ID = t.credentials.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = t.credentials.secretAccessKey;
   delete process.env.EVENT_BUS_NAME;
   delete process.env.SWEEP_REGIONS;
-  const c = capture();
+  const c = captureIo();
   const code = await run(['--endpoint-url', endpoint.url, ...argv], c.io);
-  return { code, stdout: c.out.join(''), stderr: c.err.join('') };
+  return { code, stdout: c.stdout, stderr: c.stderr };
 };
 
 describe('rekey sweep-certificates', () => {

@@ -260,23 +260,4 @@ export const createDemoAccount = async (): Promise<DemoAccount> => {
 };
 
 /** Collects what a command writes, and runs it with the demo account's environment. */
-export const capture = () => {
-  let stdout = '';
-  let stderr = '';
-  return {
-    io: {
-      stdout: (text: string) => {
-        stdout += text;
-      },
-      stderr: (text: string) => {
-        stderr += text;
-      },
-    },
-    get stdout() {
-      return stdout;
-    },
-    get stderr() {
-      return stderr;
-    },
-  };
-};
+export { captureIo as capture } from '../../helpers/cli-io.js';

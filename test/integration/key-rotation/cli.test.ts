@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { run } from '../../../cli/rotate-key.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { DEFAULT_ACCOUNT_ID } from '../../../local/server.js';
+import { captureIo } from '../../helpers/cli-io.js';
 import { aliasName } from './helpers.js';
 
 const REGION = 'sa-east-1';
@@ -26,26 +27,11 @@ afterAll(async () => {
   await endpoint.close();
 });
 
-const capture = () => {
-  const io = { out: '', err: '' };
-  return {
-    io,
-    streams: {
-      stdout: (t: string) => {
-        io.out += t;
-      },
-      stderr: (t: string) => {
-        io.err += t;
-      },
-    },
-  };
-};
-
 it('rotates the key behind an alias and prints the chain', async () => {
   const alias = aliasName('cli');
   const key = await kms.send(new CreateKeyCommand({ KeySpec: 'RSA_3072', KeyUsage: 'SIGN_VERIFY' }));
   await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: key.KeyMetadata?.KeyId }));
-  const { io, streams } = capture();
+  const printed = captureIo();
 
   const code = await run(
     [
@@ -60,40 +46,45 @@ it('rotates the key behind an alias and prints the chain', async () => {
       '--retention-seconds',
       '0',
     ],
-    streams,
+    printed.io,
   );
 
-  expect(io.err).toContain('Swap Alias');
+  expect(printed.stderr).toContain('Swap Alias');
   expect(code).toBe(0);
   const successor = (await kms.send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata;
   expect(successor?.KeyId).not.toBe(key.KeyMetadata?.KeyId);
-  expect(io.out).toContain(`${alias}: ${key.KeyMetadata?.Arn}\n  -> ${successor?.Arn}`);
-  expect(io.out).toMatch(/old key in sa-east-1 disabled, deletion scheduled for \d{4}-/);
+  expect(printed.stdout).toContain(`${alias}: ${key.KeyMetadata?.Arn}\n  -> ${successor?.Arn}`);
+  expect(printed.stdout).toMatch(/old key in sa-east-1 disabled, deletion scheduled for \d{4}-/);
 });
 
 it('says when the key is not due, and changes nothing', async () => {
   const alias = aliasName('cli-due');
   const key = await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_384', KeyUsage: 'GENERATE_VERIFY_MAC' }));
   await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: key.KeyMetadata?.KeyId }));
-  const { io, streams } = capture();
+  const printed = captureIo();
 
   const code = await run(
     [alias, '--endpoint-url', endpoint.url, '--region', REGION, '--output', 'json'],
-    streams,
+    printed.io,
   );
 
   expect(code).toBe(0);
-  expect(JSON.parse(io.out)).toMatchObject({ output: { plan: { due: false } } });
+  expect(JSON.parse(printed.stdout)).toMatchObject({ output: { plan: { due: false } } });
   expect((await kms.send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata?.KeyId).toBe(
     key.KeyMetadata?.KeyId,
   );
 });
 
 it('fails with exit code 1 and the reason for an alias that does not exist', async () => {
-  const { io, streams } = capture();
+  const printed = captureIo();
 
-  const code = await run(['alias/nobody-home', '--endpoint-url', endpoint.url, '--region', REGION], streams);
+  const code = await run(
+    ['alias/nobody-home', '--endpoint-url', endpoint.url, '--region', REGION],
+    printed.io,
+  );
 
   expect(code).toBe(1);
-  expect(io.out).toContain('Rotation failed: AliasNotFoundError: Alias alias/nobody-home does not exist');
+  expect(printed.stdout).toContain(
+    'Rotation failed: AliasNotFoundError: Alias alias/nobody-home does not exist',
+  );
 });

@@ -13,26 +13,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../../cli/rotate-key.js';
+import { captureIo } from '../../helpers/cli-io.js';
 
 const sfnMock = mockClient(SFNClient);
 const cfnMock = mockClient(CloudFormationClient);
 const MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:rekey-key-rotation';
 const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:rekey-key-rotation:e1';
-
-const capture = () => {
-  const io = { out: '', err: '' };
-  return {
-    io,
-    streams: {
-      stdout: (t: string) => {
-        io.out += t;
-      },
-      stderr: (t: string) => {
-        io.err += t;
-      },
-    },
-  };
-};
 
 beforeEach(() => {
   sfnMock.reset();
@@ -52,15 +38,15 @@ describe('rotate-key on the deployed workflow', () => {
         },
       ],
     });
-    const { io, streams } = capture();
+    const printed = captureIo();
 
     const code = await run(
       ['alias/orders', '--stack-name', 'rekey-prod', '--force', '--grace-seconds', '3600'],
-      streams,
+      printed.io,
     );
 
     expect(code).toBe(0);
-    expect(io.out).toContain(`Started ${EXECUTION}`);
+    expect(printed.stdout).toContain(`Started ${EXECUTION}`);
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
       stateMachineArn: MACHINE,
       input: JSON.stringify({ alias: 'alias/orders', force: true, gracePeriodSeconds: 3600 }),
@@ -103,14 +89,14 @@ describe('rotate-key on the deployed workflow', () => {
           errorMessage: 'alias/orders points at an AWS managed key',
         }),
       });
-    const { io, streams } = capture();
+    const printed = captureIo();
 
-    const code = await run(['alias/orders', '--state-machine-arn', MACHINE, '--wait'], streams, 1);
+    const code = await run(['alias/orders', '--state-machine-arn', MACHINE, '--wait'], printed.io, 1);
 
     expect(code).toBe(1);
-    expect(io.err.match(/Plan Rotation/g)).toHaveLength(1);
-    expect(io.err).toContain('Publish Failure Event');
-    expect(io.out).toContain(
+    expect(printed.stderr.match(/Plan Rotation/g)).toHaveLength(1);
+    expect(printed.stderr).toContain('Publish Failure Event');
+    expect(printed.stdout).toContain(
       'Rotation failed: KeyNotRotatableError: alias/orders points at an AWS managed key',
     );
     expect(cfnMock).not.toHaveReceivedCommand(DescribeStacksCommand);
@@ -126,7 +112,7 @@ describe('rotate-key usage errors', () => {
     [['alias/a', '--endpoint-url', 'http://127.0.0.1:1', '--wait'], /--wait.*deployed runs/],
     [['alias/a', '--colour'], /Unknown option '--colour'/],
   ])('%j is refused with a usage error', async (argv, message) => {
-    await expect(run(argv, capture().streams)).rejects.toMatchObject({
+    await expect(run(argv, captureIo().io)).rejects.toMatchObject({
       name: 'UsageError',
       message: expect.stringMatching(message),
     });
