@@ -49,6 +49,20 @@ afterAll(async () => {
   await endpoint.close();
 });
 
+/** The certificate-expiry handler with its clients on the local endpoint and no retry waits. */
+const certificateHandlerOnEndpoint = () =>
+  certificateHandler({
+    clients: certificateClients({ endpoint: endpoint.url, credentials, homeRegion: 'us-east-1' }),
+    settings: () => ({
+      homeRegion: 'us-east-1',
+      busName: 'default',
+      regions: ['us-east-1'],
+      thresholds: [45, 30, 14, 7, 3, 1],
+      concurrency: 2,
+    }),
+    backoff: { attempts: 1, baseMs: 1, maxMs: 1 },
+  });
+
 /** Which checks apply to each sample, by file name; every file must be claimed by one. */
 const checks: { pattern: RegExp; check: (file: string) => Promise<void> }[] = [
   {
@@ -73,17 +87,7 @@ const checks: { pattern: RegExp; check: (file: string) => Promise<void> }[] = [
     pattern: /^acm-certificate-.*\.json$/,
     check: async (file) => {
       const event = load(file);
-      const handle = certificateHandler({
-        clients: certificateClients({ endpoint: endpoint.url, credentials, homeRegion: 'us-east-1' }),
-        settings: () => ({
-          homeRegion: 'us-east-1',
-          busName: 'default',
-          regions: ['us-east-1'],
-          thresholds: [45, 30, 14, 7, 3, 1],
-          concurrency: 2,
-        }),
-        backoff: { attempts: 1, baseMs: 1, maxMs: 1 },
-      });
+      const handle = certificateHandlerOnEndpoint();
       // Parsed, then DescribeCertificate found nothing: an event about a deleted certificate is no error.
       const result = (await handle(event)) as { outcome: string; certificateArn: string };
       expect(result).toMatchObject({
@@ -97,16 +101,7 @@ const checks: { pattern: RegExp; check: (file: string) => Promise<void> }[] = [
     pattern: /^acm-sweep-input\.json$/,
     check: async (file) => {
       const input = load(file);
-      const handle = certificateHandler({
-        clients: certificateClients({ endpoint: endpoint.url, credentials, homeRegion: 'us-east-1' }),
-        settings: () => ({
-          homeRegion: 'us-east-1',
-          busName: 'default',
-          regions: ['us-east-1'],
-          thresholds: [45, 30, 14, 7, 3, 1],
-          concurrency: 2,
-        }),
-      });
+      const handle = certificateHandlerOnEndpoint();
       const plan = (await handle({ task: 'plan', request: input })) as { regions: string[] };
       expect(plan.regions).toEqual(expect.arrayContaining(input.regions as string[]));
       expect((await failureOf(() => handle({ task: 'plan', request: { regions: 'nowhere' } })))?.name).toBe(
