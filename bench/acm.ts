@@ -5,6 +5,7 @@
 import { createClients } from '../functions/certificate-expiry/clients.js';
 import { sweepRegion } from '../functions/certificate-expiry/sweep.js';
 import type { LocalEndpoint } from '../local/endpoint.js';
+import { takeCalls } from './calls.js';
 
 const ACCOUNT = '123456789012';
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
@@ -43,19 +44,11 @@ export const benchCertificateSweep = async (endpoint: LocalEndpoint): Promise<Ac
   });
   const results: AcmBenchResult[] = [];
   for (const region of REGIONS) {
-    await fetch(`${endpoint.url}/_rekey/calls`, { method: 'POST', body: JSON.stringify({ reset: true }) });
+    await takeCalls(endpoint, 'CertificateManager');
     const started = performance.now();
     const sweep = await sweepRegion(region, { clients, now: new Date(), thresholds: [45, 30, 14, 7, 3, 1] });
     const sweepMs = performance.now() - started;
-    const res = await fetch(`${endpoint.url}/_rekey/calls`, {
-      method: 'POST',
-      body: JSON.stringify({ reset: true }),
-    });
-    const calls = ((await res.json()) as { calls: Record<string, number> }).calls;
-    const acm: Record<string, number> = {};
-    for (const [target, n] of Object.entries(calls)) {
-      if (target.startsWith('CertificateManager.')) acm[target.slice('CertificateManager.'.length)] = n;
-    }
+    const acm = await takeCalls(endpoint, 'CertificateManager');
     results.push({
       region,
       certificates: sweep.listed,

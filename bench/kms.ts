@@ -15,6 +15,7 @@ import { createClients } from '../functions/key-rotation/clients.js';
 import { createHandler } from '../functions/key-rotation/handler.js';
 import type { LocalEndpoint } from '../local/endpoint.js';
 import { KEY_ROTATION_ASL, runWorkflow } from '../local/workflows.js';
+import { takeCalls } from './calls.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -26,14 +27,6 @@ export interface KmsBenchResult {
   workflowMs: number;
   zeroDowntime: { operations: number; failures: number };
 }
-
-const readCalls = async (endpoint: LocalEndpoint): Promise<Record<string, number>> => {
-  const res = await fetch(`${endpoint.url}/_rekey/calls`, {
-    method: 'POST',
-    body: JSON.stringify({ reset: true }),
-  });
-  return ((await res.json()) as { calls: Record<string, number> }).calls;
-};
 
 export const benchKeyRotation = async (endpoint: LocalEndpoint): Promise<KmsBenchResult> => {
   const credentials = { accessKeyId: ACCOUNT, secretAccessKey: 'local' };
@@ -69,7 +62,7 @@ export const benchKeyRotation = async (endpoint: LocalEndpoint): Promise<KmsBenc
   const functionArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rekey-key-rotation`;
   // The caller's own KMS calls are subtracted: count the workflow alone from a separate tally.
   let callerCalls = 0;
-  await readCalls(endpoint);
+  await takeCalls(endpoint, 'TrentService');
   const started = performance.now();
   const run = await runWorkflow({
     aslPath: KEY_ROTATION_ASL,
@@ -93,11 +86,7 @@ export const benchKeyRotation = async (endpoint: LocalEndpoint): Promise<KmsBenc
   running = false;
   await caller;
   if (run.error) throw new Error(`key rotation failed: ${run.error.Error}: ${run.error.Cause}`);
-  const calls = await readCalls(endpoint);
-  const kmsCalls: Record<string, number> = {};
-  for (const [target, n] of Object.entries(calls)) {
-    if (target.startsWith('TrentService.')) kmsCalls[target.slice('TrentService.'.length)] = n;
-  }
+  const kmsCalls = await takeCalls(endpoint, 'TrentService');
   // Every caller operation was one Encrypt or one Decrypt.
   kmsCalls.Encrypt = (kmsCalls.Encrypt ?? 0) - produced.length;
   kmsCalls.Decrypt = (kmsCalls.Decrypt ?? 0) - (callerCalls - produced.length);

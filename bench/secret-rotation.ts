@@ -16,6 +16,7 @@ import {
 import { secretValueCache } from '../functions/secret-rotation/cache.js';
 import { createHandler } from '../functions/secret-rotation/handler.js';
 import type { LocalEndpoint } from '../local/endpoint.js';
+import { takeCalls } from './calls.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -43,14 +44,6 @@ const clientFor = (endpoint: LocalEndpoint) =>
     region: REGION,
     credentials: { accessKeyId: ACCOUNT, secretAccessKey: 'local' },
   });
-
-const readCalls = async (endpoint: LocalEndpoint, reset: boolean): Promise<Record<string, number>> => {
-  const res = await fetch(`${endpoint.url}/_rekey/calls`, {
-    method: 'POST',
-    body: JSON.stringify({ reset }),
-  });
-  return ((await res.json()) as { calls: Record<string, number> }).calls;
-};
 
 /** Registers a rotation function that starts every step with an empty cache (a cold container). */
 export const registerColdFunction = (endpoint: LocalEndpoint): void => {
@@ -83,7 +76,7 @@ export const benchRotation = async (
   const times: number[] = [];
   try {
     for (let i = 0; i < rotations; i++) {
-      await readCalls(endpoint, true);
+      await takeCalls(endpoint, 'secretsmanager');
       const started = performance.now();
       await client.send(
         new RotateSecretCommand({
@@ -93,7 +86,7 @@ export const benchRotation = async (
         }),
       );
       times.push(performance.now() - started);
-      const calls = await readCalls(endpoint, true);
+      const calls = await takeCalls(endpoint, 'secretsmanager');
       const log = await fetch(
         `${endpoint.url}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
         {
@@ -109,10 +102,8 @@ export const benchRotation = async (
       );
       if (failedStep)
         throw new Error(`${testCase.name}: ${failedStep.step} failed: ${failedStep.message ?? ''}`);
-      for (const [target, n] of Object.entries(calls)) {
-        const operation = target.replace(/^secretsmanager\./, '');
-        if (operation === target || operation === 'RotateSecret') continue;
-        totals[operation] = (totals[operation] ?? 0) + n;
+      for (const [operation, n] of Object.entries(calls)) {
+        if (operation !== 'RotateSecret') totals[operation] = (totals[operation] ?? 0) + n;
       }
     }
   } finally {
