@@ -71,6 +71,7 @@ const SHAPES: Record<string, { required: string[]; allowed: string[] }> = {
       'ScheduleExpressionTimezone',
     ],
   },
+  'AWS::IAM::ManagedPolicy': { required: ['PolicyDocument'], allowed: ['PolicyDocument', 'Description'] },
   'AWS::IAM::Role': {
     required: ['AssumeRolePolicyDocument'],
     allowed: ['AssumeRolePolicyDocument', 'Policies', 'ManagedPolicyArns', 'Description'],

@@ -159,6 +159,14 @@ describe('state machines', () => {
       const group = logging?.Destinations?.[0]?.CloudWatchLogsLogGroup?.LogGroupArn?.['Fn::GetAtt']?.[0];
       expect(template.Resources[group ?? '']?.Type, `${m.logicalId} log group`).toBe('AWS::Logs::LogGroup');
       expect(template.Resources[group ?? '']?.Properties?.RetentionInDays).toBeDefined();
+      // Step Functions delivers the logs with the role's permissions: inline, or a managed policy it references.
+      const managed = m.policies
+        .map((p) => (p as { Ref?: string }).Ref)
+        .flatMap((ref) => (ref ? [template.Resources[ref]?.Properties?.PolicyDocument] : []));
+      const actions = grantedActions([...m.policies, ...managed]);
+      for (const action of ['logs:CreateLogDelivery', 'logs:PutResourcePolicy', 'logs:DescribeLogGroups']) {
+        expect(actions.has(action), `${m.logicalId} may ${action}`).toBe(true);
+      }
     }
   });
 });
