@@ -1,5 +1,5 @@
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { integerOption, parseOptions } from './args.js';
 import { UsageError } from './errors.js';
 import { defaultIo, type Io, silenceLogs } from './io.js';
@@ -114,6 +114,8 @@ export const run = async (
     const { renderHtml } = await import('./report/html.js');
     const { summaryLine } = await import('./report/table.js');
     const file = resolve(values.out ?? 'rekey-status.html');
+    // A report path in a folder that does not exist yet (e.g. dist/ on a fresh clone) is created.
+    await mkdir(dirname(file), { recursive: true });
     await writeFile(file, renderHtml(report));
     io.stdout(`Wrote ${file}\n${summaryLine(report)}\n`);
   }

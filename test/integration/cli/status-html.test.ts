@@ -56,7 +56,8 @@ beforeAll(async () => {
   const asJson = capture();
   await run([...args, '--output', 'json'], asJson.io, demo.env);
   report = JSON.parse(asJson.stdout) as StatusReport;
-  const file = join(dir, 'rekey-status.html');
+  // In a folder that does not exist yet, as dist/ on a fresh clone: the command creates it.
+  const file = join(dir, 'reports', 'rekey-status.html');
   const html = capture();
   expect(await run([...args, '--output', 'html', '--out', file], html.io, demo.env)).toBe(3);
   expect(html.stdout).toContain(`Wrote ${file}`);
