@@ -1,0 +1,353 @@
+/**
+ * Cold starts, measured side by side in one run on this machine:
+ *
+ * - module init of each function's artefact exactly as `sam build` makes it (the Makefile
+ *   targets), against AWS's own Python PostgreSQL single-user rotation template
+ *   (`import lambda_function`, which imports boto3 and PyGreSQL), and the peak RSS of each;
+ * - the PostgreSQL rotation's init: the handler plus the chunk its lazy `import()` loads;
+ * - the `rekey` CLI (`--help`, `status --help`, run by Node directly) against `node -e 0`,
+ *   paired: each run of every command follows a bare run, and the medians are compared.
+ *
+ * The template is not part of this repository: it is read from REKEY_ROTATION_TEMPLATES (a
+ * checkout of github.com/aws-samples/aws-secrets-manager-rotation-lambdas), else from
+ * <tmpdir>/aws-secrets-manager-rotation-lambdas, cloned there when missing. Its driver, PyGreSQL
+ * (`pg`, `pgdb`), must be importable by REKEY_PYTHON (default `python3`, which needs boto3);
+ * when it is not, Debian's python3-pygresql files are put on PYTHONPATH if installed. Without
+ * them the template is not measured, and the results say so.
+ *
+ * `npm run bench:startup` runs this alone and writes bench/results/startup.json and the
+ * "Cold starts" section of bench/RESULTS.md; `npm run bench` runs it with the rest.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { buildAll, buildCli, functionBuildOptions, listFiles } from '../scripts/build.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const RUNS = Number(process.env.REKEY_BENCH_RUNS ?? 15);
+const PROBE = join(root, 'bench', 'startup-probe.mjs');
+const TEMPLATE_REPOSITORY = 'https://github.com/aws-samples/aws-secrets-manager-rotation-lambdas';
+const TEMPLATE_FOLDER = 'SecretsManagerRDSPostgreSQLRotationSingleUser';
+const PYTHON = process.env.REKEY_PYTHON ?? 'python3';
+
+/** Goals of issue 15, as ratios to the template (init, RSS) or to bare Node (CLI). */
+export const GOALS = { generatedInit: 0.15, postgresInit: 0.25, peakRss: 1, cli: 2 } as const;
+
+interface Probe {
+  ms: number[];
+  maxRssKiB: number;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+const round = (n: number, digits = 1): number => Number(n.toFixed(digits));
+
+/** Files a module loads before it runs: itself and its static `import`s, transitively. */
+export const staticClosure = (file: string, seen = new Set<string>()): Set<string> => {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const code = readFileSync(file, 'utf8');
+  // Static imports only (`from"./x.mjs"`, `import"./x.mjs"`); `import("./x.mjs")` waits for use.
+  for (const match of code.matchAll(/(?:from|import)\s*"(\.\.?\/[^"]+)"/g)) {
+    staticClosure(join(dirname(file), match[1] ?? ''), seen);
+  }
+  return seen;
+};
+
+const kibOf = (files: Iterable<string>): number => {
+  let bytes = 0;
+  for (const f of files) bytes += readFileSync(f).length;
+  return Math.round(bytes / 1024);
+};
+
+/** The chunk whose source map lists `source`: what the lazy `import()` of that module loads. */
+export const chunkOf = async (outdir: string, source: string): Promise<string> => {
+  for (const file of await listFiles(outdir)) {
+    if (!file.endsWith('.mjs.map')) continue;
+    const map = JSON.parse(readFileSync(file, 'utf8')) as { sources: string[] };
+    if (map.sources.includes(source)) return file.slice(0, -'.map'.length);
+  }
+  throw new Error(`No chunk of ${outdir} holds ${source}`);
+};
+
+const probeNode = (files: string[]): Probe => {
+  const child = spawnSync(process.execPath, [PROBE, ...files], {
+    encoding: 'utf8',
+    // As on Lambda: a Region is set, nothing else; logs off so they do not cost the init.
+    env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+  });
+  if (child.status !== 0) throw new Error(`probe of ${files.join(' ')} failed: ${child.stderr}`);
+  return JSON.parse(child.stdout) as Probe;
+};
+
+interface PythonTemplate {
+  dir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+const PYTHON_PROBE = (importIt: boolean) => `
+import json, resource, sys, time
+start = time.perf_counter()
+${importIt ? 'import lambda_function' : ''}
+ms = (time.perf_counter() - start) * 1000
+print(json.dumps({"ms": [ms], "maxRssKiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+`;
+
+const probePython = (template: PythonTemplate, importIt: boolean): Probe => {
+  const child = spawnSync(PYTHON, ['-c', PYTHON_PROBE(importIt)], {
+    encoding: 'utf8',
+    cwd: template.dir,
+    env: template.env,
+  });
+  if (child.status !== 0) throw new Error(`python probe failed: ${child.stderr}`);
+  return JSON.parse(child.stdout) as Probe;
+};
+
+const canImport = (modules: string, env: NodeJS.ProcessEnv, cwd: string): boolean =>
+  spawnSync(PYTHON, ['-c', `import ${modules}`], { env, cwd }).status === 0;
+
+/** Finds or fetches the template and makes its imports work; or says why it cannot. */
+const pythonTemplate = (): PythonTemplate | { unavailable: string } => {
+  const repo = process.env.REKEY_ROTATION_TEMPLATES ?? join(tmpdir(), 'aws-secrets-manager-rotation-lambdas');
+  const dir = join(repo, TEMPLATE_FOLDER);
+  if (!existsSync(join(dir, 'lambda_function.py'))) {
+    try {
+      execFileSync('git', ['clone', '--depth', '1', TEMPLATE_REPOSITORY, repo], { stdio: 'ignore' });
+    } catch {
+      return {
+        unavailable: `the template is not in ${repo} and cloning ${TEMPLATE_REPOSITORY} failed; set REKEY_ROTATION_TEMPLATES to a checkout`,
+      };
+    }
+  }
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_REGION: 'us-east-1' };
+  if (!canImport('boto3', env, dir)) return { unavailable: `${PYTHON} cannot import boto3` };
+  if (!canImport('pg, pgdb', env, dir)) {
+    // Debian's python3-pygresql, alone on the path (not all of dist-packages, which would
+    // shadow the interpreter's own boto3).
+    const debian = '/usr/lib/python3/dist-packages';
+    const files = existsSync(debian)
+      ? readdirSync(debian).filter((f) => f === 'pg.py' || f === 'pgdb.py' || /^_pg\..*\.so$/.test(f))
+      : [];
+    if (files.length >= 3) {
+      const only = mkdtempSync(join(tmpdir(), 'rekey-pygresql-'));
+      for (const f of files) symlinkSync(join(debian, f), join(only, f));
+      env.PYTHONPATH = only;
+    }
+    if (!canImport('pg, pgdb', env, dir)) {
+      return {
+        unavailable: `${PYTHON} cannot import the template's driver PyGreSQL (pg, pgdb): install it (pip install PyGreSQL, or Debian's python3-pygresql for the same Python version)`,
+      };
+    }
+  }
+  return { dir, env };
+};
+
+/** The floor the functions cannot go below: the Secrets Manager SDK client alone, built the same way. */
+const buildSdkFloor = async (): Promise<{ dir: string; file: string }> => {
+  const dir = mkdtempSync(join(root, 'dist', 'bench-sdk-floor-'));
+  const entry = join(dir, 'entry.ts');
+  writeFileSync(
+    entry,
+    "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\nexport const client = new SecretsManagerClient({});\n",
+  );
+  await build(functionBuildOptions(relative(root, entry), join(dir, 'out')));
+  return { dir, file: join(dir, 'out', 'handler.mjs') };
+};
+
+export interface InitResult {
+  case: string;
+  /** KiB of JavaScript loaded before the handler runs (handler and its static imports). */
+  loadedKiB: number;
+  initMsMedian: number;
+  peakRssMiB: number;
+  initVsTemplate?: number;
+  rssVsTemplate?: number;
+}
+
+export interface StartupResults {
+  runs: number;
+  template: { initMsMedian: number; peakRssMiB: number; bareRssMiB: number } | { unavailable: string };
+  nodeBareRssMiB: number;
+  functions: InitResult[];
+  cli: { bareMsMedian: number; commands: { command: string; msMedian: number; vsBare: number }[] };
+}
+
+export const benchStartup = async (): Promise<StartupResults> => {
+  const built = await buildAll();
+  await buildCli();
+  const floor = await buildSdkFloor();
+  const rotation = built.find((b) => b.logicalId === 'SecretRotationFunction');
+  const cases: { name: string; files: string[] }[] = built.map((b) => ({
+    name: b.logicalId === 'SecretRotationFunction' ? `${b.logicalId} (generated secret)` : b.logicalId,
+    files: [b.handlerFile],
+  }));
+  if (rotation) {
+    const postgres = await chunkOf(rotation.outdir, 'functions/secret-rotation/rotators/postgres.ts');
+    cases.splice(1, 0, {
+      name: 'SecretRotationFunction (PostgreSQL secret)',
+      files: [rotation.handlerFile, postgres],
+    });
+  }
+  cases.push({ name: 'reference: Secrets Manager SDK client alone', files: [floor.file] });
+
+  const template = pythonTemplate();
+  const samples = new Map<string, Probe[]>(cases.map((c) => [c.name, []]));
+  const templateSamples: Probe[] = [];
+  const templateBare: Probe[] = [];
+  const nodeBare: Probe[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    nodeBare.push(probeNode([]));
+    for (const c of cases) samples.get(c.name)?.push(probeNode(c.files));
+    if ('dir' in template) {
+      templateSamples.push(probePython(template, true));
+      templateBare.push(probePython(template, false));
+    }
+  }
+  const mib = (kib: number) => round(kib / 1024);
+  const templateInit = templateSamples.length
+    ? median(templateSamples.map((s) => s.ms.at(-1) ?? 0))
+    : undefined;
+  const templateRss = templateSamples.length ? median(templateSamples.map((s) => s.maxRssKiB)) : undefined;
+  const functions = cases.map((c): InitResult => {
+    const probes = samples.get(c.name) ?? [];
+    const init = median(probes.map((p) => p.ms.at(-1) ?? 0));
+    const rss = median(probes.map((p) => p.maxRssKiB));
+    const loaded = new Set<string>();
+    for (const f of c.files) staticClosure(f, loaded);
+    return {
+      case: c.name,
+      loadedKiB: kibOf(loaded),
+      initMsMedian: round(init),
+      peakRssMiB: mib(rss),
+      ...(templateInit && templateRss
+        ? { initVsTemplate: round(init / templateInit, 2), rssVsTemplate: round(rss / templateRss, 2) }
+        : {}),
+    };
+  });
+
+  await rm(floor.dir, { recursive: true, force: true });
+  return {
+    runs: RUNS,
+    template:
+      'dir' in template && templateInit && templateRss
+        ? {
+            initMsMedian: round(templateInit),
+            peakRssMiB: mib(templateRss),
+            bareRssMiB: mib(median(templateBare.map((s) => s.maxRssKiB))),
+          }
+        : { unavailable: 'unavailable' in template ? template.unavailable : 'no samples' },
+    nodeBareRssMiB: mib(median(nodeBare.map((s) => s.maxRssKiB))),
+    functions,
+    cli: benchCli(),
+  };
+};
+
+/** `rekey` as a user runs it (bin/rekey.mjs by Node, the build present), paired with `node -e 0`. */
+const benchCli = (): StartupResults['cli'] => {
+  const bin = join(root, 'bin', 'rekey.mjs');
+  const commands = [['--help'], ['status', '--help']];
+  const timed = (args: string[]): number => {
+    const start = performance.now();
+    const child = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    const ms = performance.now() - start;
+    if (child.status !== 0) throw new Error(`node ${args.join(' ')} failed: ${child.stderr}`);
+    // The build must be what runs: bin/rekey.mjs says on stderr when it falls back to tsx.
+    if (child.stderr !== '') throw new Error(`node ${args.join(' ')} did not run the build: ${child.stderr}`);
+    return ms;
+  };
+  const bare: number[] = [];
+  const runs = commands.map(() => [] as number[]);
+  for (let i = 0; i < RUNS * 2; i++) {
+    commands.forEach((command, c) => {
+      bare.push(timed(['-e', '0']));
+      runs[c]?.push(timed([bin, ...command]));
+    });
+  }
+  const bareMs = median(bare);
+  return {
+    bareMsMedian: round(bareMs),
+    commands: commands.map((command, c) => {
+      const ms = median(runs[c] ?? []);
+      return { command: `rekey ${command.join(' ')}`, msMedian: round(ms), vsBare: round(ms / bareMs, 2) };
+    }),
+  };
+};
+
+const mark = (ok: boolean) => (ok ? 'met' : '**not met**');
+
+/** The "Cold starts" section of bench/RESULTS.md. */
+export const startupMarkdown = (r: StartupResults): string => {
+  const t = r.template;
+  const templateLine =
+    'unavailable' in t
+      ? `AWS's Python PostgreSQL single-user template could not be measured: ${t.unavailable}. Ratios to it are missing.`
+      : `AWS's Python PostgreSQL single-user template (\`import lambda_function\`: boto3 and PyGreSQL): **${t.initMsMedian} ms** module init, peak RSS ${t.peakRssMiB} MiB (bare \`python3\`: ${t.bareRssMiB} MiB; bare \`node\`: ${r.nodeBareRssMiB} MiB).`;
+  const rows = r.functions
+    .map(
+      (f) =>
+        `| ${f.case} | ${f.loadedKiB} | ${f.initMsMedian} | ${f.initVsTemplate ?? '–'} | ${f.peakRssMiB} | ${f.rssVsTemplate ?? '–'} |`,
+    )
+    .join('\n');
+  const gen = r.functions.find((f) => f.case.includes('generated'));
+  const pgr = r.functions.find((f) => f.case.includes('PostgreSQL'));
+  const goals =
+    'unavailable' in t || !gen?.initVsTemplate || !pgr?.initVsTemplate
+      ? ''
+      : `Goals: generated-secret init ≤ ${GOALS.generatedInit}× the template's: ${gen.initVsTemplate}×, ${mark(gen.initVsTemplate <= GOALS.generatedInit)}; PostgreSQL init ≤ ${GOALS.postgresInit}×: ${pgr.initVsTemplate}×, ${mark(pgr.initVsTemplate <= GOALS.postgresInit)}; peak RSS ≤ the template's: ${gen.rssVsTemplate}× and ${pgr.rssVsTemplate}×, ${mark((gen.rssVsTemplate ?? 2) <= GOALS.peakRss && (pgr.rssVsTemplate ?? 2) <= GOALS.peakRss)}.`;
+  const cliRows = r.cli.commands.map((c) => `| \`${c.command}\` | ${c.msMedian} | ${c.vsBare}× |`).join('\n');
+  const cliOk = r.cli.commands.every((c) => c.vsBare <= GOALS.cli);
+  return `## Cold starts (\`npm run bench:startup\`; medians of ${r.runs} fresh processes per case, interleaved)
+
+Module init = a fresh process with its module loader running imports the artefact \`sam build\`
+makes (the Makefile targets: split chunks, source maps beside them, no \`--enable-source-maps\`);
+the PostgreSQL case also imports the chunk its rotator's lazy \`import()\` loads. Peak RSS is the
+whole process's. ${templateLine}
+
+| case | KiB loaded at init | module init ms | × template | peak RSS MiB | × template |
+|---|---|---|---|---|---|
+${rows}
+
+${goals}
+
+The CLI, run by Node directly from the precompiled build (\`node bin/rekey.mjs …\`), against
+\`node -e 0\` (${r.cli.bareMsMedian} ms), paired; goal ≤ ${GOALS.cli}×: ${mark(cliOk)}.
+
+| command | ms | × bare node |
+|---|---|---|
+${cliRows}
+`;
+};
+
+const BEGIN = '<!-- startup:begin -->';
+const END = '<!-- startup:end -->';
+
+/** Writes results/startup.json and replaces (or appends) the section in RESULTS.md. */
+export const writeStartupResults = async (r: StartupResults, date = new Date().toISOString()) => {
+  const { readFile, writeFile } = await import('node:fs/promises');
+  await writeFile(
+    new URL('./results/startup.json', import.meta.url),
+    `${JSON.stringify({ date, node: process.version, ...r }, null, 2)}\n`,
+  );
+  const file = new URL('./RESULTS.md', import.meta.url);
+  const current = existsSync(file) ? await readFile(file, 'utf8') : '# Benchmark results\n';
+  const section = `${BEGIN}\n${startupMarkdown(r)}\nMeasured ${date} on Node ${process.version}. Raw numbers: \`results/startup.json\`.\n${END}`;
+  const at = current.indexOf(BEGIN);
+  const next =
+    at >= 0
+      ? `${current.slice(0, at)}${section}${current.slice(current.indexOf(END) + END.length)}`
+      : `${current.trimEnd()}\n\n${section}\n`;
+  await writeFile(file, next);
+};
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const results = await benchStartup();
+  console.log(startupMarkdown(results));
+  await writeStartupResults(results);
+  console.log('wrote bench/results/startup.json and the Cold starts section of bench/RESULTS.md');
+}
