@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAsSam } from '../../scripts/build.js';
 import { type FunctionDefinition, functionsOf, loadTemplate, type Template } from '../../scripts/template.js';
