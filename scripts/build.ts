@@ -180,7 +180,7 @@ export const artefactInputs = async (outdir: string): Promise<string[]> => {
   for (const file of await listFiles(outdir)) {
     if (!file.endsWith('.map')) continue;
     for (const source of (JSON.parse(await readFile(file, 'utf8')) as { sources: string[] }).sources) {
-      if (!source.startsWith('node_modules/')) inputs.add(source);
+      if (!source.includes('node_modules/')) inputs.add(source);
     }
   }
   return [...inputs].sort();

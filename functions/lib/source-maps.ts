@@ -23,7 +23,7 @@ const mapFor = (fileName: string): SourceMap | null => {
   let map = maps.get(fileName);
   if (map !== undefined) return map;
   map = null;
-  if (fileName.endsWith('.mjs') || fileName.endsWith('.js')) {
+  if (fileName.endsWith('.mjs')) {
     try {
       const path = fileName.startsWith('file:') ? fileURLToPath(fileName) : fileName;
       map = new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8')));
