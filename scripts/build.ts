@@ -10,7 +10,7 @@
  * are written beside the chunks (no sources, only mappings) and read only when a stack trace is
  * formatted (functions/lib/source-maps.ts), instead of `--enable-source-maps` on every cold start.
  *
- * CLI: `npm ci` runs `prepare`, which builds cli/main.ts to dist/cli/ with splitting; bin/rekey.mjs
+ * CLI: `npm ci` runs `prepare`, which builds cli/main.ts to dist/rekey-cli*.mjs with splitting; bin/rekey.mjs
  * runs that build, so each command loads only its own chunks and Node runs no TypeScript.
  *
  * Usage: `tsx scripts/build.ts` (all functions into dist/functions/<LogicalId>/ through the
@@ -133,10 +133,14 @@ export const buildFunction = async (entry: string, outdir: string, workingDir = 
   return result;
 };
 
-/** The CLI build: cli/main.ts split per command; dependencies stay in node_modules. */
-export const cliBuildOptions = (outdir: string): BuildOptions => ({
-  absWorkingDir: root,
-  entryPoints: { main: 'cli/main.ts' },
+/**
+ * The CLI build: cli/main.ts split per command; dependencies stay in node_modules. The chunks sit
+ * directly in dist/, one folder below the project like the sources they come from, so a module's
+ * `new URL('../statemachines/x.asl.json', import.meta.url)` finds the same file built or not.
+ */
+export const cliBuildOptions = (workingDir = root): BuildOptions => ({
+  absWorkingDir: workingDir,
+  entryPoints: { [CLI_NAME]: 'cli/main.ts' },
   bundle: true,
   splitting: true,
   packages: 'external',
@@ -145,24 +149,29 @@ export const cliBuildOptions = (outdir: string): BuildOptions => ({
   target: 'node22',
   sourcemap: 'linked',
   outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunks/[name]-[hash]',
-  outdir,
+  chunkNames: `${CLI_NAME}-[name]-[hash]`,
+  outdir: join(workingDir, 'dist'),
   logLevel: 'warning',
   metafile: true,
 });
 
-export const CLI_OUTDIR = join(root, 'dist', 'cli');
+/** Name of the CLI's entry file (dist/rekey-cli.mjs), prefix of its chunks, name of its inputs list. */
+export const CLI_NAME = 'rekey-cli';
 
 /**
- * Builds the CLI into dist/cli/ and records its project source files in `inputs.json`, which
+ * Builds the CLI into dist/ and records its project source files in dist/rekey-cli.json, which
  * bin/rekey.mjs compares with the sources' modification times to notice a stale build.
  */
-export const buildCli = async (outdir = CLI_OUTDIR) => {
-  await rm(outdir, { recursive: true, force: true });
-  const result = await build(cliBuildOptions(outdir));
+export const buildCli = async (workingDir = root) => {
+  const outdir = join(workingDir, 'dist');
+  await mkdir(outdir, { recursive: true });
+  for (const name of await readdir(outdir)) {
+    if (name.startsWith(CLI_NAME)) await rm(join(outdir, name), { force: true });
+  }
+  const result = await build(cliBuildOptions(workingDir));
   const inputs = Object.keys(result.metafile?.inputs ?? {}).filter((p) => !p.startsWith('node_modules/'));
-  await writeFile(join(outdir, 'inputs.json'), `${JSON.stringify({ builtAt: Date.now(), inputs })}\n`);
-  return { outdir, inputs };
+  await writeFile(join(outdir, `${CLI_NAME}.json`), `${JSON.stringify({ builtAt: Date.now(), inputs })}\n`);
+  return { outdir, main: join(outdir, `${CLI_NAME}.mjs`), inputs };
 };
 
 /** Runs a makefile function's target the way aws-lambda-builders' CustomMake workflow does. */
@@ -238,7 +247,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     await buildFunction(entry, resolve(outdir));
   } else if (what === 'cli') {
     const cli = await buildCli();
-    console.log(`rekey CLI -> ${relative(root, cli.outdir)}`);
+    console.log(`rekey CLI -> ${relative(root, cli.main)}`);
   } else if (what === undefined) {
     for (const r of await buildAll()) {
       console.log(
@@ -246,7 +255,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       );
     }
     const cli = await buildCli();
-    console.log(`rekey CLI -> ${relative(root, cli.outdir)}`);
+    console.log(`rekey CLI -> ${relative(root, cli.main)}`);
   } else {
     console.error(
       `Unknown build '${what}': use no argument (everything), 'cli', or 'function <entry.ts> <outdir>'.`,
