@@ -147,6 +147,7 @@ export const cliBuildOptions = (workingDir = root): BuildOptions => ({
   platform: 'node',
   format: 'esm',
   target: 'node22',
+  minify: true,
   sourcemap: 'linked',
   outExtension: { '.js': '.mjs' },
   chunkNames: `${CLI_NAME}-[name]-[hash]`,
