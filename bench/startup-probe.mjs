@@ -4,7 +4,7 @@
 // util and fs (LogPatch) and path (UserFunction): so does this probe, before the clock starts.
 // Then it imports the handler file, and each further file given (the chunk a lazy `import()`
 // would load). Prints JSON: wall ms and CPU ms (user + system, all of the process's threads) from
-// the first import to the end of each step, and the process's peak RSS (KiB). With no file: the
+// the first import to the end of each step, the process's peak RSS (KiB) and the imports' time window. With no file: the
 // runtime's own state, for the bare peak RSS.
 import { createRequire } from 'node:module';
 
@@ -12,6 +12,7 @@ const require = createRequire(import.meta.url);
 for (const builtin of ['http', 'net', 'util', 'fs', 'path']) require(builtin);
 
 const files = process.argv.slice(2);
+const startUs = Number(process.hrtime.bigint() / 1000n);
 const start = performance.now();
 const cpuStart = process.cpuUsage();
 const ms = [];
@@ -22,4 +23,6 @@ for (const file of files) {
   const cpu = process.cpuUsage(cpuStart);
   cpuMs.push((cpu.user + cpu.system) / 1000);
 }
-process.stdout.write(`${JSON.stringify({ ms, cpuMs, maxRssKiB: process.resourceUsage().maxRSS })}\n`);
+// The imports' window on the monotonic clock, in µs, as a --cpu-prof profile's timestamps are.
+const window = [startUs, Number(process.hrtime.bigint() / 1000n)];
+process.stdout.write(`${JSON.stringify({ ms, cpuMs, maxRssKiB: process.resourceUsage().maxRSS, window })}\n`);

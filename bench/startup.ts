@@ -250,7 +250,67 @@ export interface StartupResults {
   nodeBareRssMiB: number;
   functions: InitResult[];
   cli: { bare: Timing; commands: { command: string; start: Timing }[] };
+  /** Where the generated-secret init spends its time, from \`--cpu-prof\` (sampled ms by kind). */
+  initProfile: Record<string, number>;
 }
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+}
+
+/**
+ * One \`node --cpu-prof\` run of the probe, its samples' self time summed by kind: V8 compiling
+ * the artefact's modules, Node loading its own built-in modules, garbage collection, the
+ * artefact's code running (module evaluation), Node's module loader, and the rest.
+ */
+const profileInit = (files: string[]): Record<string, number> => {
+  const dir = mkdtempSync(join(tmpdir(), 'rekey-cpu-prof-'));
+  const child = spawnSync(
+    process.execPath,
+    ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100', PROBE, ...files],
+    {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    },
+  );
+  const [from, to] = (JSON.parse(child.stdout) as { window: [number, number] }).window;
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  const profile = JSON.parse(readFileSync(join(dir, file ?? ''), 'utf8')) as {
+    nodes: ProfileNode[];
+    samples: number[];
+    timeDeltas: number[];
+    startTime: number;
+  };
+  rmSync(dir, { recursive: true, force: true });
+  const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const kinds: Record<string, number> = {};
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    // Only the imports: not Node's own start before the probe, nor its exit.
+    if (at < from || at > to) return;
+    const frame = byId.get(id);
+    const name = frame?.functionName ?? '';
+    const url = frame?.url ?? '';
+    const kind =
+      name === 'compileSourceTextModule'
+        ? 'V8 compiling the artefact'
+        : name === '(garbage collector)'
+          ? 'garbage collection'
+          : url.startsWith('file://') && files.some((f) => url.includes(dirname(f)))
+            ? 'artefact code running'
+            : name === 'compileForInternalLoader' ||
+                name === 'requireBuiltin' ||
+                /^node:(?!internal\/modules)/.test(url)
+              ? 'Node built-ins loading'
+              : url.includes('internal/modules')
+                ? "Node's module loader"
+                : 'other (V8 and Node native work)';
+    kinds[kind] = (kinds[kind] ?? 0) + (profile.timeDeltas[i + 1] ?? profile.timeDeltas[i] ?? 0) / 1000;
+  });
+  return Object.fromEntries(Object.entries(kinds).map(([k, v]) => [k, round(v)]));
+};
 
 const timing = (probes: Probe[], base?: { wallMs: number; cpuMs: number }): Timing => {
   const wallMs = median(probes.map((p) => p.ms.at(-1) ?? Number.NaN));
@@ -339,6 +399,7 @@ export const benchStartup = async (): Promise<StartupResults> => {
     nodeBareRssMiB: mib(nodeBareRss),
     functions,
     cli: benchCli(),
+    initProfile: rotation ? profileInit([rotation.handlerFile]) : {},
   };
 };
 
@@ -429,6 +490,10 @@ export const startupMarkdown = (r: StartupResults): string => {
   const ref = (name: string) => r.functions.find((f) => f.case.includes(name))?.init.cpuMs;
   const before = r.functions.find((f) => f.case.includes('with --enable-source-maps'));
   const floor = `What the generated-secret init is made of (CPU ms): the Secrets Manager SDK client alone ${ref('SDK client alone')}, Powertools' Logger alone ${ref('Powertools')}, middy alone ${ref('middy')}, of ${gen?.init.cpuMs} in all. The SDK client is the floor: every step calls Secrets Manager first thing, so loading it on first use would move its cost into the first invocation rather than cut it (and lose it from initializations Lambda runs ahead of invocations); it stays at module scope. Before this build (SAM's esbuild, one file, \`--enable-source-maps\`) the same init took ${before?.init.cpuMs} ms CPU (${before?.init.cpuRatio ?? '–'}× the template).`;
+  const profileRows = Object.entries(r.initProfile)
+    .sort((a, b) => b[1] - a[1])
+    .map(([kind, ms]) => `| ${kind} | ${ms} |`)
+    .join('\n');
   const cliRows = r.cli.commands
     .map(
       (c) =>
@@ -457,6 +522,13 @@ ${rows}
 ${goals}
 
 ${floor}
+
+Where the generated-secret init goes, from one \`node --cpu-prof\` run (sampled self time; the
+profiler slows everything, so the shares matter, not the sums):
+
+| kind | ms |
+|---|---|
+${profileRows}
 
 The CLI, run by Node directly from the precompiled build (\`node bin/rekey.mjs …\`), against
 \`node -e 0\` (${r.cli.bare.cpuMs} ms CPU, ${r.cli.bare.wallMs} ms wall), paired; goal ≤ ${GOALS.cli}× (CPU time): ${mark(cliOk)}.
