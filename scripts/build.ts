@@ -4,14 +4,15 @@
  * Functions: template.yaml builds every function with `BuildMethod: makefile`; `sam build` runs
  * the Makefile's `build-<LogicalId>` target (aws-lambda-builders' CustomMake workflow: cwd the
  * source copy, `ARTIFACTS_DIR` the function's artefact folder), which runs
- * `tsx scripts/build.ts function <entry> "$(ARTIFACTS_DIR)"`. SAM's own esbuild workflow has no
+ * `node --import tsx scripts/build.ts function <entry> "$(ARTIFACTS_DIR)"`. SAM's own esbuild workflow has no
  * code splitting, so it would inline every database driver into the one handler file; this build
  * splits, so each engine's driver is a chunk loaded by the `import()` that needs it. Source maps
  * are written beside the chunks (no sources, only mappings) and read only when a stack trace is
  * formatted (functions/lib/source-maps.ts), instead of `--enable-source-maps` on every cold start.
  *
- * CLI: `npm ci` runs `prepare`, which builds cli/main.ts to dist/rekey-cli*.mjs with splitting; bin/rekey.mjs
- * runs that build, so each command loads only its own chunks and Node runs no TypeScript.
+ * CLI: `npm ci` runs `prepare`, which builds cli/main.ts to dist/rekey-cli*.mjs with splitting;
+ * bin/rekey.mjs runs that build, so each command loads only its own chunks and Node runs no
+ * TypeScript.
  *
  * Usage: `tsx scripts/build.ts` (all functions into dist/functions/<LogicalId>/ through the
  * Makefile, as sam build would, and the CLI), `tsx scripts/build.ts cli`,
