@@ -6,9 +6,10 @@
  * source copy, `ARTIFACTS_DIR` the function's artefact folder), which runs
  * `node --import tsx scripts/build.ts function <entry> "$(ARTIFACTS_DIR)"`. SAM's own esbuild
  * workflow has no code splitting, so it would inline every database driver into the one handler
- * file; this build splits, so each engine's driver is a chunk loaded by the `import()` that needs it. Source maps
- * are written beside the chunks (no sources, only mappings) and read only when a stack trace is
- * formatted (functions/lib/source-maps.ts), instead of `--enable-source-maps` on every cold start.
+ * file; this build splits, so each engine's driver is a chunk loaded by the `import()` that
+ * needs it. Source maps are written beside the chunks (no sources, only mappings) and read only
+ * when a stack trace is formatted (functions/lib/source-maps.ts), instead of
+ * `--enable-source-maps` on every cold start.
  *
  * CLI: `npm ci` runs `prepare`, which builds cli/main.ts to dist/rekey-cli*.mjs with splitting;
  * bin/rekey.mjs runs that build, so each command loads only its own chunks and Node runs no
