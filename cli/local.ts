@@ -39,6 +39,20 @@ const parseUrl = (text: string): string => {
   }
 };
 
+/**
+ * What a shell needs to point the AWS SDKs and CLIs at the endpoint: the endpoint, both Region
+ * variables (AWS CLI v1 reads only AWS_DEFAULT_REGION, the SDKs AWS_REGION), credentials (any
+ * work; a 12-digit access key id is the account), and the `--endpoint-url` form for the AWS
+ * CLI before 2.13 (Debian's 2.9 among them), which ignores AWS_ENDPOINT_URL.
+ */
+export const exportLines = (url: string, region: string): string[] => [
+  'Point the AWS SDKs, the AWS CLI and rekey at it (bash, zsh):',
+  `  export AWS_ENDPOINT_URL=${url} AWS_REGION=${region} AWS_DEFAULT_REGION=${region} \\`,
+  `         AWS_ACCESS_KEY_ID=${DEFAULT_ACCOUNT_ID} AWS_SECRET_ACCESS_KEY=local`,
+  'AWS CLI v2 before 2.13 ignores AWS_ENDPOINT_URL: pass the endpoint on each command, e.g.',
+  `  aws --endpoint-url ${url} secretsmanager list-secrets`,
+];
+
 /** `rekey local`: serves until SIGINT/SIGTERM, then saves the state and exits 0. */
 export const run = async (argv: string[]): Promise<number> => {
   const { values } = parseOptions(argv, {
@@ -81,8 +95,7 @@ export const run = async (argv: string[]): Promise<number> => {
   const lines = [
     `rekey local endpoint listening on ${endpoint.url}`,
     '',
-    'Point the AWS SDK and CLI at it:',
-    `  export AWS_ENDPOINT_URL=${endpoint.url}`,
+    ...exportLines(endpoint.url, region),
     '',
     `Services: ${endpoint.services.map((s) => s.targetPrefix).join(', ')}`,
   ];

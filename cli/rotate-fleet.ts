@@ -276,7 +276,9 @@ export const run = async (argv: string[]): Promise<number> => {
   if (values['dry-run']) input.dryRun = true;
   const maxConcurrency = optionalInteger(values['max-concurrency'], '--max-concurrency', { min: 1, max: 40 });
   if (maxConcurrency !== undefined) input.maxConcurrency = maxConcurrency;
-  const local = values['endpoint-url'] !== undefined;
+  const target = awsTarget(values['endpoint-url'], values.region);
+  // --endpoint-url, else AWS_ENDPOINT_URL: the workflow runs here against that endpoint.
+  const local = target.endpoint !== undefined;
   const stall = optionalInteger(values['stall-timeout'] ?? (local ? '0' : undefined), '--stall-timeout', {
     min: 0,
     max: 3600,
@@ -288,7 +290,6 @@ export const run = async (argv: string[]): Promise<number> => {
       '--endpoint-url runs the workflow locally: drop --state-machine-arn and --stack-name.',
     );
   }
-  const target = awsTarget(values['endpoint-url'], values.region);
 
   if (!local) {
     return runDeployed(target, input, {

@@ -1,10 +1,11 @@
 import type { Clients } from '../functions/certificate-expiry/clients.js';
 import type { Finding } from '../functions/certificate-expiry/schema.js';
 import type { RegionSweep } from '../functions/certificate-expiry/sweep.js';
-import { parseEndpoint, parseOptions } from './args.js';
+import { parseOptions } from './args.js';
 import { UsageError } from './errors.js';
 import { defaultIo, type Io, silenceLogs } from './io.js';
 import { alignColumns } from './report/table.js';
+import { endpointFrom } from './target.js';
 
 export const summary = 'Sweep ACM certificates in one or more Regions now and print the findings';
 
@@ -128,7 +129,8 @@ export const run = async (argv: string[], io: Io = defaultIo): Promise<number> =
     throw error;
   }
   const thresholds = thresholdsOption(values.thresholds, env);
-  const endpoint = values['endpoint-url'] === undefined ? undefined : parseEndpoint(values['endpoint-url']);
+  // --endpoint-url, else AWS_ENDPOINT_URL, else AWS: the same choice as every command.
+  const endpoint = endpointFrom(values['endpoint-url'], env);
   const busName = values['event-bus'] ?? (env.EVENT_BUS_NAME || undefined);
   const clients: Clients = createClients({
     homeRegion,
