@@ -102,7 +102,9 @@ export const formatRotation = (outcome: {
  * step finds the key that rotation made by its tags instead of making another.
  */
 export const interruptedRotation = async (target: Target, alias: string): Promise<string | undefined> => {
-  const { KMSClient, ListResourceTagsCommand, NotFoundException } = await import('@aws-sdk/client-kms');
+  const { DescribeKeyCommand, KMSClient, ListResourceTagsCommand, NotFoundException } = await import(
+    '@aws-sdk/client-kms'
+  );
   const { TAG, tagValue } = await import('../functions/key-rotation/tags.js');
   const kms = new KMSClient({
     region: target.region,
@@ -110,7 +112,9 @@ export const interruptedRotation = async (target: Target, alias: string): Promis
     ...(target.credentials ? { credentials: target.credentials } : {}),
   });
   try {
-    const tags = await kms.send(new ListResourceTagsCommand({ KeyId: alias }));
+    // ListResourceTags takes a key id or ARN, never an alias.
+    const key = await kms.send(new DescribeKeyCommand({ KeyId: alias }));
+    const tags = await kms.send(new ListResourceTagsCommand({ KeyId: key.KeyMetadata?.KeyId ?? alias }));
     return tagValue(tags.Tags, TAG.pendingRotation);
   } catch (error) {
     // A missing alias is the plan step's to report, with its own words.

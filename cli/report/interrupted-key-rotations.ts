@@ -1,0 +1,92 @@
+/**
+ * `rekey doctor`'s check for key rotations that began and never reached the alias swap: the
+ * key behind an alias still carries `rekey:pending-rotation` (written before CreateKey, removed
+ * when the swap's evidence is recorded or the rotation rolls back). A deployed rotation waiting
+ * for imported key material looks the same, so the description says both; against a local
+ * endpoint, where nothing runs once `rekey rotate-key` stopped, the fix is to run it again
+ * (it resumes with the successor already made).
+ */
+import { type KMSClient, NotFoundException } from '@aws-sdk/client-kms';
+import { mapBounded } from '../../functions/certificate-expiry/backoff.js';
+import { describeKeyOrUndefined, listAllTags } from '../../functions/key-rotation/kms.js';
+import { TAG, tagValue } from '../../functions/key-rotation/tags.js';
+import { messageOf } from '../../functions/lib/errors.js';
+import type { ReportClients } from './clients.js';
+import { listAliases } from './collect.js';
+import type { DoctorReport, Problem } from './diagnose.js';
+
+const interruptedIn = async (clients: ReportClients, region: string): Promise<Problem[]> => {
+  const kms: KMSClient = clients.kms(region);
+  const aliases = (await listAliases(kms)).filter(
+    (a) => a.AliasName && a.TargetKeyId && !a.AliasName.startsWith('alias/aws/'),
+  );
+  const problems: Problem[] = [];
+  await mapBounded(aliases, 5, async (alias) => {
+    const name = alias.AliasName ?? '';
+    const tags = await listAllTags(kms, alias.TargetKeyId ?? '').catch((error: unknown) => {
+      if (error instanceof NotFoundException) return [];
+      throw error;
+    });
+    const rotation = tagValue(tags, TAG.pendingRotation);
+    if (!rotation) return;
+    const meta = await describeKeyOrUndefined(kms, alias.TargetKeyId ?? '');
+    const keyId = meta?.KeyId ?? alias.TargetKeyId ?? '';
+    const successor = tagValue(tags, TAG.pendingSuccessor);
+    const rotate = `rekey rotate-key ${name} --region ${region}${clients.endpoint ? ` --endpoint-url ${clients.endpoint}` : ''}`;
+    const abandon = [
+      ...(successor
+        ? [
+            `aws kms schedule-key-deletion --region ${region} --key-id ${successor} --pending-window-in-days 7`,
+          ]
+        : []),
+      `aws kms untag-resource --region ${region} --key-id ${keyId} --tag-keys ${TAG.pendingRotation} ${TAG.pendingSuccessor}`,
+    ];
+    problems.push({
+      kind: 'key-rotation-interrupted',
+      region,
+      resourceType: 'key',
+      resource: name,
+      resourceArn: meta?.Arn ?? keyId,
+      description:
+        `A rotation of ${name} (${rotation}) began but never reached the alias swap: key ${keyId} still carries ${TAG.pendingRotation}` +
+        `${successor ? ` and its successor ${successor} is made but not in service` : ''}. ` +
+        (clients.endpoint
+          ? `Against this endpoint nothing runs once 'rekey rotate-key' stopped: run it again to resume (first command), or abandon the rotation (the other commands).`
+          : `Either its execution (named ${rotation}) still runs, for example waiting for imported key material, or it was stopped: if no such execution runs, abandon the rotation (these commands) and start a new one.`),
+      fix: clients.endpoint ? [rotate, ...abandon] : abandon,
+      safe: false,
+    });
+  });
+  return problems;
+};
+
+/**
+ * Adds the interrupted key rotations of every Region to a doctor report (a Region whose KMS
+ * cannot be read is recorded as an error, as the other checks do).
+ */
+export const addInterruptedKeyRotations = async (
+  clients: ReportClients,
+  report: DoctorReport,
+): Promise<DoctorReport> => {
+  const problems = [...report.problems];
+  const errors = [...report.errors];
+  for (const region of report.regions) {
+    try {
+      problems.push(...(await interruptedIn(clients, region)));
+    } catch (error) {
+      if (!errors.some((e) => e.region === region && e.service === 'kms'))
+        errors.push({ region, service: 'kms', message: messageOf(error) });
+    }
+  }
+  const added = problems.length - report.problems.length;
+  return {
+    ...report,
+    problems,
+    errors,
+    summary: {
+      ...report.summary,
+      found: report.summary.found + added,
+      remaining: report.summary.remaining + added,
+    },
+  };
+};
