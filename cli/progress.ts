@@ -17,9 +17,10 @@ export interface Progress {
 
 const clock = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-/** "1 h 2 min", "3 min 5 s", "42 s". */
+/** "7 d 0 h", "1 h 2 min", "3 min 5 s", "42 s". */
 export const duration = (seconds: number): string => {
   const s = Math.max(0, Math.round(seconds));
+  if (s >= 86_400) return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
   if (s >= 3600) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
   if (s >= 60) return `${Math.floor(s / 60)} min ${s % 60} s`;
   return `${s} s`;

@@ -17,7 +17,7 @@ overdue, stuck, failed, rotating, healthy, disabled, empty), repairs what is saf
 due, overdue, stuck and failed ones with bounded concurrency, and publishes one summary event
 (detail-type 'Secret Fleet Rotation Summary'). Never prints a secret value.
 
-With --endpoint-url the workflow runs in this process (statemachines/secret-fleet-rotation.asl.json
+With --endpoint-url (or AWS_ENDPOINT_URL) the workflow runs in this process (statemachines/secret-fleet-rotation.asl.json
 through aws-local-stepfunctions), every call going to that endpoint, and always to its end.
 Without it, it starts the deployed state machine: --state-machine-arn, or the output
 SecretFleetStateMachineArn of the CloudFormation stack --stack-name (default 'rekey').
@@ -29,7 +29,7 @@ Options:
   --output table|json     How to print the result (default table).
   --max-concurrency N     Rotations at once, 1-40; lowered to what the Secrets Manager write quota allows.
   --endpoint-url URL      Run locally against this AWS-compatible endpoint (e.g. 'rekey local').
-  --region R              Region (default AWS_REGION, or us-east-1 with --endpoint-url).
+  --region R              Region (default AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1).
   --event-bus NAME        Bus for the summary event when running locally (default 'default').
   --stall-timeout S       A rotation with no change for S seconds has failed. Default 0 with
                           --endpoint-url: the rekey local endpoint finishes a rotation before

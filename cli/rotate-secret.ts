@@ -18,8 +18,9 @@ Options:
                          a failed rotation left AWSPENDING on to finish that rotation instead of
                          starting a new one. Default: a new UUID.
   --endpoint-url URL     An AWS-compatible endpoint such as 'rekey local' (http://127.0.0.1:4566).
-                         Without it, AWS itself (credentials and Region from the usual AWS settings).
-  --region R             Region (default AWS_REGION, or us-east-1 with --endpoint-url).
+                         Without it, AWS_ENDPOINT_URL, else AWS itself (credentials from the usual
+                         AWS settings).
+  --region R             Region (default AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1).
   --timeout SECONDS      With --wait: the rotation has failed when the secret did not change for this
                          long while AWSPENDING sits on the new version (default 300).
   --interval SECONDS     With --wait: seconds between checks (default 2).

@@ -39,6 +39,8 @@ const runnableBlocks = (markdown: string): Block[] => {
 const role = `rekey_demo_app_${randomBytes(4).toString('hex')}`;
 let server: ChildProcess | undefined;
 let postgres: PrivatePostgres | undefined;
+let serverStdout = '';
+let serverStderr = '';
 let port = 0;
 let dir: string;
 let blocks: Block[];
@@ -94,8 +96,12 @@ beforeAll(async () => {
   const banner = await new Promise<string>((resolve, reject) => {
     let text = '';
     const timer = setTimeout(() => reject(new Error(`rekey local did not start: ${text}`)), 60_000);
+    server?.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      serverStderr += chunk;
+    });
     server?.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       text += chunk;
+      serverStdout += chunk;
       if (text.includes('Press Ctrl+C')) {
         clearTimeout(timer);
         resolve(text);
@@ -177,6 +183,10 @@ it('runs every runnable command of the walkthrough as written, to a rotated Post
   const verifier = row.rows[0]?.rolpassword ?? '';
   expect(scramMatches(verifier, 'first-password')).toBe(false);
   expect(scramMatches(verifier, current.password)).toBe(true);
+  // rekey local's stdout is its banner only: the served function's JSON logs went to stderr.
+  expect(serverStdout.split('\n').filter((line) => line.startsWith('{'))).toEqual([]);
+  expect(serverStderr).toMatch(/^\{"level":"INFO"/m);
   // Nothing the reader saw printed the new password.
+  expect(serverStdout + serverStderr).not.toContain(current.password);
   expect(all.includes(current.password)).toBe(false);
 });
