@@ -91,11 +91,24 @@ const helpOf = (name: string, command: CommandModule): string => {
   return `${command.help}\n\n${examples.length ? `Examples:\n${examples.map((e) => `  ${e}`).join('\n')}\n\n` : ''}${GLOBAL_HELP}`;
 };
 
-/** The package version, from package.json next to the sources (or the built bundle's folder). */
+/**
+ * The package version: the nearest package.json named rekey above this module (cli/ when run
+ * from source, the bundle's folder when precompiled).
+ */
 const version = async (): Promise<string> => {
   const { readFile } = await import('node:fs/promises');
-  const text = await readFile(new URL('../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
+  for (const up of ['../', '../../', '../../../']) {
+    try {
+      const pkg = JSON.parse(await readFile(new URL(`${up}package.json`, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'rekey' && pkg.version) return pkg.version;
+    } catch {
+      // not here: one folder up
+    }
+  }
+  return 'unknown';
 };
 
 interface Globals {
