@@ -125,6 +125,41 @@ export const interruptedRotation = async (target: Target, alias: string): Promis
   }
 };
 
+/**
+ * Finishes the retirement a local rotation of this alias left undone (stopped after the swap),
+ * before anything else: the old key is disabled and its deletion scheduled. Returns what to print.
+ */
+const finishInterruptedRetirement = async (
+  io: Io,
+  target: Target,
+  alias: string,
+  options: { json: boolean; retentionSeconds: number; pendingWindowInDays: number },
+): Promise<string | undefined> => {
+  const { createClients } = await import('../functions/key-rotation/clients.js');
+  const { findUnfinishedRetirement, finishRetirement } = await import('./key-retirement.js');
+  const clients = createClients({
+    region: target.region,
+    ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+    credentials: target.credentials ?? { accessKeyId: target.accountId, secretAccessKey: 'local' },
+  });
+  const found = await findUnfinishedRetirement(clients.kms(target.region), alias, target.region);
+  if (!found) return undefined;
+  if (!options.json) {
+    note(
+      io,
+      `Finishing the retirement of ${found.predecessorKeyId}, interrupted after the swap of ${found.rotatedAt}: ${alias} already uses ${found.keyArn}.\n`,
+    );
+  }
+  const keys = await finishRetirement(clients, found, {
+    retentionSeconds: options.retentionSeconds,
+    pendingWindowInDays: options.pendingWindowInDays,
+    progress: options.json ? { step: () => {}, wait: () => {}, end: () => {} } : createProgress(io),
+  });
+  return keys
+    .map((k) => `  old key in ${k.region} disabled, deletion scheduled for ${k.deletionDate ?? 'unknown'}\n`)
+    .join('');
+};
+
 const runLocally = async (
   io: Io,
   target: Target,
@@ -310,6 +345,14 @@ export const run = async (argv: string[], io: Io = defaultIo, pollMs = 5000): Pr
           `Resuming rotation ${resumed}, interrupted before the alias swap (${alias}'s key carries rekey:pending-rotation).\n`,
         );
       }
+    }
+    if (!resumed) {
+      const finished = await finishInterruptedRetirement(io, target, alias, {
+        json,
+        retentionSeconds: input.retentionSeconds ?? LOCAL_WAIT_SECONDS,
+        pendingWindowInDays: input.pendingWindowInDays ?? 30,
+      });
+      if (finished && !json) io.stdout(finished);
     }
     const result = await runLocally(io, target, {
       alias,

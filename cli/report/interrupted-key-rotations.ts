@@ -4,18 +4,24 @@
  * when the swap's evidence is recorded or the rotation rolls back). A deployed rotation waiting
  * for imported key material looks the same, so the description says both; against a local
  * endpoint, where nothing runs once `rekey rotate-key` stopped, the fix is to run it again
- * (it resumes with the successor already made).
+ * (it resumes with the successor already made). Against a local endpoint it also finds a
+ * rotation stopped after the swap, whose old key is still enabled.
  */
 import { type KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { mapBounded } from '../../functions/certificate-expiry/backoff.js';
 import { describeKeyOrUndefined, listAllTags } from '../../functions/key-rotation/kms.js';
 import { TAG, tagValue } from '../../functions/key-rotation/tags.js';
 import { messageOf } from '../../functions/lib/errors.js';
+import { findUnfinishedRetirement } from '../key-retirement.js';
 import type { ReportClients } from './clients.js';
 import { listAliases } from './collect.js';
 import type { DoctorReport, Problem } from './diagnose.js';
 
-const interruptedIn = async (clients: ReportClients, region: string): Promise<Problem[]> => {
+const interruptedIn = async (
+  clients: ReportClients,
+  region: string,
+  stuckAfterSeconds: number,
+): Promise<Problem[]> => {
   const kms: KMSClient = clients.kms(region);
   const aliases = (await listAliases(kms)).filter(
     (a) => a.AliasName && a.TargetKeyId && !a.AliasName.startsWith('alias/aws/'),
@@ -28,7 +34,13 @@ const interruptedIn = async (clients: ReportClients, region: string): Promise<Pr
       throw error;
     });
     const rotation = tagValue(tags, TAG.pendingRotation);
-    if (!rotation) return;
+    if (!rotation) {
+      const retirement = clients.endpoint
+        ? await retirementProblem(clients, region, name, stuckAfterSeconds)
+        : undefined;
+      if (retirement) problems.push(retirement);
+      return;
+    }
     const meta = await describeKeyOrUndefined(kms, alias.TargetKeyId ?? '');
     const keyId = meta?.KeyId ?? alias.TargetKeyId ?? '';
     const successor = tagValue(tags, TAG.pendingSuccessor);
@@ -61,18 +73,48 @@ const interruptedIn = async (clients: ReportClients, region: string): Promise<Pr
 };
 
 /**
+ * Against a local endpoint, where the grace and retention waits run in the `rekey` process: a
+ * predecessor still enabled `stuckAfterSeconds` after the swap was left by a stopped process
+ * (deployed workflows wait days; the predecessor-still-enabled check covers them).
+ */
+const retirementProblem = async (
+  clients: ReportClients,
+  region: string,
+  alias: string,
+  stuckAfterSeconds: number,
+): Promise<Problem | undefined> => {
+  const found = await findUnfinishedRetirement(clients.kms(region), alias, region);
+  if (!found) return undefined;
+  const age = (clients.now().getTime() - Date.parse(found.rotatedAt)) / 1000;
+  if (!(age >= stuckAfterSeconds)) return undefined;
+  return {
+    kind: 'key-retirement-interrupted',
+    region,
+    resourceType: 'key',
+    resource: alias,
+    resourceArn: found.keyArn,
+    description:
+      `${alias} was rotated at ${found.rotatedAt}, but its old key ${found.predecessorKeyId} is still enabled: the local rotation stopped before retiring it (or a 'rekey rotate-key' with a longer --grace-seconds is still running). ` +
+      `Running the command again finishes the retirement (checks no alias uses the old key, disables it, schedules its deletion).`,
+    fix: [`rekey rotate-key ${alias} --region ${region} --endpoint-url ${clients.endpoint}`],
+    safe: false,
+  };
+};
+
+/**
  * Adds the interrupted key rotations of every Region to a doctor report (a Region whose KMS
  * cannot be read is recorded as an error, as the other checks do).
  */
 export const addInterruptedKeyRotations = async (
   clients: ReportClients,
   report: DoctorReport,
+  options: { stuckAfterSeconds: number },
 ): Promise<DoctorReport> => {
   const problems = [...report.problems];
   const errors = [...report.errors];
   for (const region of report.regions) {
     try {
-      problems.push(...(await interruptedIn(clients, region)));
+      problems.push(...(await interruptedIn(clients, region, options.stuckAfterSeconds)));
     } catch (error) {
       if (!errors.some((e) => e.region === region && e.service === 'kms'))
         errors.push({ region, service: 'kms', message: messageOf(error) });

@@ -1,7 +1,8 @@
 /**
- * A local key rotation stopped before the alias swap (the `rekey` process killed while the
- * workflow waits for imported key material) is reported by `rekey doctor` and resumed by running
- * the same command again: the successor already made goes into service, no second one is made.
+ * A local key rotation stopped by killing the `rekey` process is reported by `rekey doctor` and
+ * finished by running the same command again: stopped before the alias swap (waiting for imported
+ * key material), the successor already made goes into service and no second one is made; stopped
+ * after it (in the grace period), the old key is retired.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -29,6 +30,31 @@ const env = (): NodeJS.ProcessEnv => {
 const start = (args: string[]): ChildProcess =>
   spawn(process.execPath, [BIN, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
 
+/** Waits until the process printed `text` on stderr, then kills it (SIGKILL: no clean-up runs). */
+const killAt = (child: ChildProcess, text: string) =>
+  new Promise<void>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`never printed ${text}: ${seen}`)), 60_000);
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      seen += chunk;
+      if (seen.includes(text)) {
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        resolve();
+      }
+    });
+  });
+
+const doctor = async (url: string) => {
+  const ran = await finish(
+    start(['doctor', '--endpoint-url', url, '--stuck-after', '0', '--output', 'json']),
+  );
+  const report = JSON.parse(ran.stdout) as {
+    problems: { kind: string; resource: string; fix: string[]; description: string }[];
+  };
+  return { code: ran.code, problems: report.problems };
+};
+
 const finish = (child: ChildProcess) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     let stdout = '';
@@ -49,33 +75,21 @@ it('doctor reports the interrupted rotation; running the command again resumes i
   const url = h.endpoint.url;
 
   // Act 1: rotate, and kill the process (no clean-up can run) while it waits for key material.
-  const first = start(['rotate-key', alias, '--force', '--endpoint-url', url]);
-  await new Promise<void>((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`never reached the wait: ${seen}`)), 60_000);
-    first.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      seen += chunk;
-      if (seen.includes('Wait For Key Material Import')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  first.kill('SIGKILL');
+  await killAt(
+    start(['rotate-key', alias, '--force', '--endpoint-url', url]),
+    'Wait For Key Material Import',
+  );
   const tags = await tagsOf(h, old.KeyId ?? '');
   const successor = tags['rekey:pending-successor'] ?? '';
   expect(tags['rekey:pending-rotation']).toEqual(expect.any(String));
   expect(successor).toMatch(/^arn:aws:kms:/);
 
   // Assess 1: doctor names it, with the command that resumes it first.
-  const doctor = await finish(start(['doctor', '--endpoint-url', url, '--output', 'json']));
-  const report = JSON.parse(doctor.stdout) as {
-    problems: { kind: string; resource: string; fix: string[]; description: string }[];
-  };
-  const problem = report.problems.find((p) => p.kind === 'key-rotation-interrupted' && p.resource === alias);
+  const found = await doctor(url);
+  const problem = found.problems.find((p) => p.kind === 'key-rotation-interrupted' && p.resource === alias);
   expect(problem?.fix[0]).toBe(`rekey rotate-key ${alias} --region ${REGION} --endpoint-url ${url}`);
   expect(problem?.description).toContain(successor);
-  expect(doctor.code).toBe(3);
+  expect(found.code).toBe(3);
 
   // Act 2: the key owner imports the material; the same command (without --force) runs again.
   await importKeyMaterial(h, successor, 'SYMMETRIC_DEFAULT');
@@ -89,7 +103,44 @@ it('doctor reports the interrupted rotation; running the command again resumes i
   expect(second.code).toBe(0);
   expect((await h.kms().send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata?.Arn).toBe(successor);
   expect((await h.kms().send(new ListKeysCommand({}))).Keys?.length).toBe(keysBefore);
-  const after = await finish(start(['doctor', '--endpoint-url', url, '--output', 'json']));
-  const remaining = (JSON.parse(after.stdout) as { problems: { kind: string; resource: string }[] }).problems;
-  expect(remaining.filter((p) => p.resource === alias)).toEqual([]);
+  expect((await doctor(url)).problems.filter((p) => p.resource === alias)).toEqual([]);
+});
+
+it('a rotation stopped in the grace period: doctor reports it; running again retires the old key', async () => {
+  const alias = aliasName('retire');
+  const old = await createAliasedKey(h, alias, { KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' });
+  const url = h.endpoint.url;
+
+  // Act 1: killed while the old key waits out a long grace period, after the swap.
+  await killAt(
+    start(['rotate-key', alias, '--force', '--grace-seconds', '600', '--endpoint-url', url]),
+    'Wait Grace Period',
+  );
+  const successor = (await h.kms().send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata;
+  expect(successor?.KeyId).not.toBe(old.KeyId);
+  expect((await h.kms().send(new DescribeKeyCommand({ KeyId: old.KeyId }))).KeyMetadata?.KeyState).toBe(
+    'Enabled',
+  );
+
+  // Assess 1: doctor names the unfinished retirement and the command that finishes it.
+  const found = await doctor(url);
+  const problem = found.problems.find((p) => p.kind === 'key-retirement-interrupted' && p.resource === alias);
+  expect(problem?.description).toContain(`its old key ${old.KeyId} is still enabled`);
+  expect(problem?.fix).toEqual([`rekey rotate-key ${alias} --region ${REGION} --endpoint-url ${url}`]);
+
+  // Act 2: the same command again (not due now, so no new rotation).
+  const again = await finish(start(['rotate-key', alias, '--retention-seconds', '0', '--endpoint-url', url]));
+
+  // Assess 2: the old key is retired, the alias keeps its successor, doctor is satisfied.
+  expect(again.stderr).toContain(`Finishing the retirement of ${old.KeyId}`);
+  expect(again.stdout).toMatch(/old key in eu-central-1 disabled, deletion scheduled for \d{4}-/);
+  expect(again.stdout).toContain('not due');
+  expect(again.code).toBe(0);
+  expect((await h.kms().send(new DescribeKeyCommand({ KeyId: old.KeyId }))).KeyMetadata?.KeyState).toBe(
+    'PendingDeletion',
+  );
+  expect((await h.kms().send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata?.KeyId).toBe(
+    successor?.KeyId,
+  );
+  expect((await doctor(url)).problems.filter((p) => p.resource === alias)).toEqual([]);
 });
