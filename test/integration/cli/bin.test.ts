@@ -259,6 +259,41 @@ describe('the target: --endpoint-url, else AWS_ENDPOINT_URL; --profile', () => {
     expect(ran.stderr).not.toContain('\r');
   });
 
+  it('on a terminal, the progress is one line rewritten in place with the time left', async () => {
+    const alias = `alias/rekey/bin-tty-${Date.now()}`;
+    await keyBehind(DEFAULT_ACCOUNT_ID, alias);
+    const command = [process.execPath, BIN, 'rotate-key', alias, '--force', '--grace-seconds', '3']
+      .concat(['--retention-seconds', '0', '--endpoint-url', endpoint.url, '--region', region])
+      .map((word) => `'${word}'`)
+      .join(' ');
+
+    // util-linux script(1) gives the command a pseudo-terminal, as a shell window would.
+    const ran = await new Promise<Ran>((resolve, reject) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], {
+        env: cleanEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
+    });
+
+    expect(ran.code).toBe(0);
+    // The wait is redrawn each second on the same line: 3 s, 2 s, 1 s left.
+    const frames = ran.stdout.split('\r').filter((f) => f.includes('Wait Grace Period'));
+    expect(frames.some((f) => f.includes('Wait Grace Period: 3 s left, until'))).toBe(true);
+    expect(frames.some((f) => f.includes('Wait Grace Period: 1 s left, until'))).toBe(true);
+    // Steps replace each other on that line; the last one ends it before the result.
+    const lastFrame = ran.stdout.split('\r').find((f) => f.includes('Rotation Succeeded')) ?? '';
+    expect(lastFrame).toMatch(/^ {2}\[\d+\] Rotation Succeeded \(\d+ s elapsed\)/);
+    expect(lastFrame.endsWith('\x1b[K')).toBe(true);
+    expect(ran.stdout.split('\n')[1]).toMatch(/^alias\/rekey\/bin-tty-/);
+    expect(ran.stdout.split('\n')[0]).toContain('Swap Alias');
+  });
+
   it('--profile takes credentials (the account) and Region from the shared files', async () => {
     const account = '210987654321';
     const config = join(dir, 'config');
