@@ -10,7 +10,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { DEFAULT_ACCOUNT_ID } from '../../../local/server.js';
@@ -322,6 +326,51 @@ describe('the target: --endpoint-url, else AWS_ENDPOINT_URL; --profile', () => {
     expect(typo.stderr).toContain(
       `--profile audti is not in ${config} or ${credentials}. Did you mean --profile audit?`,
     );
+  });
+
+  it('rotate-fleet rotates locally with its table alone on stdout; --verbose logs go to stderr', async () => {
+    // An overdue secret: rotation on (every day) since three days ago, never rotated.
+    const tag = `run-${Date.now()}`;
+    const secrets = new SecretsManagerClient({
+      endpoint: endpoint.url,
+      region,
+      credentials: { accessKeyId: DEFAULT_ACCOUNT_ID, secretAccessKey: 'local' },
+    });
+    endpoint.clock.advance(-3 * 86_400_000);
+    try {
+      const made = await secrets.send(
+        new CreateSecretCommand({
+          Name: `bin/fleet-${tag}`,
+          SecretString: 'first-value',
+          Tags: [
+            { Key: 'rekey-bin', Value: tag },
+            { Key: 'rekey:rotator', Value: 'generated' },
+          ],
+        }),
+      );
+      await secrets.send(
+        new RotateSecretCommand({
+          SecretId: made.ARN,
+          RotationLambdaARN: `arn:aws:lambda:${region}:${DEFAULT_ACCOUNT_ID}:function:rekey-secret-rotation`,
+          RotationRules: { AutomaticallyAfterDays: 1 },
+          RotateImmediately: false,
+        }),
+      );
+    } finally {
+      endpoint.clock.advance(3 * 86_400_000);
+      secrets.destroy();
+    }
+
+    const ran = await rekey(
+      ['rotate-fleet', '--filter', `tag:rekey-bin=${tag}`, '--verbose', '--stall-timeout', '30'],
+      cleanEnv({ AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: region }),
+    );
+
+    expect(ran.stdout).toMatch(/^SECRET\s+FOUND\s+OUTCOME\s+DETAIL\n/);
+    expect(ran.stdout).toContain('1 matched: 1 rotated, 0 failed, 0 left alone.');
+    for (const line of ran.stdout.split('\n')) expect(line.trimStart().startsWith('{')).toBe(false);
+    expect(ran.stderr).toMatch(/^\{"level":"INFO"/m);
+    expect(ran.code).toBe(0);
   });
 
   it('rotate-fleet runs locally against AWS_ENDPOINT_URL instead of calling a stack', async () => {
