@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { closest } from './args.js';
+import { closest, GLOBAL_OPTIONS } from './args.js';
 import { UsageError } from './errors.js';
 import { configureOutput, silenceLogs } from './io.js';
 import { applyProfile, endpointFrom, unreachable, unreachableMessage } from './target.js';
@@ -174,6 +174,10 @@ const networkCode = (error: unknown): string | undefined => {
 };
 
 const unknownCommand = (name: string): string => {
+  if (name.startsWith('-')) {
+    const option = closest(name.replace(/^-+/, '').split('=')[0] ?? '', GLOBAL_OPTIONS);
+    return `Unknown option '${name.split('=')[0]}' before the command.${option ? ` Did you mean --${option}?` : ''} Run 'rekey --help' for the commands and global options.\n`;
+  }
   const guess = closest(name, Object.keys(COMMANDS));
   return `Unknown command '${name}'.${guess ? ` Did you mean 'rekey ${guess}'?` : ''} Run 'rekey --help' to list the commands.\n`;
 };

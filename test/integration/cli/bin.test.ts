@@ -142,6 +142,12 @@ describe('usage', () => {
     );
   });
 
+  it('suggests the global option meant before a command', async () => {
+    const ran = await rekey(['--verbos', 'status'], cleanEnv());
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toContain("Unknown option '--verbos' before the command. Did you mean --verbose?");
+  });
+
   it('a missing option value says which option and how to give it', async () => {
     const ran = await rekey(['status', '--output'], cleanEnv());
     expect(ran.code).toBe(2);
