@@ -114,7 +114,13 @@ export const addInterruptedKeyRotations = async (
   const errors = [...report.errors];
   for (const region of report.regions) {
     try {
-      problems.push(...(await interruptedIn(clients, region, options.stuckAfterSeconds)));
+      // A predecessor past its grace period is already reported (predecessor-still-enabled).
+      const reported = (p: Problem) =>
+        report.problems.some(
+          (q) => q.kind === 'predecessor-still-enabled' && q.resource === p.resource && q.region === p.region,
+        );
+      const found = await interruptedIn(clients, region, options.stuckAfterSeconds);
+      problems.push(...found.filter((p) => !(p.kind === 'key-retirement-interrupted' && reported(p))));
     } catch (error) {
       if (!errors.some((e) => e.region === region && e.service === 'kms'))
         errors.push({ region, service: 'kms', message: messageOf(error) });
