@@ -190,3 +190,21 @@ it('runs every runnable command of the walkthrough as written, to a rotated Post
   expect(serverStdout + serverStderr).not.toContain(current.password);
   expect(all.includes(current.password)).toBe(false);
 });
+
+it("states the Node.js requirement that package.json's engines, the node package and the template hold", async () => {
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+    engines: { node: string };
+    devDependencies: Record<string, string>;
+  };
+  const template = await readFile(join(ROOT, 'template.yaml'), 'utf8');
+  const major = /^>=(\d+)$/.exec(pkg.engines.node)?.[1];
+
+  expect(readme).toContain(`Node.js ${major} or newer (\`engines\`)`);
+  expect(readme).toContain(`installs Node ${major} (the \`node\` package)`);
+  expect(pkg.devDependencies.node?.split('.')[0]).toBe(major);
+  expect(template).toContain(`Runtime: nodejs${major}.x`);
+  expect(readme).toContain(`(\`nodejs${major}.x\`)`);
+  // npm start reads REKEY_DEMO_PG_URL, and the README claims nothing else.
+  expect(readme).not.toMatch(/PGHOST`?\/`?PGPORT`?\/`?PGUSER`?\)/);
+});
