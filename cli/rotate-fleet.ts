@@ -3,6 +3,7 @@ import { optionalInteger, parseOptions } from './args.js';
 import { UsageError } from './errors.js';
 import { alignColumns } from './report/table.js';
 import { type AwsTarget, awsTarget } from './rotate-secret.js';
+import { endpointFrom } from './target.js';
 
 export const summary =
   'Rotate every secret matching a filter that is due, overdue or stuck (the fleet workflow)';
@@ -17,7 +18,7 @@ overdue, stuck, failed, rotating, healthy, disabled, empty), repairs what is saf
 due, overdue, stuck and failed ones with bounded concurrency, and publishes one summary event
 (detail-type 'Secret Fleet Rotation Summary'). Never prints a secret value.
 
-With --endpoint-url (or AWS_ENDPOINT_URL) the workflow runs in this process (statemachines/secret-fleet-rotation.asl.json
+With --endpoint-url the workflow runs in this process (statemachines/secret-fleet-rotation.asl.json
 through aws-local-stepfunctions), every call going to that endpoint, and always to its end.
 Without it, it starts the deployed state machine: --state-machine-arn, or the output
 SecretFleetStateMachineArn of the CloudFormation stack --stack-name (default 'rekey').
@@ -29,7 +30,7 @@ Options:
   --output table|json     How to print the result (default table).
   --max-concurrency N     Rotations at once, 1-40; lowered to what the Secrets Manager write quota allows.
   --endpoint-url URL      Run locally against this AWS-compatible endpoint (e.g. 'rekey local').
-  --region R              Region (default AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1).
+  --region R              Region (default AWS_REGION, or us-east-1 with --endpoint-url).
   --event-bus NAME        Bus for the summary event when running locally (default 'default').
   --stall-timeout S       A rotation with no change for S seconds has failed. Default 0 with
                           --endpoint-url: the rekey local endpoint finishes a rotation before
@@ -269,6 +270,8 @@ export const run = async (argv: string[]): Promise<number> => {
     'stack-name': { type: 'string' },
   });
   const filter = parseFilters(values.filter);
+  // --endpoint-url, else AWS_ENDPOINT_URL: with either the workflow runs here, never a deployed stack.
+  values['endpoint-url'] ??= endpointFrom(undefined);
   const output = values.output ?? 'table';
   if (output !== 'table' && output !== 'json')
     throw new UsageError(`--output must be table or json; got '${output}'.`);
@@ -276,9 +279,7 @@ export const run = async (argv: string[]): Promise<number> => {
   if (values['dry-run']) input.dryRun = true;
   const maxConcurrency = optionalInteger(values['max-concurrency'], '--max-concurrency', { min: 1, max: 40 });
   if (maxConcurrency !== undefined) input.maxConcurrency = maxConcurrency;
-  const target = awsTarget(values['endpoint-url'], values.region);
-  // --endpoint-url, else AWS_ENDPOINT_URL: the workflow runs here against that endpoint.
-  const local = target.endpoint !== undefined;
+  const local = values['endpoint-url'] !== undefined;
   const stall = optionalInteger(values['stall-timeout'] ?? (local ? '0' : undefined), '--stall-timeout', {
     min: 0,
     max: 3600,
@@ -290,6 +291,7 @@ export const run = async (argv: string[]): Promise<number> => {
       '--endpoint-url runs the workflow locally: drop --state-machine-arn and --stack-name.',
     );
   }
+  const target = awsTarget(values['endpoint-url'], values.region);
 
   if (!local) {
     return runDeployed(target, input, {

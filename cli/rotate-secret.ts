@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
-import { integerOption, parseOptionsAndPositionals } from './args.js';
+import { integerOption, parseEndpoint, parseOptionsAndPositionals } from './args.js';
 import { UsageError } from './errors.js';
 import { resolveTarget, type Target } from './target.js';
 
@@ -35,7 +35,7 @@ export type AwsTarget = Target;
  * ({@link resolveTarget}): --endpoint-url, else AWS_ENDPOINT_URL, else AWS.
  */
 export const awsTarget = (endpointUrl: string | undefined, region: string | undefined): AwsTarget =>
-  resolveTarget({ endpointUrl, region });
+  resolveTarget({ endpointUrl: endpointUrl === undefined ? undefined : parseEndpoint(endpointUrl), region });
 
 const seconds = (text: string | undefined, option: string, fallback: number, min: number): number =>
   integerOption(text, option, { min, max: 86_400, unit: 'seconds', fallback });

@@ -21,6 +21,7 @@ import { DEFAULT_ACCOUNT_ID } from '../../../local/server.js';
 
 const BIN = join(process.cwd(), 'bin', 'rekey.mjs');
 const MiB = 1024 * 1024;
+const SOURCES_NOTE = /^rekey: running the TypeScript sources through tsx .*\n/m;
 
 let endpoint: LocalEndpoint;
 let dir: string;
@@ -70,7 +71,14 @@ const rekey = (args: string[], env: NodeJS.ProcessEnv, slowReaderMs = 0): Promis
       setTimeout(() => child.stdout.on('data', (chunk: Buffer) => out.push(chunk)).resume(), slowReaderMs);
     } else child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr }));
+    // The bin's note that it runs the TypeScript sources (no fresh build in dist/) is not the command's.
+    child.on('close', (code) =>
+      resolve({
+        code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: stderr.replace(SOURCES_NOTE, ''),
+      }),
+    );
   });
 
 /** A port nothing listens on: bound, then released. */
