@@ -342,7 +342,7 @@ describe('the target: --endpoint-url, else AWS_ENDPOINT_URL; --profile', () => {
     );
   });
 
-  it('rotate-fleet rotates locally with its table alone on stdout; --verbose logs go to stderr', async () => {
+  it('rotate-fleet rotates locally with its summary alone on stdout; --verbose logs go to stderr', async () => {
     // An overdue secret: rotation on (every day) since three days ago, never rotated.
     const tag = `run-${Date.now()}`;
     const secrets = new SecretsManagerClient({
@@ -376,24 +376,42 @@ describe('the target: --endpoint-url, else AWS_ENDPOINT_URL; --profile', () => {
     }
 
     const ran = await rekey(
-      ['rotate-fleet', '--filter', `tag:rekey-bin=${tag}`, '--verbose', '--stall-timeout', '30'],
+      [
+        'rotate-fleet',
+        '--filter',
+        `tag:rekey-bin=${tag}`,
+        '--verbose',
+        '--stall-timeout',
+        '30',
+        '--output',
+        'json',
+      ],
       cleanEnv({ AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: region }),
     );
 
-    expect(ran.stdout).toMatch(/^SECRET\s+FOUND\s+OUTCOME\s+DETAIL\n/);
-    expect(ran.stdout).toContain('1 matched: 1 rotated, 0 failed, 0 left alone.');
-    for (const line of ran.stdout.split('\n')) expect(line.trimStart().startsWith('{')).toBe(false);
+    // stdout is the summary document alone: it parses whole, with no log line before or after it.
+    const summary = JSON.parse(ran.stdout) as {
+      counts: { matched: number; rotated: number; failed: number };
+    };
+    expect(summary.counts).toMatchObject({ matched: 1, rotated: 1, failed: 0 });
     expect(ran.stderr).toMatch(/^\{"level":"INFO"/m);
     expect(ran.code).toBe(0);
   });
 
   it('rotate-fleet runs locally against AWS_ENDPOINT_URL instead of calling a stack', async () => {
     const ran = await rekey(
-      ['rotate-fleet', '--filter', `name-prefix:nothing-here-${Date.now()}/`, '--dry-run'],
+      [
+        'rotate-fleet',
+        '--filter',
+        `name-prefix:nothing-here-${Date.now()}/`,
+        '--dry-run',
+        '--output',
+        'json',
+      ],
       cleanEnv({ AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: region }),
     );
     expect(ran.stderr).not.toContain('stack');
-    expect(ran.stdout).toContain('Dry run: 0 matched');
+    expect(JSON.parse(ran.stdout)).toMatchObject({ dryRun: true, plan: { matched: 0 } });
     expect(ran.code).toBe(0);
   });
 });
