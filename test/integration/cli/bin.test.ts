@@ -99,6 +99,8 @@ describe('output through a pipe', () => {
       `${endpoint.url}/_rekey/CertificateManager/bulk-seed?region=${region}&account=${DEFAULT_ACCOUNT_ID}`,
       {
         method: 'POST',
+        // The header the endpoint's admin routes require (no web page can send it).
+        headers: { 'x-rekey-admin': '1' },
         body: JSON.stringify({
           count: 3000,
           type: 'AMAZON_ISSUED',
