@@ -4,9 +4,9 @@
  * enabled and nothing will retire it. Found from the evidence tags, finished by the workflow's own
  * retirement steps (check no alias still uses it, disable, wait the retention, schedule deletion).
  */
-import { DescribeKeyCommand, type KMSClient, NotFoundException } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { KeyRotationClients } from '../functions/key-rotation/clients.js';
-import { listAllTags } from '../functions/key-rotation/kms.js';
+import { describeKeyOrUndefined, listAllTags } from '../functions/key-rotation/kms.js';
 import {
   checkPredecessorUnused,
   disablePredecessor,
@@ -30,15 +30,6 @@ export interface UnfinishedRetirement {
   readonly rotatedAt: string;
 }
 
-const describe = async (kms: KMSClient, keyId: string) => {
-  try {
-    return (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
-  } catch (error) {
-    if (error instanceof NotFoundException) return undefined;
-    throw error;
-  }
-};
-
 /**
  * The retirement the alias's last rotation left unfinished: its key names a predecessor
  * (rekey:predecessor) that is still enabled and names this key as its successor.
@@ -48,13 +39,13 @@ export const findUnfinishedRetirement = async (
   alias: string,
   region: string,
 ): Promise<UnfinishedRetirement | undefined> => {
-  const key = await describe(kms, alias);
+  const key = await describeKeyOrUndefined(kms, alias);
   if (!key?.KeyId || !key.Arn) return undefined;
   const tags = await listAllTags(kms, key.KeyId);
   const predecessor = tagValue(tags, TAG.predecessor);
   const rotatedAt = tagValue(tags, TAG.rotatedAt);
   if (!predecessor || !rotatedAt) return undefined;
-  const old = await describe(kms, predecessor);
+  const old = await describeKeyOrUndefined(kms, predecessor);
   if (!old?.KeyId || !old.Arn || old.KeyState !== 'Enabled') return undefined;
   if (tagValue(await listAllTags(kms, old.KeyId), TAG.successor) !== key.Arn) return undefined;
   return {
