@@ -25,6 +25,9 @@ export interface Target {
 /** The account `rekey local` serves when the access key id is not 12 digits. */
 export const LOCAL_ACCOUNT = '123456789012';
 
+/** The access key id of the profile `applyProfile` chose, when its files hold one. */
+let profileAccessKeyId: string | undefined;
+
 /** `--endpoint-url`, else AWS_ENDPOINT_URL (both checked), else undefined: AWS itself. */
 export const endpointFrom = (
   flag: string | undefined,
@@ -52,10 +55,11 @@ export const resolveTarget = (
   env: NodeJS.ProcessEnv = process.env,
 ): Target => {
   const endpoint = endpointFrom(flags.endpointUrl, env);
-  const envKey = env.AWS_ACCESS_KEY_ID;
+  // The key the SDK will sign with: the environment's, else the profile's (the account locally).
+  const envKey = env.AWS_ACCESS_KEY_ID || (env.AWS_PROFILE ? profileAccessKeyId : undefined);
   // The local endpoint accepts any signature; without credentials in the environment the SDK
   // would look for a profile the user may not have.
-  const local = endpoint !== undefined && !envKey && !env.AWS_PROFILE;
+  const local = endpoint !== undefined && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE;
   return {
     region: regionFrom(flags.region, env),
     ...(endpoint === undefined ? {} : { endpoint }),
@@ -112,6 +116,7 @@ export const applyProfile = (profile: string | undefined, env: NodeJS.ProcessEnv
     );
   }
   env.AWS_PROFILE = name;
+  profileAccessKeyId = credentials.get(name)?.aws_access_key_id ?? config.get(name)?.aws_access_key_id;
   const region = config.get(name)?.region;
   if (region && !env.AWS_REGION && !env.AWS_DEFAULT_REGION) env.AWS_REGION = region;
 };

@@ -333,11 +333,32 @@ describe('the target: --endpoint-url, else AWS_ENDPOINT_URL; --profile', () => {
       env,
     );
     const typo = await rekey(['status', '--profile', 'audti', '--endpoint-url', endpoint.url], env);
+    // A local key rotation acts in the profile's account and Region too.
+    const alias = `alias/rekey/bin-profile-${Date.now()}`;
+    const before = await keyBehind(account, alias);
+    const rotated = await rekey(
+      [
+        'rotate-key',
+        alias,
+        '--profile',
+        'audit',
+        '--force',
+        '--grace-seconds',
+        '0',
+        '--retention-seconds',
+        '0',
+      ].concat(['--endpoint-url', endpoint.url]),
+      env,
+    );
 
     expect(ran.stderr).toBe('');
     const report = JSON.parse(ran.stdout) as { regions: string[]; secrets: { name: string }[] };
     expect(report.regions).toEqual([region]);
     expect(report.secrets.map((s) => s.name)).toContain(name);
+    expect(rotated.code).toBe(0);
+    const after = (await kmsFor(account).send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata;
+    expect(after?.KeyId).not.toBe(before);
+    expect(after?.Arn).toMatch(new RegExp(`^arn:aws:kms:${region}:${account}:key/`));
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain(
       `--profile audti is not in ${config} or ${credentials}. Did you mean --profile audit?`,

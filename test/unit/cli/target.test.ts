@@ -17,11 +17,11 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rekey-target-'));
   await writeFile(
     join(dir, 'config'),
-    '[default]\nregion = us-west-2\n[profile audit]\nregion = eu-north-1\n',
+    '[default]\nregion = us-west-2\n[profile audit]\nregion = eu-north-1\n[profile local-audit]\nregion = eu-north-1\n',
   );
   await writeFile(
     join(dir, 'credentials'),
-    '[ci]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = x\n',
+    '[ci]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = x\n[local-audit]\naws_access_key_id = 210987654321\naws_secret_access_key = local\n',
   );
   files = { AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials') };
 });
@@ -76,6 +76,15 @@ describe('applyProfile', () => {
     const withRegion: NodeJS.ProcessEnv = { ...files, AWS_DEFAULT_REGION: 'ap-south-1' };
     applyProfile('audit', withRegion);
     expect(withRegion.AWS_REGION).toBeUndefined();
+  });
+
+  it("a profile's 12-digit access key id is the account a local workflow acts as", () => {
+    const env: NodeJS.ProcessEnv = { ...files };
+    applyProfile('local-audit', env);
+    expect(resolveTarget({ endpointUrl: 'http://127.0.0.1:1111' }, env)).toMatchObject({
+      accountId: '210987654321',
+      region: 'eu-north-1',
+    });
   });
 
   it('accepts a profile that is only in the credentials file', () => {
