@@ -178,6 +178,16 @@ const runLocally = async (
     'Wait Retention Period': options.input.retentionSeconds as number | undefined,
   };
   const progress = createProgress(io);
+  // Ctrl+C (or SIGTERM) stops the run where it is; nothing here can finish it in the background.
+  const stop = (signal: NodeJS.Signals) => {
+    progress.end();
+    io.stderr(
+      `\nStopped (${signal}) before the rotation of ${options.alias} finished. Run the same command again to finish it; 'rekey doctor' lists it until then.\n`,
+    );
+    process.exit(130);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
     return await runKeyRotationLocally({
       endpointUrl: target.endpoint ?? '',
@@ -197,6 +207,8 @@ const runLocally = async (
       },
     });
   } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     progress.end();
   }
 };

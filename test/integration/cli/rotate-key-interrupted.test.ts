@@ -30,8 +30,8 @@ const env = (): NodeJS.ProcessEnv => {
 const start = (args: string[]): ChildProcess =>
   spawn(process.execPath, [BIN, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
 
-/** Waits until the process printed `text` on stderr, then kills it (SIGKILL: no clean-up runs). */
-const killAt = (child: ChildProcess, text: string) =>
+/** Waits until the process printed `text` on stderr, then sends it `signal` (SIGKILL: a crash). */
+const killAt = (child: ChildProcess, text: string, signal: NodeJS.Signals = 'SIGKILL') =>
   new Promise<void>((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`never printed ${text}: ${seen}`)), 60_000);
@@ -39,7 +39,7 @@ const killAt = (child: ChildProcess, text: string) =>
       seen += chunk;
       if (seen.includes(text)) {
         clearTimeout(timer);
-        child.kill('SIGKILL');
+        child.kill(signal);
         resolve();
       }
     });
@@ -56,17 +56,19 @@ const doctor = async (url: string) => {
 };
 
 const finish = (child: ChildProcess) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-    });
-    child.stderr?.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve) => {
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+        stdout += c;
+      });
+      child.stderr?.setEncoding('utf8').on('data', (c: string) => {
+        stderr += c;
+      });
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    },
+  );
 
 it('doctor reports the interrupted rotation; running the command again resumes it', async () => {
   // Prepare: a key with imported material; its successor will wait for material too.
@@ -111,10 +113,15 @@ it('a rotation stopped in the grace period: doctor reports it; running again ret
   const old = await createAliasedKey(h, alias, { KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' });
   const url = h.endpoint.url;
 
-  // Act 1: killed while the old key waits out a long grace period, after the swap.
-  await killAt(
-    start(['rotate-key', alias, '--force', '--grace-seconds', '600', '--endpoint-url', url]),
-    'Wait Grace Period',
+  // Act 1: Ctrl+C while the old key waits out a long grace period, after the swap.
+  const first = start(['rotate-key', alias, '--force', '--grace-seconds', '600', '--endpoint-url', url]);
+  const stopped = finish(first);
+  await killAt(first, 'Wait Grace Period', 'SIGINT');
+  const interrupted = await stopped;
+  // Ended by the signal, as a shell reports Ctrl+C (exit status 130 either way).
+  expect(interrupted.code === 130 || interrupted.signal === 'SIGINT').toBe(true);
+  expect(interrupted.stderr).toContain(
+    `Stopped (SIGINT) before the rotation of ${alias} finished. Run the same command again to finish it`,
   );
   const successor = (await h.kms().send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata;
   expect(successor?.KeyId).not.toBe(old.KeyId);
