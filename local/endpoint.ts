@@ -3,6 +3,7 @@ import { LambdaRegistry } from './lambdas.js';
 import { Clock, createEndpointServer, listen } from './server.js';
 import { createAcm } from './services/acm.js';
 import { createEventBridge } from './services/eventbridge.js';
+import { createIam } from './services/iam/index.js';
 import { createKms } from './services/kms.js';
 import { createSecretsManager } from './services/secretsmanager.js';
 import { createStatePersister, loadState, type StatePersister } from './state.js';
@@ -50,6 +51,7 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
     createAcm({ clock }),
     createEventBridge({ clock }),
     createKms({ clock }),
+    createIam({ clock }),
   ];
 
   let persister: StatePersister | undefined;

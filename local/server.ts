@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { AwsError } from './aws-error.js';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from './defaults.js';
+import { isQueryRequest, serveQuery } from './services/iam/query.js';
 import type { LocalService, RequestContext } from './types.js';
 
 export { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from './defaults.js';
@@ -125,6 +126,14 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
         const body = parseJsonObject(raw);
         send(res, 200, await admin(body, ctx), 'application/json', requestId);
         options.onMutation?.();
+        return;
+      }
+      if (isQueryRequest(req)) {
+        // IAM and STS speak the Query protocol (form-encoded POST, XML answers).
+        const changed = await serveQuery(req, res, raw, options.services, (auth) =>
+          contextFromRequest(auth, options.clock),
+        );
+        if (changed) options.onMutation?.();
         return;
       }
       const target = req.headers['x-amz-target'];
