@@ -1,4 +1,5 @@
 import { RotationConfigurationError, RotatorNotFoundError } from '../errors.js';
+import { createApiKeyRotator } from './api-key.js';
 import { createGeneratedRotator } from './generated.js';
 import { tryParseJsonObject } from './secret-format.js';
 import type { PasswordPolicy, Rotator, SecretVersion } from './types.js';
@@ -10,7 +11,8 @@ import type { PasswordPolicy, Rotator, SecretVersion } from './types.js';
  * 1. Tag `rekey:rotator` names the rotator outright: `generated`, or `database` (by `engine`).
  * 2. Otherwise a JSON object secret with a string `engine` goes to the database rotator
  *    registered for that engine; an unknown engine fails, listing the supported ones.
- * 3. Otherwise (plain string, or JSON without `engine`) the generated rotator.
+ * 3. Otherwise a JSON object secret with a `provider` field goes to the API-key rotator.
+ * 4. Otherwise (plain string, or JSON without `engine`) the generated rotator.
  */
 
 export const ROTATOR_TAG = 'rekey:rotator';
@@ -62,7 +64,11 @@ export type RotatorSelector = (input: SelectionInput) => Promise<Rotator>;
 /** Rotators named by the `rekey:rotator` tag, besides `database`. */
 const generated = (input: SelectionInput): Rotator =>
   createGeneratedRotator({ passwordDefaults: input.passwordDefaults });
-const NAMED_ROTATORS: Readonly<Record<string, (input: SelectionInput) => Rotator>> = { generated };
+const NAMED_ROTATORS: Readonly<Record<string, (input: SelectionInput) => Rotator>> = {
+  generated,
+  // Third-party API keys over HTTP (docs/api-keys.md); also chosen by a "provider" field below.
+  'api-key': () => createApiKeyRotator(),
+};
 
 const supportedEngines = (registry: Readonly<Record<string, unknown>>): string =>
   Object.keys(registry).length > 0
@@ -113,6 +119,9 @@ export const createRotatorSelector =
       return named(input);
     }
     const engine = secret?.engine;
+    if (engine === undefined && tagged === undefined && secret?.provider !== undefined) {
+      return createApiKeyRotator();
+    }
     if (engine === undefined) {
       if (tagged === 'database') {
         throw new RotatorNotFoundError(
