@@ -226,11 +226,13 @@ export const providerOf = (secret: JsonObject): ProviderDescription => {
     if (!TOP_FIELDS.has(key)) fail(key, `is not a known field; allowed: ${[...TOP_FIELDS].join(', ')}.`);
   }
   if (typeof value.name !== 'string' || value.name === '') fail('name', 'must be a non-empty string.');
-  if (typeof value.baseUrl !== 'string') fail('baseUrl', 'must be the provider API\'s https:// address.');
+  if (typeof value.baseUrl !== 'string') fail('baseUrl', "must be the provider API's https:// address.");
   for (const which of REQUEST_NAMES) checkRequest(value[which], which);
   if (
     value.timeoutMs !== undefined &&
-    (!Number.isInteger(value.timeoutMs) || Number(value.timeoutMs) < 1 || Number(value.timeoutMs) > MAX_TIMEOUT_MS)
+    (!Number.isInteger(value.timeoutMs) ||
+      Number(value.timeoutMs) < 1 ||
+      Number(value.timeoutMs) > MAX_TIMEOUT_MS)
   ) {
     fail('timeoutMs', `must be an integer from 1 to ${MAX_TIMEOUT_MS}.`);
   }

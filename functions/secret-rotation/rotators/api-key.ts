@@ -72,15 +72,20 @@ export const parseApiKeySecret = (version: SecretVersion, what: string): ApiKeyS
   const keyId = requireString(raw, ID_FIELD, what);
   const base = raw.baseUrl === undefined ? provider.baseUrl : raw.baseUrl;
   if (typeof base !== 'string') {
-    throw new SecretFormatError(`Field "baseUrl" of ${what} must be a string URL. ${FIX}`, { field: 'baseUrl' });
+    throw new SecretFormatError(`Field "baseUrl" of ${what} must be a string URL. ${FIX}`, {
+      field: 'baseUrl',
+    });
   }
   let baseUrl: URL;
   try {
     baseUrl = new URL(base);
   } catch {
-    throw new SecretFormatError(`Field "baseUrl" (or provider.baseUrl) of ${what} is not a valid URL. ${FIX}`, {
-      field: 'baseUrl',
-    });
+    throw new SecretFormatError(
+      `Field "baseUrl" (or provider.baseUrl) of ${what} is not a valid URL. ${FIX}`,
+      {
+        field: 'baseUrl',
+      },
+    );
   }
   if (baseUrl.username !== '' || baseUrl.password !== '' || baseUrl.search !== '') {
     throw new SecretFormatError(
@@ -143,10 +148,15 @@ const send = async (
   const url = new URL(`${base}${path}`);
   checkProviderUrl(url, where);
   const headers = Object.fromEntries(
-    Object.entries(request.headers ?? {}).map(([name, value]) => [name, renderString(value, values, `${where} header ${name}`)]),
+    Object.entries(request.headers ?? {}).map(([name, value]) => [
+      name,
+      renderString(value, values, `${where} header ${name}`),
+    ]),
   );
   const body =
-    request.body === undefined ? undefined : JSON.stringify(renderJson(request.body, values, `${where} body`));
+    request.body === undefined
+      ? undefined
+      : JSON.stringify(renderJson(request.body, values, `${where} body`));
   const answer = await callProvider({
     url,
     method: request.method,
@@ -171,7 +181,13 @@ const send = async (
   return { status: answer.status, json, ok };
 };
 
-const valuesFor = (secret: ApiKeySecret, key: string, keyId: string, id: string, token: string): TemplateValues => ({
+const valuesFor = (
+  secret: ApiKeySecret,
+  key: string,
+  keyId: string,
+  id: string,
+  token: string,
+): TemplateValues => ({
   key,
   keyId,
   id,
@@ -183,7 +199,11 @@ const valuesFor = (secret: ApiKeySecret, key: string, keyId: string, id: string,
 const storedPending = async (ctx: RotatorContext): Promise<string | undefined> => {
   try {
     const output = await ctx.secretsManager.send(
-      new GetSecretValueCommand({ SecretId: ctx.secretArn, VersionId: ctx.token, VersionStage: 'AWSPENDING' }),
+      new GetSecretValueCommand({
+        SecretId: ctx.secretArn,
+        VersionId: ctx.token,
+        VersionStage: 'AWSPENDING',
+      }),
     );
     return output.SecretString;
   } catch (error) {
@@ -211,7 +231,9 @@ export const createApiKeyRotator = (options: { readonly now?: () => Date } = {})
       const secret = parseApiKeySecret(current, 'the AWSCURRENT version');
       const stored = await storedPending(ctx);
       if (stored !== undefined) {
-        ctx.logger.info('AWSPENDING already holds a key from an earlier createSecret; reusing it, issuing none');
+        ctx.logger.info(
+          'AWSPENDING already holds a key from an earlier createSecret; reusing it, issuing none',
+        );
         return stored;
       }
       const { provider } = secret;
@@ -228,12 +250,17 @@ export const createApiKeyRotator = (options: { readonly now?: () => Date } = {})
       }
       const orphan = `The provider may have issued a key named rekey-${ctx.token}: revoke it in the provider's console. AWSCURRENT is unchanged.`;
       if (answer.json === undefined) {
-        throw new ProviderHttpError(`provider ${provider.name} answered the create request with no JSON body. ${orphan}`);
+        throw new ProviderHttpError(
+          `provider ${provider.name} answered the create request with no JSON body. ${orphan}`,
+        );
       }
       const newKey = stringAt(answer.json, provider.create.keyPath);
       const newId = stringAt(answer.json, provider.create.idPath);
       if (newKey === undefined || newId === undefined) {
-        const missing = newKey === undefined ? `keyPath "${provider.create.keyPath}"` : `idPath "${provider.create.idPath}"`;
+        const missing =
+          newKey === undefined
+            ? `keyPath "${provider.create.keyPath}"`
+            : `idPath "${provider.create.idPath}"`;
         throw new ProviderHttpError(
           `provider ${provider.name}'s create response has no string at ${missing}; fix the provider description. ${orphan}`,
         );
@@ -284,7 +311,9 @@ export const createApiKeyRotator = (options: { readonly now?: () => Date } = {})
         );
       } catch (error) {
         if (error instanceof ProviderHttpError) {
-          throw new SecretTestFailedError(`Testing the new key failed: ${error.message} AWSCURRENT is unchanged.`);
+          throw new SecretTestFailedError(
+            `Testing the new key failed: ${error.message} AWSCURRENT is unchanged.`,
+          );
         }
         throw error;
       }
@@ -304,7 +333,10 @@ export const createApiKeyRotator = (options: { readonly now?: () => Date } = {})
 
     async finishSecret(versions, ctx) {
       const current = parseApiKeySecret(versions.current, 'the AWSCURRENT version');
-      const pending = parseApiKeySecret(versions.pending, `the AWSPENDING version ${versions.pending.versionId}`);
+      const pending = parseApiKeySecret(
+        versions.pending,
+        `the AWSPENDING version ${versions.pending.versionId}`,
+      );
       const keep = new Set([...pending.retired.map((r) => r.id), pending.keyId, current.keyId]);
       const due = current.retired.filter((r) => !keep.has(r.id));
       for (const retired of due) {
