@@ -158,7 +158,10 @@ const checkStatuses = (value: unknown, field: string): void => {
 };
 
 const checkRequest = (value: unknown, which: (typeof REQUEST_NAMES)[number]): void => {
-  if (!isObject(value)) return fail(which, 'must be an object describing the request.');
+  if (!isObject(value)) {
+    fail(which, 'must be an object describing the request.');
+    return;
+  }
   for (const key of Object.keys(value)) {
     if (!REQUEST_FIELDS[which].has(key)) {
       fail(`${which}.${key}`, `is not a known field; allowed: ${[...REQUEST_FIELDS[which]].join(', ')}.`);
