@@ -11,7 +11,7 @@ import type { PasswordPolicy, Rotator, SecretVersion } from './types.js';
  * 1. Tag `rekey:rotator` names the rotator outright: `generated`, or `database` (by `engine`).
  * 2. Otherwise a JSON object secret with a string `engine` goes to the database rotator
  *    registered for that engine; an unknown engine fails, listing the supported ones.
- * 3. Otherwise a JSON object secret with a `provider` field goes to the API-key rotator.
+ * 3. Otherwise a JSON object secret with `provider`, `apiKey` and `keyId` goes to the API-key rotator.
  * 4. Otherwise (plain string, or JSON without `engine`) the generated rotator.
  */
 
@@ -100,6 +100,12 @@ export const strategyOf = (
     : 'single-user';
 };
 
+const isApiKeySecret = (secret: Readonly<Record<string, unknown>> | undefined): boolean =>
+  secret !== undefined &&
+  secret.provider !== undefined &&
+  secret.apiKey !== undefined &&
+  secret.keyId !== undefined;
+
 /** Builds a selector over a database registry (tests pass their own registry). */
 export const createRotatorSelector =
   (
@@ -113,13 +119,14 @@ export const createRotatorSelector =
       const named = Object.hasOwn(NAMED_ROTATORS, tagged) ? NAMED_ROTATORS[tagged] : undefined;
       if (!named) {
         throw new RotatorNotFoundError(
-          `Tag ${ROTATOR_TAG} of ${input.secretArn} names rotator '${tagged}', which does not exist; supported: ${[...Object.keys(NAMED_ROTATORS), 'database'].join(', ')}. Fix the tag with TagResource.`,
+          `Tag ${ROTATOR_TAG} of ${input.secretArn} names rotator '${tagged}', which does not exist; supported: ${['generated', 'database', ...Object.keys(NAMED_ROTATORS).filter((n) => n !== 'generated')].join(', ')}. Fix the tag with TagResource.`,
         );
       }
       return named(input);
     }
     const engine = secret?.engine;
-    if (engine === undefined && tagged === undefined && secret?.provider !== undefined) {
+    // All three API-key fields, so a generated secret that merely has a "provider" field stays generated.
+    if (engine === undefined && tagged === undefined && isApiKeySecret(secret)) {
       return createApiKeyRotator();
     }
     if (engine === undefined) {
