@@ -237,18 +237,25 @@ export const createApiKeyRotator = (options: { readonly now?: () => Date } = {})
         return stored;
       }
       const { provider } = secret;
-      const answer = await send(
-        secret,
-        'create',
-        provider.create,
-        valuesFor(secret, secret.key, secret.keyId, secret.keyId, ctx.token),
-      );
+      const orphan = `The provider may have issued a key named rekey-${ctx.token}: revoke it in the provider's console. AWSCURRENT is unchanged.`;
+      let answer: Awaited<ReturnType<typeof send>>;
+      try {
+        answer = await send(
+          secret,
+          'create',
+          provider.create,
+          valuesFor(secret, secret.key, secret.keyId, secret.keyId, ctx.token),
+        );
+      } catch (error) {
+        // A time-out or a cut-off answer may come after the provider issued the key.
+        if (error instanceof ProviderHttpError) throw new ProviderHttpError(`${error.message} ${orphan}`);
+        throw error;
+      }
       if (!answer.ok) {
         throw new ProviderHttpError(
           `provider ${provider.name} refused to create a key (HTTP ${answer.status}). Check that the current key may create keys; AWSCURRENT is unchanged.`,
         );
       }
-      const orphan = `The provider may have issued a key named rekey-${ctx.token}: revoke it in the provider's console. AWSCURRENT is unchanged.`;
       if (answer.json === undefined) {
         throw new ProviderHttpError(
           `provider ${provider.name} answered the create request with no JSON body. ${orphan}`,
