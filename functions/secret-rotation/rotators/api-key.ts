@@ -181,6 +181,26 @@ const send = async (
   return { status: answer.status, json, ok };
 };
 
+/**
+ * Sends a request authenticated with `secret`'s own key about key `id`; transport failures
+ * (time-out, redirect, oversized answer) are rethrown through `wrap`.
+ */
+const sendAs = async (
+  secret: ApiKeySecret,
+  step: Step,
+  request: ProviderRequest,
+  id: string,
+  token: string,
+  wrap: (message: string) => Error,
+) => {
+  try {
+    return await send(secret, step, request, valuesFor(secret, secret.key, secret.keyId, id, token));
+  } catch (error) {
+    if (error instanceof ProviderHttpError) throw wrap(error.message);
+    throw error;
+  }
+};
+
 const valuesFor = (
   secret: ApiKeySecret,
   key: string,
@@ -238,19 +258,15 @@ export const createApiKeyRotator = (options: { readonly now?: () => Date } = {})
       }
       const { provider } = secret;
       const orphan = `The provider may have issued a key named rekey-${ctx.token}: revoke it in the provider's console. AWSCURRENT is unchanged.`;
-      let answer: Awaited<ReturnType<typeof send>>;
-      try {
-        answer = await send(
-          secret,
-          'create',
-          provider.create,
-          valuesFor(secret, secret.key, secret.keyId, secret.keyId, ctx.token),
-        );
-      } catch (error) {
-        // A time-out or a cut-off answer may come after the provider issued the key.
-        if (error instanceof ProviderHttpError) throw new ProviderHttpError(`${error.message} ${orphan}`);
-        throw error;
-      }
+      // A time-out or a cut-off answer may come after the provider issued the key.
+      const answer = await sendAs(
+        secret,
+        'create',
+        provider.create,
+        secret.keyId,
+        ctx.token,
+        (message) => new ProviderHttpError(`${message} ${orphan}`),
+      );
       if (!answer.ok) {
         throw new ProviderHttpError(
           `provider ${provider.name} refused to create a key (HTTP ${answer.status}). Check that the current key may create keys; AWSCURRENT is unchanged.`,
@@ -308,22 +324,15 @@ export const createApiKeyRotator = (options: { readonly now?: () => Date } = {})
         }
       }
       const { provider } = pending;
-      let answer: Awaited<ReturnType<typeof send>>;
-      try {
-        answer = await send(
-          pending,
-          'test',
-          provider.test,
-          valuesFor(pending, pending.key, pending.keyId, pending.keyId, ctx.token),
-        );
-      } catch (error) {
-        if (error instanceof ProviderHttpError) {
-          throw new SecretTestFailedError(
-            `Testing the new key failed: ${error.message} AWSCURRENT is unchanged.`,
-          );
-        }
-        throw error;
-      }
+      const answer = await sendAs(
+        pending,
+        'test',
+        provider.test,
+        pending.keyId,
+        ctx.token,
+        (message) =>
+          new SecretTestFailedError(`Testing the new key failed: ${message} AWSCURRENT is unchanged.`),
+      );
       const expect = provider.test.expect;
       if (!answer.ok) {
         throw new SecretTestFailedError(
@@ -349,11 +358,13 @@ export const createApiKeyRotator = (options: { readonly now?: () => Date } = {})
       for (const retired of due) {
         const request = current.provider.revoke;
         // Authenticated with AWSCURRENT's key, which is still valid until the next rotation.
-        const answer = await send(
+        const answer = await sendAs(
           current,
           'revoke',
           request,
-          valuesFor(current, current.key, current.keyId, retired.id, ctx.token),
+          retired.id,
+          ctx.token,
+          (message) => new ProviderHttpError(`${message} AWSCURRENT is unchanged; the rotation retries.`),
         );
         if ((request.goneStatus ?? [404]).includes(answer.status)) {
           ctx.logger.info('Retired key was already revoked', { keyId: retired.id });
