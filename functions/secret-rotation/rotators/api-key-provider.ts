@@ -62,8 +62,8 @@ export const MAX_TIMEOUT_MS = 30_000;
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
- * Datadog API keys. Create: POST /api/v2/api_keys (needs an application key with
- * `api_keys_write`, kept in the secret's `applicationKey`); response `data.id`,
+ * Datadog API keys. Create: POST /api/v2/api_keys (needs an application key whose user has
+ * `api_keys_write` and, to revoke, `api_keys_delete`, kept in the secret's `applicationKey`); response `data.id`,
  * `data.attributes.key`. Test: GET /api/v1/validate with the new key → `{"valid": true}`.
  * Revoke: DELETE /api/v2/api_keys/{api_key_id}.
  */
