@@ -217,6 +217,28 @@ describe('API keys rotated through RotateSecret', () => {
     await expectNothingLeaked(arn, [seed.secret, v1.apiKey, v2.apiKey]);
   });
 
+  it('RotateImmediately=false tests the current key and issues none', async () => {
+    const { arn, seed } = await createApiKeySecret();
+    const issuedBefore = provider.issuedCount();
+    await sm.send(
+      new RotateSecretCommand({
+        SecretId: arn,
+        RotationLambdaARN: FUNCTION_ARN,
+        RotationRules: { AutomaticallyAfterDays: 30 },
+        RotateImmediately: false,
+      }),
+    );
+    const deadline = Date.now() + 20_000;
+    let entries: LogEntry[] = [];
+    while (Date.now() < deadline && entries.length === 0) {
+      entries = (await rotationLog(arn)).filter((e) => e.step === 'testSecret');
+      if (entries.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(entries.map((e) => e.outcome)).toEqual(['succeeded']);
+    expect(provider.issuedCount()).toBe(issuedBefore);
+    expect((await current(arn)).apiKey).toBe(seed.secret);
+  });
+
   it('revokeAfterHours keeps a retired key until its delay has passed', async () => {
     const old = provider.seedKey();
     const { arn, seed } = await createApiKeySecret({
