@@ -1,6 +1,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DEFAULT_RETIRING_ALIAS_PREFIX, type KeyAccess, keyAccessFromEnv } from './access.js';
 
 /**
  * The AWS clients of the key-rotation steps. KMS clients are per Region because a multi-Region
@@ -15,6 +16,8 @@ export interface KeyRotationClients {
   readonly secrets: SecretsManagerClient;
   /** Current time; injectable so tests can decide when a key is due or an import overdue. */
   now(): Date;
+  /** Where the role's rights on successors and retiring keys come from (see access.ts). */
+  readonly access: KeyAccess;
 }
 
 export interface ClientConfig {
@@ -23,6 +26,7 @@ export interface ClientConfig {
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
   now?: () => Date;
+  access?: KeyAccess;
 }
 
 /** Builds a set of clients; `endpoint` and `credentials` point them at the local endpoint. */
@@ -45,6 +49,7 @@ export const createClients = (config: ClientConfig): KeyRotationClients => {
     events: new EventBridgeClient({ ...common, region: config.region }),
     secrets: new SecretsManagerClient({ ...common, region: config.region }),
     now: config.now ?? (() => new Date()),
+    access: config.access ?? { retiringAliasPrefix: DEFAULT_RETIRING_ALIAS_PREFIX },
   };
 };
 
@@ -54,4 +59,5 @@ export const createClients = (config: ClientConfig): KeyRotationClients => {
  */
 export const defaultClients: KeyRotationClients = createClients({
   region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+  access: keyAccessFromEnv(),
 });

@@ -56,9 +56,9 @@ const TASKS = {
   swapAlias: (c, e) => swapAlias(c, planOf(e), successorOf(e)),
   recordEvidence: (c, e, x) =>
     recordEvidence(c, planOf(e), successorOf(e), x, need(e.state.swap, 'state.swap', e.task).swappedAt),
-  reencrypt: (c, e, x) => reencryptCiphertexts(c, planOf(e), successorOf(e), x),
+  reencrypt: (c, e, x) => reencryptCiphertexts(c, planOf(e), successorOf(e), x, e.state.swap?.swappedAt),
   checkPredecessorUnused: (c, e) => checkPredecessorUnused(c, planOf(e)),
-  disablePredecessor: (c, e) => disablePredecessor(c, planOf(e)),
+  disablePredecessor: (c, e) => disablePredecessor(c, planOf(e), e.state.swap?.swappedAt),
   schedulePredecessorDeletion: (c, e) => schedulePredecessorDeletion(c, planOf(e)),
   rollBackBeforeSwap: (c, e, x) => rollBackBeforeSwap(c, e.state, x),
   rollBackAfterSwap: (c, e, x) => rollBackAfterSwap(c, e.state, x),
