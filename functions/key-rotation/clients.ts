@@ -1,6 +1,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { DEFAULT_RETIRING_ALIAS_PREFIX, type KeyAccess, keyAccessFromEnv } from './access.js';
 
 /**
@@ -14,6 +15,8 @@ export interface KeyRotationClients {
   kms(region: string): KMSClient;
   readonly events: EventBridgeClient;
   readonly secrets: SecretsManagerClient;
+  /** Step Functions, for the key schedule that starts one execution per due key. */
+  readonly sfn: SFNClient;
   /** Current time; injectable so tests can decide when a key is due or an import overdue. */
   now(): Date;
   /** Where the role's rights on successors and retiring keys come from (see access.ts). */
@@ -48,6 +51,7 @@ export const createClients = (config: ClientConfig): KeyRotationClients => {
     },
     events: new EventBridgeClient({ ...common, region: config.region }),
     secrets: new SecretsManagerClient({ ...common, region: config.region }),
+    sfn: new SFNClient({ ...common, region: config.region }),
     now: config.now ?? (() => new Date()),
     access: config.access ?? { retiringAliasPrefix: DEFAULT_RETIRING_ALIAS_PREFIX },
   };
