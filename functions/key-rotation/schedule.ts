@@ -135,7 +135,7 @@ export const scheduleDueKeys = async (
     }
     seen.add(keyId);
     const meta = await describeKeyOrUndefined(kms, keyId);
-    if (!meta || meta.KeyState !== 'Enabled' || meta.KeyManager !== 'CUSTOMER') {
+    if (meta?.KeyState !== 'Enabled' || meta.KeyManager !== 'CUSTOMER') {
       result.skipped.push({
         alias,
         keyId,

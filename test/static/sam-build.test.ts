@@ -56,6 +56,25 @@ const resolveValue = (value: unknown, logicalId: string): string => {
     const parameter = template.Parameters?.[node.Ref];
     if (parameter && 'Default' in parameter) return String(parameter.Default);
   }
+  // ${AWS::...} as CloudFormation resolves them for a stack named rekey in the test's account and Region.
+  const sub = node['Fn::Sub'];
+  if (typeof sub === 'string') {
+    const pseudo: Record<string, string> = {
+      'AWS::StackName': 'rekey',
+      'AWS::Region': REGION,
+      'AWS::AccountId': ACCOUNT,
+      'AWS::Partition': 'aws',
+    };
+    return sub.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+      const value = pseudo[name];
+      if (value === undefined) throw new Error(`${logicalId}: cannot resolve \${${name}} in ${sub}`);
+      return value;
+    });
+  }
+  // The ARN of a role SAM generates for a function (named after the stack and the role).
+  const getAtt = node['Fn::GetAtt'] as [string, string] | undefined;
+  if (getAtt?.[1] === 'Arn' && getAtt[0].endsWith('Role'))
+    return `arn:aws:iam::${ACCOUNT}:role/rekey-${getAtt[0]}`;
   const join = node['Fn::Join'] as [string, unknown] | undefined;
   if (join && typeof (join[1] as { Ref?: unknown }).Ref === 'string') return resolveValue(join[1], logicalId);
   throw new Error(`${logicalId}: cannot resolve environment value ${JSON.stringify(value)}`);

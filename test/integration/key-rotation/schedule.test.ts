@@ -40,25 +40,21 @@ beforeAll(async () => {
         return;
       }
       if (runs.has(input.name)) {
-        res
-          .writeHead(400)
-          .end(
-            JSON.stringify({
-              __type: 'ExecutionAlreadyExists',
-              message: `Execution Already Exists: '${input.name}'`,
-            }),
-          );
+        res.writeHead(400).end(
+          JSON.stringify({
+            __type: 'ExecutionAlreadyExists',
+            message: `Execution Already Exists: '${input.name}'`,
+          }),
+        );
         return;
       }
       runs.set(input.name, rotate(h, JSON.parse(input.input) as Record<string, unknown>));
-      res
-        .writeHead(200)
-        .end(
-          JSON.stringify({
-            executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${input.name}`,
-            startDate: Date.now() / 1000,
-          }),
-        );
+      res.writeHead(200).end(
+        JSON.stringify({
+          executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${input.name}`,
+          startDate: Date.now() / 1000,
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => sfn.listen(0, '127.0.0.1', resolve));
@@ -82,38 +78,32 @@ describe('key schedule', () => {
       KeySpec: 'HMAC_256',
       KeyUsage: 'GENERATE_VERIFY_MAC',
     });
-    await h
-      .kms()
-      .send(
-        new TagResourceCommand({
-          KeyId: ownPeriod.KeyId,
-          Tags: [{ TagKey: 'rekey:rotation-period-days', TagValue: '400' }],
-        }),
-      );
+    await h.kms().send(
+      new TagResourceCommand({
+        KeyId: ownPeriod.KeyId,
+        Tags: [{ TagKey: 'rekey:rotation-period-days', TagValue: '400' }],
+      }),
+    );
     const outside = await createAliasedKey(h, aliasName(`${namespace}-outside`), {
       KeySpec: 'HMAC_256',
       KeyUsage: 'GENERATE_VERIFY_MAC',
     });
-    await h
-      .kms()
-      .send(
-        new TagResourceCommand({
-          KeyId: outside.KeyId,
-          Tags: [{ TagKey: 'rekey:rotation-period-days', TagValue: '1' }],
-        }),
-      );
+    await h.kms().send(
+      new TagResourceCommand({
+        KeyId: outside.KeyId,
+        Tags: [{ TagKey: 'rekey:rotation-period-days', TagValue: '1' }],
+      }),
+    );
     const badTag = await createAliasedKey(h, `alias/${namespace}/bad-tag`, {
       KeySpec: 'HMAC_256',
       KeyUsage: 'GENERATE_VERIFY_MAC',
     });
-    await h
-      .kms()
-      .send(
-        new TagResourceCommand({
-          KeyId: badTag.KeyId,
-          Tags: [{ TagKey: 'rekey:rotation-period-days', TagValue: 'soon' }],
-        }),
-      );
+    await h.kms().send(
+      new TagResourceCommand({
+        KeyId: badTag.KeyId,
+        Tags: [{ TagKey: 'rekey:rotation-period-days', TagValue: 'soon' }],
+      }),
+    );
     // 366 days later: due under the default 365-day period, not under the key's own 400.
     h.shiftClock(366 * 86_400_000);
     const clients = {
