@@ -83,7 +83,8 @@ const matches = async (pattern: Record<string, unknown>, events: Event[]): Promi
 /** EventBridge's InputTransformer: each `<name>` takes the value at its path; a missing path is an error here. */
 const render = (transformer: Rule['transformer'], event: Event): string => {
   const raw = transformer.InputTemplate as string | { 'Fn::Sub': string };
-  const text = typeof raw === 'string' ? raw : raw['Fn::Sub'].replaceAll('${AWS::StackName}', 'rekey');
+  // The stack name as CloudFormation's Fn::Sub fills it for a stack named rekey.
+  const text = typeof raw === 'string' ? raw : raw['Fn::Sub'].replace(/\$\{AWS::StackName\}/g, 'rekey');
   const values: Record<string, string> = {};
   for (const [name, path] of Object.entries(transformer.InputPathsMap)) {
     let node: unknown = event;
