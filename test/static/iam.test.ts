@@ -206,8 +206,16 @@ beforeAll(async () => {
     transformed.set(name, { resources: out.Resources, ...conditionEvaluator(out, parameters) });
   }
   for (const fn of functions) {
-    const entries = fn.buildProperties.EntryPoints as string[] | undefined;
-    if (!entries) throw new Error(`${fn.logicalId}: no EntryPoints to find its sources from`);
+    // esbuild metadata names the entry points; a Makefile-built function is found by its name
+    // (FunctionName `${AWS::StackName}-secret-rotation` -> functions/secret-rotation/handler.ts).
+    const named = /\$\{AWS::StackName\}-([a-z-]+)$/.exec(
+      String((fn.properties.FunctionName as { 'Fn::Sub'?: string })?.['Fn::Sub'] ?? ''),
+    )?.[1];
+    const entries =
+      (fn.buildProperties.EntryPoints as string[] | undefined) ??
+      (named ? [`functions/${named}/handler.ts`] : undefined);
+    if (!entries)
+      throw new Error(`${fn.logicalId}: neither EntryPoints nor a FunctionName to find its sources from`);
     const result = await build({
       absWorkingDir: join(root, fn.codeUri),
       entryPoints: entries,

@@ -26,7 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEndpoint, startLocalEndpoint } from '../../local/endpoint.js';
 import { type FunctionDefinition, functionsOf, loadTemplate, type Template } from '../../scripts/template.js';
 import { createTestCertificate, importInput } from '../helpers/certificates.js';
-import { projectRoot, samBuild } from './helpers/sam-build.js';
+import { projectRoot, samBuild, samBuildCommand } from './helpers/sam-build.js';
 
 const runFile = promisify(execFile);
 const ACCOUNT = '123456789012';
@@ -295,4 +295,78 @@ describe('sam build', () => {
     },
     90_000,
   );
+});
+
+describe("SAM's build command line", () => {
+  const synthetic = (metadata: Record<string, unknown>): Template => ({
+    Resources: {
+      Fn: { Type: 'AWS::Serverless::Function', Properties: { CodeUri: './' }, Metadata: metadata },
+    },
+  });
+
+  it('follows EsbuildCommandBuilder: entries, the fixed flags, absent defaults, then each property in order', async () => {
+    const step = await samBuildCommand(
+      synthetic({
+        BuildMethod: 'esbuild',
+        BuildProperties: {
+          Sourcemap: true,
+          KeepNames: false,
+          MainFields: 'module,main',
+          OutExtension: ['.js=.mjs'],
+          EntryPoints: ['functions/key-rotation/handler'],
+        },
+      }),
+      'Fn',
+      '/out',
+    );
+    expect(step.args).toEqual([
+      'functions/key-rotation/handler.ts',
+      '--bundle',
+      '--platform=node',
+      '--outdir=/out',
+      '--target=es2020',
+      '--format=cjs',
+      '--minify',
+      '--sourcemap',
+      '--main-fields=module,main',
+      '--out-extension:.js=.mjs',
+    ]);
+    expect(step.command).toMatch(/node_modules\/\.bin\/esbuild$/);
+  });
+
+  it('marks every package.json dependency external for ./node_modules/*, and refuses a value of another type', async () => {
+    const step = await samBuildCommand(
+      synthetic({
+        BuildMethod: 'esbuild',
+        BuildProperties: {
+          External: ['./node_modules/*'],
+          EntryPoints: ['functions/key-rotation/handler.ts'],
+        },
+      }),
+      'Fn',
+      '/out',
+    );
+    expect(step.args[0]).toBe('--external:@aws-lambda-powertools/logger');
+    expect(step.args.some((a) => a.startsWith('--external:./node_modules'))).toBe(false);
+    await expect(
+      samBuildCommand(
+        synthetic({
+          BuildMethod: 'esbuild',
+          BuildProperties: { Target: 2022, EntryPoints: ['functions/key-rotation/handler.ts'] },
+        }),
+        'Fn',
+        '/out',
+      ),
+    ).rejects.toThrow(/Failed to determine the type/);
+  });
+
+  it('runs make build-<LogicalId> with ARTIFACTS_DIR for BuildMethod makefile', async () => {
+    const step = await samBuildCommand(synthetic({ BuildMethod: 'makefile' }), 'Fn', '/out');
+    expect(step).toEqual({
+      command: 'make',
+      args: ['--makefile', join(projectRoot, 'Makefile'), 'build-Fn'],
+      cwd: join(projectRoot, './'),
+      env: { ARTIFACTS_DIR: '/out' },
+    });
+  });
 });
