@@ -10,6 +10,7 @@ import {
   createAliasedKey,
   describeKey,
   type Harness,
+  InjectedFailureError,
   RETIRING_PREFIX,
   ROLE_ARN,
   realHandler,
@@ -18,13 +19,6 @@ import {
 } from './helpers.js';
 
 const h = useHarness();
-
-class InjectedFailureError extends Error {
-  public constructor(step: string) {
-    super(`injected failure at ${step}`);
-    this.name = 'InjectedFailureError';
-  }
-}
 
 const policyOf = async (harness: Harness, keyId: string) =>
   JSON.parse(

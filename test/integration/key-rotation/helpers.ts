@@ -223,3 +223,11 @@ export const rotate = (
 
 /** The real handler, for tests that wrap it. */
 export const realHandler = (h: Harness) => createHandler(h.clients);
+
+/** A failure a test injects into one state of the workflow (a Task override throws it). */
+export class InjectedFailureError extends Error {
+  public constructor(step: string) {
+    super(`injected failure in ${step}`);
+    this.name = 'InjectedFailureError';
+  }
+}
