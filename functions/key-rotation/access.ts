@@ -73,6 +73,13 @@ export const keyAccessFromEnv = (env: NodeJS.ProcessEnv = process.env): KeyAcces
   return { ...(roleArn ? { roleArn } : {}), retiringAliasPrefix: prefix };
 };
 
+/**
+ * Whether an alias is a retiring alias (every stack's namespace starts with the default prefix):
+ * rekey's own mark on an old key being retired, not an alias anyone uses or rotates.
+ */
+export const isRetiringAlias = (name: string | undefined): boolean =>
+  name?.startsWith(DEFAULT_RETIRING_ALIAS_PREFIX) === true;
+
 /** The retiring alias of a key (its key id is unique in its Region). */
 export const retiringAliasOf = (access: KeyAccess, keyId: string): string =>
   `${access.retiringAliasPrefix}${keyId}`;

@@ -9,6 +9,7 @@ import { ListAliasesCommand } from '@aws-sdk/client-kms';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { InvalidInputError } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
+import { isRetiringAlias } from './access.js';
 import type { KeyRotationClients } from './clients.js';
 import { describeKeyOrUndefined, listAllTags } from './kms.js';
 import { DEFAULTS, inServiceSince } from './plan.js';
@@ -100,7 +101,9 @@ const managedAliases = async (clients: KeyRotationClients, pattern: string) => {
     const page = await kms.send(new ListAliasesCommand({ Marker: marker }));
     for (const a of page.Aliases ?? []) {
       if (!a.AliasName || !a.TargetKeyId || a.AliasName.startsWith('alias/aws/')) continue;
-      if (a.AliasName.startsWith(clients.access.retiringAliasPrefix)) continue;
+      // Any stack's retiring alias marks an old key being retired: never a key to rotate.
+      if (isRetiringAlias(a.AliasName) || a.AliasName.startsWith(clients.access.retiringAliasPrefix))
+        continue;
       if (matchesAliasPattern(a.AliasName, pattern)) found.push({ alias: a.AliasName, keyId: a.TargetKeyId });
     }
     marker = page.Truncated ? page.NextMarker : undefined;
