@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseScheduleInput } from '../../functions/key-rotation/schedule.js';
+import { parseFleetInput } from '../../functions/secret-fleet/options.js';
 import { esbuildOptionsFor } from '../../scripts/build.js';
 import { type FunctionDefinition, functionsOf, loadTemplate, type Template } from '../../scripts/template.js';
 
@@ -77,5 +79,27 @@ describe('template.yaml', () => {
       const mod = (await import(bundle?.file ?? '')) as Record<string, unknown>;
       expect(typeof mod[fn.handlerExport], `${fn.logicalId} exports ${fn.handlerExport}`).toBe('function');
     }
+  });
+});
+
+describe('schedules', () => {
+  /** A schedule's Input as CloudFormation's Fn::Sub fills it with the parameter defaults. */
+  const inputOf = (id: string): unknown => {
+    const target = template.Resources[id]?.Properties?.Target as { Input: string | { 'Fn::Sub': string } };
+    const raw = typeof target.Input === 'string' ? target.Input : target.Input['Fn::Sub'];
+    return JSON.parse(
+      raw.replace(/\$\{([A-Za-z0-9]+)\}/g, (_, name: string) => String(template.Parameters?.[name]?.Default)),
+    );
+  };
+
+  it("give each target an input its own parser accepts, with the parameters' defaults", () => {
+    expect(parseScheduleInput(inputOf('KeyRotationTimer') as Record<string, unknown>)).toMatchObject({
+      aliasPattern: template.Parameters?.ManagedKeyAliasPattern?.Default,
+      periodDays: template.Parameters?.KeyRotationPeriodDays?.Default,
+    });
+    expect(parseFleetInput(inputOf('SecretFleetTimer')).maxConcurrency).toBe(
+      template.Parameters?.FleetMaxConcurrency?.Default,
+    );
+    expect(inputOf('CertificateSweepTimer')).toEqual({});
   });
 });
