@@ -177,9 +177,13 @@ beforeAll(async () => {
         : event['detail-type'];
     published[key] = event;
   }
-  published['Secrets Manager RotationFailed'] = JSON.parse(
-    await readFile(join(root, 'test/static/fixtures/secretsmanager-rotation-failed.json'), 'utf8'),
-  );
+  // Secrets Manager's CloudTrail service events, in the shape AWS delivers them (fixtures).
+  for (const [name, file] of [
+    ['Secrets Manager RotationFailed', 'secretsmanager-rotation-failed.json'],
+    ['Secrets Manager RotationAbandoned', 'secretsmanager-rotation-abandoned.json'],
+  ] as const) {
+    published[name] = JSON.parse(await readFile(join(root, 'test/static/fixtures', file), 'utf8'));
+  }
 }, 60_000);
 
 afterAll(async () => {
@@ -190,7 +194,17 @@ afterAll(async () => {
 const EXPECTED: Record<string, { rule: string; mentions: string[] }> = {
   'Secrets Manager RotationFailed': {
     rule: 'SecretRotationFailedRule',
-    mentions: ['RotationFailed', 'prod/orders/db-AbCdEf', '/aws/lambda/rekey-secret-rotation', 'What to do'],
+    mentions: [
+      'RotationFailed',
+      'prod/orders/db-AbCdEf',
+      'during createSecret step',
+      '/aws/lambda/rekey-secret-rotation',
+      'What to do',
+    ],
+  },
+  'Secrets Manager RotationAbandoned': {
+    rule: 'SecretRotationAbandonedRule',
+    mentions: ['abandoned', 'prod/orders/db-AbCdEf', 'What to do'],
   },
   'Key Rotation Failed': {
     rule: 'KeyRotationFailedRule',
@@ -245,7 +259,7 @@ describe('alerts', () => {
   it("listens for rekey events on rekey's bus and for Secrets Manager on the default bus, where CloudTrail delivers", () => {
     for (const rule of alertRules()) {
       const onRekeyBus = JSON.stringify(rule.bus) === '{"Ref":"EventBus"}';
-      expect(onRekeyBus, rule.id).toBe(rule.id !== 'SecretRotationFailedRule');
+      expect(onRekeyBus, rule.id).toBe(!rule.id.startsWith('SecretRotation'));
     }
   });
 
