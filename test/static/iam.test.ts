@@ -318,6 +318,26 @@ describe.each(Object.keys(PARAMETER_SETS))('SAM-transformed roles (%s parameters
     }
   });
 
+  it('give the schedules and state machines only what their targets need', () => {
+    const resources = transformed.get(set)?.resources ?? {};
+    const schedule = roleView(set, 'ScheduleRole').statements;
+    expect(schedule.flatMap(actionsOf).sort()).toEqual([
+      'lambda:InvokeFunction',
+      'sqs:SendMessage',
+      'states:StartExecution',
+    ]);
+    for (const [id, r] of Object.entries(resources)) {
+      if (r.Type !== 'AWS::StepFunctions::StateMachine') continue;
+      const role =
+        (r.Properties?.RoleArn as { 'Fn::GetAtt'?: [string] } | undefined)?.['Fn::GetAtt']?.[0] ?? '';
+      const actions = new Set(roleView(set, role).statements.flatMap(actionsOf));
+      const unexpected = [...actions].filter(
+        (a) => a !== 'lambda:InvokeFunction' && !/^(logs|xray):/.test(a),
+      );
+      expect(unexpected, `${id} grants more than invoking its function, logs and traces`).toEqual([]);
+    }
+  });
+
   it("let the fleet invoke rekey's rotation function and the ones the deployer lists, no other", () => {
     const invoke = roleView(set, functionRole(set, 'SecretFleetFunction')).statements.filter((s) =>
       actionsOf(s).includes('lambda:InvokeFunction'),
