@@ -214,9 +214,9 @@ export const runRotationStep = async (event: RotationEvent, deps: ProtocolDeps):
       return 'completed';
     }
     case 'finishSecret': {
-      const { finishSecret } = rotator;
-      if (finishSecret) {
-        const pending = await read(token, AWSPENDING);
+      const { finishSecret, afterFinish } = rotator;
+      const pending = finishSecret || afterFinish ? await read(token, AWSPENDING) : undefined;
+      if (finishSecret && pending) {
         await call(() => finishSecret.call(rotator, { current, pending }, ctx));
       }
       // Moving AWSCURRENT with RemoveFromVersionId is required when the label is on another
@@ -232,6 +232,9 @@ export const runRotationStep = async (event: RotationEvent, deps: ProtocolDeps):
       // A finished rotation leaves no AWSPENDING label behind, as AWS's templates do.
       await removePending(secretsManager, arn, token);
       logger.info('Moved AWSCURRENT to the new version', { previousVersionId: currentId });
+      if (afterFinish && pending) {
+        await call(() => afterFinish.call(rotator, { previous: current, current: pending }, ctx));
+      }
       return 'completed';
     }
     default:

@@ -12,7 +12,9 @@ import type { PasswordPolicy, Rotator, SecretVersion } from './types.js';
  * 2. Otherwise a JSON object secret with a string `engine` goes to the database rotator
  *    registered for that engine; an unknown engine fails, listing the supported ones.
  * 3. Otherwise a JSON object secret with `provider`, `apiKey` and `keyId` goes to the API-key rotator.
- * 4. Otherwise (plain string, or JSON without `engine`) the generated rotator.
+ * 4. Otherwise a JSON object secret with `UserName`, `AccessKeyId` and `SecretAccessKey` goes to
+ *    the IAM access key rotator.
+ * 5. Otherwise (plain string, or JSON without `engine`) the generated rotator.
  */
 
 export const ROTATOR_TAG = 'rekey:rotator';
@@ -64,10 +66,15 @@ export type RotatorSelector = (input: SelectionInput) => Promise<Rotator>;
 /** Rotators named by the `rekey:rotator` tag, besides `database`. */
 const generated = (input: SelectionInput): Rotator =>
   createGeneratedRotator({ passwordDefaults: input.passwordDefaults });
-const NAMED_ROTATORS: Readonly<Record<string, (input: SelectionInput) => Rotator>> = {
+/** Loaded on first use, so a function rotating other secrets never loads the IAM and STS clients. */
+const iamAccessKey = async (): Promise<Rotator> =>
+  (await import('./iam-access-key.js')).createIamAccessKeyRotator();
+const NAMED_ROTATORS: Readonly<Record<string, (input: SelectionInput) => Rotator | Promise<Rotator>>> = {
   generated,
   // Third-party API keys over HTTP (docs/api-keys.md); also chosen by a "provider" field below.
   'api-key': () => createApiKeyRotator(),
+  // IAM user access keys (docs/iam-access-keys.md); also chosen by the secret's fields below.
+  'iam-access-key': iamAccessKey,
 };
 
 const supportedEngines = (registry: Readonly<Record<string, unknown>>): string =>
@@ -100,6 +107,13 @@ export const strategyOf = (
     : 'single-user';
 };
 
+/** The IAM access key shape (docs/iam-access-keys.md); all three fields, as for API keys. */
+const isIamKeySecret = (secret: Readonly<Record<string, unknown>> | undefined): boolean =>
+  secret !== undefined &&
+  typeof secret.UserName === 'string' &&
+  typeof secret.AccessKeyId === 'string' &&
+  secret.SecretAccessKey !== undefined;
+
 const isApiKeySecret = (secret: Readonly<Record<string, unknown>> | undefined): boolean =>
   secret !== undefined &&
   secret.provider !== undefined &&
@@ -126,6 +140,7 @@ export const createRotatorSelector =
     }
     const engine = secret?.engine;
     // All three API-key fields, so a generated secret that merely has a "provider" field stays generated.
+    if (engine === undefined && tagged === undefined && isIamKeySecret(secret)) return iamAccessKey();
     if (engine === undefined && tagged === undefined && isApiKeySecret(secret)) {
       return createApiKeyRotator();
     }

@@ -81,4 +81,13 @@ export interface Rotator {
     versions: { current: SecretVersion; pending: SecretVersion },
     ctx: RotatorContext,
   ): Promise<void>;
+  /**
+   * finishSecret, after AWSCURRENT moved: retires the credential that was current (e.g.
+   * deactivates the previous IAM access key). Optional. `previous` was AWSCURRENT before the
+   * move, `current` is the version that now holds it. Must tolerate having run already.
+   */
+  afterFinish?(
+    versions: { previous: SecretVersion; current: SecretVersion },
+    ctx: RotatorContext,
+  ): Promise<void>;
 }
