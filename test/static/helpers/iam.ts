@@ -13,6 +13,9 @@ const IAM_PREFIX: Record<string, string> = {
   '@aws-sdk/client-eventbridge': 'events',
   '@aws-sdk/client-sfn': 'states',
   '@aws-sdk/client-lambda': 'lambda',
+  '@aws-sdk/client-iam': 'iam',
+  // Not @aws-sdk/client-sts: the IAM key rotator calls GetCallerIdentity signed with the new
+  // access key, not as the function's role (and that action needs no permission anyway).
 };
 
 /** SDK commands whose IAM permission has another name. */
