@@ -10,6 +10,7 @@ type Json = Record<string, unknown>;
 type Statement = { Sid?: string; Action: string | string[]; Resource?: unknown; Condition?: unknown };
 
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a JS template.
 const USER_ARN = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:user${IamKeyUserPath}*' };
 const TAG_CONDITION = { 'aws:ResourceTag/rekey:access-keys': { Ref: 'IamKeyUserTagValue' } };
 
