@@ -36,7 +36,7 @@ const aws = (args: string[], credentials = { id: ACCOUNT, secret: 'local' }) =>
 const json = async (args: string[]) => {
   const result = await aws(args);
   expect(result.code, result.stderr).toBe(0);
-  return JSON.parse(result.stdout || '{}') as Record<string, never>;
+  return JSON.parse(result.stdout || '{}') as unknown;
 };
 
 beforeAll(async () => {
