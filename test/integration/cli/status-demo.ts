@@ -74,8 +74,22 @@ export interface DemoAccount {
   close(): Promise<void>;
 }
 
-/** Starts an endpoint and fills a fresh account with the demo resources. */
-export const createDemoAccount = async (): Promise<DemoAccount> => {
+/** Extra resources that make the account look like a real one, for the HTML report's layout. */
+export interface DemoScale {
+  /** Healthy Amazon-issued certificates, expiring over the next year (bulk-seeded). */
+  readonly healthyCertificates: number;
+  /** Secrets with rotation off (never rotated, no rotation function). */
+  readonly unrotatedSecrets: number;
+  /** Healthy secrets rotated through the real rotation function. */
+  readonly rotatedSecrets: number;
+}
+
+/**
+ * Starts an endpoint and fills a fresh account with the demo resources; with `scale`, also with
+ * hundreds of healthy certificates, secrets with rotation off, healthy secrets, and findings with
+ * long names (a private certificate, a managed renewal still pending, a long domain name).
+ */
+export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount> => {
   const endpoint = await startLocalEndpoint({ port: 0 });
   endpoint.lambdas.register(BROKEN_FUNCTION, async () => {
     throw new Error('createSecret failed: the test function always fails');
@@ -213,6 +227,49 @@ export const createDemoAccount = async (): Promise<DemoAccount> => {
     notAfter: new Date(now + 200 * DAY).toISOString(),
     inUseBy: [`arn:aws:elasticloadbalancing:${REGION}:${account}:loadbalancer/app/www/1`],
   });
+
+  if (scale) {
+    for (let i = 1; i <= scale.unrotatedSecrets; i++) await newSecret(`legacy/partner-api-${i}`, false);
+    for (let i = 1; i <= scale.rotatedSecrets; i++) {
+      const arn = await newSecret(`app/service-${i}/db`);
+      await sm.send(
+        new RotateSecretCommand({
+          SecretId: arn,
+          RotationLambdaARN: rotationArn('rekey-secret-rotation'),
+          RotationRules: { AutomaticallyAfterDays: 30 + i },
+        }),
+      );
+    }
+    // Healthy certificates in batches expiring from 2 to 12 months out, as a real account's do.
+    const batches = 6;
+    for (let b = 0; b < batches; b++) {
+      const count = Math.ceil(scale.healthyCertificates / batches);
+      await fetch(`${endpoint.url}/_rekey/CertificateManager/bulk-seed?region=${REGION}&account=${account}`, {
+        method: 'POST',
+        body: JSON.stringify({
+          count,
+          type: 'AMAZON_ISSUED',
+          domainName: `svc-{n}-${b}.${suffix}.rekey.example`,
+          notAfter: new Date(now + (60 + b * 55) * DAY).toISOString(),
+          inUseBy: [`arn:aws:elasticloadbalancing:${REGION}:${account}:loadbalancer/app/web-${b}/1`],
+        }),
+      }).then(async (r) => {
+        if (!r.ok) throw new Error(`bulk-seed: ${await r.text()}`);
+      });
+    }
+    await admin('seed', {
+      type: 'PRIVATE',
+      domainName: `payments-gateway-mutual-tls-client-authentication.internal.${suffix}.corp.example`,
+      notAfter: new Date(now + 25 * DAY).toISOString(),
+    });
+    await admin('seed', {
+      type: 'AMAZON_ISSUED',
+      domainName: `checkout-${suffix}.rekey.example`,
+      notAfter: new Date(now + 40 * DAY).toISOString(),
+      inUseBy: [`arn:aws:cloudfront::${account}:distribution/E2QWRUHAPOMQZL`],
+      renewalStatus: 'PENDING_AUTO_RENEWAL',
+    });
+  }
 
   const secretArns = { healthy, stuck, failed, neverRotated };
   return {

@@ -169,7 +169,7 @@ describe('rekey status --output table', () => {
     expect(stdout).toMatch(/^!!\s+RENEWAL_FAILED\s/m);
     expect(stdout).toContain('NOTES');
     expect(lines.filter(Boolean).at(-1)).toBe(
-      '4 secret(s) (2 needing attention, 1 warning), 3 key(s) (2 needing attention), 3 certificate(s) (1 needing attention, 1 warning). 5 item(s) need attention (exit code 3).',
+      'Checked 4 secrets, 3 keys, 3 certificates. 5 items need attention now (exit code 3); 1 warning to handle before its deadline; 1 secret with rotation off.',
     );
   });
 
@@ -201,7 +201,7 @@ describe('rekey status --output table', () => {
       expect(code).toBe(0);
       expect(stdout).toMatch(/^ok\s+healthy\s+fine\s+on\s/m);
       expect(stdout.trimEnd().split('\n').at(-1)).toBe(
-        '1 secret(s), 0 key(s), 0 certificate(s). All healthy.',
+        'Checked 1 secret, 0 keys, 0 certificates. All healthy.',
       );
     } finally {
       await endpoint.close();
