@@ -7,11 +7,13 @@
  * (InvalidInputError, AlertDeliveryError, ThrottlingException...) for Step Functions to match.
  */
 import { logger } from '../lib/logger.js';
+import { measureStep } from '../lib/metrics.js';
 import { parseAcmEvent } from './acm-events.js';
 import type { BackoffOptions } from './backoff.js';
 import { type Clients, defaultClients } from './clients.js';
 import { readSettings, type Settings } from './config.js';
 import { InvalidInputError } from './errors.js';
+import { recordCertificateMetrics } from './metrics.js';
 import { handleAcmEvent } from './sweep.js';
 import { runSweepTask } from './sweep-handler.js';
 
@@ -40,17 +42,22 @@ export const createHandler = (deps: HandlerDependencies = {}) => {
   return async (event: unknown): Promise<unknown> => {
     // Keys appended by the previous invocation of this container must not leak into this one.
     logger.resetKeys();
-    settings ??= (deps.settings ?? readSettings)();
+    const config = (settings ??= (deps.settings ?? readSettings)());
     const clients = deps.clients ?? defaultClients();
     const now = deps.now ?? (() => new Date());
     if (typeof event === 'object' && event !== null && 'task' in event) {
-      logger.appendKeys({ task: String((event as { task: unknown }).task) });
-      return runSweepTask(event as Record<string, unknown>, {
-        clients,
-        settings,
-        now,
-        backoff: deps.backoff,
-      });
+      const task = String((event as { task: unknown }).task);
+      logger.appendKeys({ task });
+      const result = await measureStep<unknown>({ task }, () =>
+        runSweepTask(event as Record<string, unknown>, {
+          clients,
+          settings: config,
+          now,
+          backoff: deps.backoff,
+        }),
+      );
+      recordCertificateMetrics(task, result);
+      return result;
     }
     if (typeof event === 'object' && event !== null && !('detail-type' in event)) {
       throw new InvalidInputError(
@@ -59,21 +66,25 @@ export const createHandler = (deps: HandlerDependencies = {}) => {
     }
     const acmEvent = parseAcmEvent(event);
     logger.appendKeys({ certificateArn: acmEvent.certificateArn, detailType: acmEvent.detailType });
-    const result = await handleAcmEvent(acmEvent, {
-      clients,
-      now: now(),
-      thresholds: settings.thresholds,
-      busName: settings.busName,
-      backoff: deps.backoff,
-    });
+    const result = await measureStep({ task: 'acm-event' }, () =>
+      handleAcmEvent(acmEvent, {
+        clients,
+        now: now(),
+        thresholds: config.thresholds,
+        busName: config.busName,
+        backoff: deps.backoff,
+      }),
+    );
     logger.info('ACM event handled', { outcome: result.outcome });
-    return {
+    const handled: EventResult = {
       outcome: result.outcome,
       certificateArn: acmEvent.certificateArn,
       findingClass: result.finding?.findingClass ?? null,
       threshold: result.finding?.threshold ?? null,
       renewalResult: result.finding?.renewalResult ?? null,
-    } satisfies EventResult;
+    };
+    recordCertificateMetrics('acm-event', handled);
+    return handled;
   };
 };
 

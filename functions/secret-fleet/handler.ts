@@ -1,8 +1,10 @@
 import { InvalidInputError } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
+import { measureStep } from '../lib/metrics.js';
 import { assessFleet } from './assess.js';
 import { defaultClients, type FleetClients } from './clients.js';
 import { listSecrets } from './list.js';
+import { recordFleetMetrics } from './metrics.js';
 import { parseFleetInput } from './options.js';
 import { type RepairResult, repairStuckSecret } from './repair.js';
 import { type RotationStarted, startRotation } from './rotate.js';
@@ -136,7 +138,10 @@ export const createHandler =
       },
     });
     try {
-      const result = await TASKS[parsed.task as FleetTask](clients, parsed);
+      const result = await measureStep<unknown>({ task: parsed.task }, () =>
+        TASKS[parsed.task as FleetTask](clients, parsed),
+      );
+      recordFleetMetrics(parsed.task, result);
       // Step Functions carries JSON: drop `undefined` now.
       return JSON.parse(JSON.stringify(result ?? {}));
     } catch (error) {

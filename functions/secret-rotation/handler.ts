@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import { logger as functionLogger, type Logger } from '../lib/logger.js';
 import { type SecretValueCache, secretValueCache } from './cache.js';
 import { parseRotationEvent, type RotationEvent } from './event.js';
+import { withRotationMetrics } from './metrics.js';
 import { generatePassword, passwordDefaultsFromEnv } from './password.js';
 import { runRotationStep } from './protocol.js';
 import { type RotatorSelector, selectRotator } from './rotators/index.js';
@@ -70,7 +71,9 @@ export const createHandler = (deps: HandlerDeps): ((event: unknown) => Promise<v
   const rotate = middy<unknown, void, Error, Context, Internal>(async (event: unknown) => {
     // rotationEdge replaced the raw event with the parsed invocation.
     const { rotation, logger } = event as Invocation;
-    const outcome = await runRotationStep(rotation, { ...protocolDeps, logger });
+    const outcome = await withRotationMetrics(rotation.step, protocolDeps.selectRotator, (selectRotator) =>
+      runRotationStep(rotation, { ...protocolDeps, logger, selectRotator }),
+    );
     logger.info('Rotation step finished', { outcome });
   }).use(rotationEdge(base));
   return async (event: unknown) => {

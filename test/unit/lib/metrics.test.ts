@@ -1,0 +1,60 @@
+/**
+ * Where the functions' metric lines go: on Lambda to standard output (CloudWatch Logs extracts
+ * them); in the CLI and `rekey local`, which run the same functions in-process, nowhere unless
+ * asked, so a command's output (`--output json` piped to jq) never holds an EMF line.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MetricUnit, measureStep, metricsEnabled, putMetric } from '../../../functions/lib/metrics.js';
+import { captureEmf, parseEmf } from '../../helpers/emf.js';
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+describe('metricsEnabled', () => {
+  it('is on on Lambda and off elsewhere, and POWERTOOLS_METRICS_DISABLED decides when set', () => {
+    expect(metricsEnabled({})).toBe(false);
+    expect(metricsEnabled({ AWS_LAMBDA_FUNCTION_NAME: 'rekey-secret-rotation' })).toBe(true);
+    expect(metricsEnabled({ AWS_LAMBDA_FUNCTION_NAME: 'f', POWERTOOLS_METRICS_DISABLED: 'true' })).toBe(
+      false,
+    );
+    expect(metricsEnabled({ POWERTOOLS_METRICS_DISABLED: 'false' })).toBe(true);
+  });
+});
+
+describe('putMetric and measureStep', () => {
+  it('write nothing to standard output outside Lambda', async () => {
+    vi.stubEnv('AWS_LAMBDA_FUNCTION_NAME', undefined);
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', undefined);
+    const written: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+      written.push(String(chunk));
+      return true;
+    });
+    putMetric('KeysRotated', MetricUnit.Count, 1, { keySpec: 'RSA_2048' });
+    await measureStep({ task: 'plan' }, async () => 'done');
+    expect(written.join('')).not.toContain('_aws');
+  });
+
+  it('write one EMF document per value, with its own dimensions, on Lambda', async () => {
+    const emf = captureEmf();
+    try {
+      await expect(
+        measureStep({ task: 'swapAlias' }, async () => {
+          throw Object.assign(new Error('no'), { name: 'AliasNotFoundError' });
+        }),
+      ).rejects.toThrow('no');
+      putMetric('KeysRotated', MetricUnit.Count, 1, { keySpec: 'RSA_2048' });
+    } finally {
+      emf.stop();
+    }
+    const values = emf.lines.map(parseEmf);
+    expect(values).toHaveLength(3);
+    expect(values.flat().map((v) => [v.name, v.dimensions])).toEqual([
+      ['StepsFailed', { service: expect.any(String), task: 'swapAlias', error: 'AliasNotFoundError' }],
+      ['StepDuration', { service: expect.any(String), task: 'swapAlias' }],
+      ['KeysRotated', { service: expect.any(String), keySpec: 'RSA_2048' }],
+    ]);
+  });
+});
