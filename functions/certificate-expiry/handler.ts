@@ -42,13 +42,17 @@ export const createHandler = (deps: HandlerDependencies = {}) => {
   return async (event: unknown): Promise<unknown> => {
     // Keys appended by the previous invocation of this container must not leak into this one.
     logger.resetKeys();
-    const config = (settings ??= (deps.settings ?? readSettings)());
+    settings ??= (deps.settings ?? readSettings)();
+    // A const the closures below can rely on (the `let` is not narrowed inside them).
+    const config = settings;
     const clients = deps.clients ?? defaultClients();
     const now = deps.now ?? (() => new Date());
     if (typeof event === 'object' && event !== null && 'task' in event) {
       const task = String((event as { task: unknown }).task);
       logger.appendKeys({ task });
-      const result = await measureStep<unknown>({ task }, () =>
+      // The metric dimension takes only the task names there are: an unknown one is 'invalid'.
+      const known = ['plan', 'sweepRegion', 'summarize'].includes(task) ? task : 'invalid';
+      const result = await measureStep<unknown>({ task: known }, () =>
         runSweepTask(event as Record<string, unknown>, {
           clients,
           settings: config,
