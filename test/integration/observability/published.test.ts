@@ -38,9 +38,7 @@ beforeAll(async () => {
     keyAliases = keys.aliases;
     // The local endpoint records the bus beside each event; a target receives the event without it.
     events = [...keys.events, ...(await rotateFleet()), ...(await sweepCertificates())].map((recorded) => {
-      const { 'event-bus-name': _bus, ...delivered } = recorded as DeliveredEvent & {
-        'event-bus-name'?: string;
-      };
+      const { 'event-bus-name': _bus, ...delivered } = recorded;
       return delivered;
     });
     metrics = emf.values();

@@ -18,6 +18,7 @@ import { DEFAULT_THRESHOLDS } from '../../../functions/certificate-expiry/thresh
 import { createClients as createFleetClients } from '../../../functions/secret-fleet/clients.js';
 import { createHandler as createFleetHandler } from '../../../functions/secret-fleet/handler.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import type { RecordedEvent } from '../../../local/services/eventbridge.js';
 import { runStateMachine } from '../../helpers/state-machine.js';
 import { loadEvent } from '../../unit/certificate-expiry/events.js';
 import { newAccount, now } from '../certificate-expiry/env.js';
@@ -32,25 +33,15 @@ import {
 } from '../key-rotation/helpers.js';
 import { startFleetEndpoint } from '../secret-fleet/helpers.js';
 
-/** An event as EventBridge delivers it to a target. */
-export interface DeliveredEvent {
-  version: string;
-  id: string;
-  'detail-type': string;
-  source: string;
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: Record<string, unknown>;
-}
+/** An event as EventBridge delivers it to a target: what the local endpoint records, without its bus. */
+export type DeliveredEvent = Omit<RecordedEvent, 'event-bus-name'>;
 
 const eventsOn = async (
   endpoint: LocalEndpoint,
   account: string,
   region: string,
   bus: string,
-): Promise<DeliveredEvent[]> => {
+): Promise<RecordedEvent[]> => {
   const response = await fetch(
     `${endpoint.url}/_rekey/AWSEvents/events?region=${region}&account=${account}`,
     {
@@ -59,7 +50,7 @@ const eventsOn = async (
     },
   );
   if (!response.ok) throw new Error(`reading events failed: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { Events: DeliveredEvent[] }).Events;
+  return ((await response.json()) as { Events: RecordedEvent[] }).Events;
 };
 
 /** Polls `check` until it holds, for at most `seconds`. */
@@ -153,7 +144,7 @@ export const rotateSecrets = async (): Promise<{ generated: string; postgres: st
 };
 
 /** Three key rotations: one succeeds, one waits for key material that never comes, one crashes after the swap. */
-export const rotateKeys = async (): Promise<{ events: DeliveredEvent[]; aliases: string[] }> => {
+export const rotateKeys = async (): Promise<{ events: RecordedEvent[]; aliases: string[] }> => {
   const h: Harness = await startHarness();
   try {
     const good = aliasName('metrics-ecc');
@@ -191,7 +182,7 @@ export const rotateKeys = async (): Promise<{ events: DeliveredEvent[]; aliases:
         },
       },
     );
-    const events = (await publishedEvents(h)) as unknown as DeliveredEvent[];
+    const events = (await publishedEvents(h)) as unknown as RecordedEvent[];
     return { events, aliases: [good, crashed, external] };
   } finally {
     await h.close();
@@ -199,7 +190,7 @@ export const rotateKeys = async (): Promise<{ events: DeliveredEvent[]; aliases:
 };
 
 /** A fleet run over four secrets: two due (rotated), one whose target refuses (failed), one with rotation off (skipped). */
-export const rotateFleet = async (): Promise<DeliveredEvent[]> => {
+export const rotateFleet = async (): Promise<RecordedEvent[]> => {
   const account = String(randomInt(100_000_000_000, 999_999_999_999));
   const region = 'us-east-1';
   const rotationFunction = 'rekey-it-metrics-rotation';
@@ -268,7 +259,7 @@ export const rotateFleet = async (): Promise<DeliveredEvent[]> => {
 };
 
 /** A sweep of one Region with findings of several classes, and one ACM event, through the function's handler. */
-export const sweepCertificates = async (): Promise<DeliveredEvent[]> => {
+export const sweepCertificates = async (): Promise<RecordedEvent[]> => {
   const endpoint = await startLocalEndpoint({ port: 0 });
   try {
     const t = await newAccount(endpoint);
