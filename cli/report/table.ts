@@ -1,13 +1,14 @@
 import {
   byUrgency,
+  type Category,
   categoryOf,
   countByCategory,
   itemLabel,
-  type Severity,
   type StatusReport,
 } from './model.js';
 
-const MARK: Record<Severity, string> = { attention: '!!', warning: '!', ok: 'ok' };
+/** The first column: `-` is a secret with rotation off, its own category rather than a warning. */
+const MARK: Record<Category, string> = { attention: '!!', warning: '!', unrotated: '-', ok: 'ok' };
 
 /** Aligns rows into columns two spaces apart; the first row is the heading. */
 export const alignColumns = (rows: readonly (readonly string[])[]): string => {
@@ -88,7 +89,7 @@ export const renderTable = (report: StatusReport): string => {
           ...regionHead,
         ],
         ...report.secrets.map((s) => [
-          MARK[s.severity],
+          MARK[categoryOf(s)],
           s.state,
           s.name,
           s.rotationEnabled ? 'on' : 'off',
@@ -118,7 +119,7 @@ export const renderTable = (report: StatusReport): string => {
           ...regionHead,
         ],
         ...report.keys.map((k) => [
-          MARK[k.severity],
+          MARK[categoryOf(k)],
           k.state,
           k.alias,
           k.keyId,
@@ -150,7 +151,7 @@ export const renderTable = (report: StatusReport): string => {
           ...regionHead,
         ],
         ...report.certificates.map((c) => [
-          MARK[c.severity],
+          MARK[categoryOf(c)],
           c.finding,
           c.daysToExpiry === null ? '-' : String(c.daysToExpiry),
           c.domainName,
@@ -173,7 +174,7 @@ export const renderTable = (report: StatusReport): string => {
     for (const item of flagged) {
       const what = item.kind === 'certificate' ? item.domainName : itemLabel(item);
       const why = item.kind === 'certificate' ? item.action : item.reason;
-      out.push(`  ${MARK[item.severity].padEnd(2)} ${item.kind} ${what}: ${why}`);
+      out.push(`  ${MARK[categoryOf(item)].padEnd(2)} ${item.kind} ${what}: ${why}`);
     }
   }
   const unrotated = report.secrets.filter((s) => categoryOf(s) === 'unrotated');
@@ -182,7 +183,7 @@ export const renderTable = (report: StatusReport): string => {
     const more = unrotated.length > names.length ? ` and ${unrotated.length - names.length} more` : '';
     out.push(
       '',
-      `ROTATION OFF: ${plural(unrotated.length, 'secret')} (${names.join(', ')}${more}) keep their value until someone changes it; turn rotation on where that is not intended.`,
+      `ROTATION OFF (-): ${plural(unrotated.length, 'secret')} (${names.join(', ')}${more}) keep their value until someone changes it; turn rotation on where that is not intended.`,
     );
   }
   if (report.errors.length > 0) {

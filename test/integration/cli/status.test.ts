@@ -164,6 +164,9 @@ describe('rekey status --output table', () => {
     // Columns line up: the secret name starts where its heading does.
     expect(stuckRow.indexOf(demo.secrets.stuck)).toBe(heading.indexOf('SECRET'));
     expect(stuckRow).toMatch(/^!!\s+stuck\s/);
+    // Rotation off is its own category, marked '-', not a warning ('!').
+    expect(lines.find((l) => l.includes(demo.secrets.neverRotated))).toMatch(/^-\s+disabled\s/);
+    expect(stdout).toMatch(/^ROTATION OFF \(-\): 1 secret \(/m);
     expect(stdout).toMatch(/^KEYS \(3\)$/m);
     expect(stdout).toMatch(new RegExp(`^!!\\s+disabled\\s+${demo.keys.legacy.alias}`, 'm'));
     expect(stdout).toMatch(/^!!\s+RENEWAL_FAILED\s/m);
