@@ -3,6 +3,7 @@
  * them); in the CLI and `rekey local`, which run the same functions in-process, nowhere unless
  * asked, so a command's output (`--output json` piped to jq) never holds an EMF line.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MetricUnit, measureStep, metricsEnabled, putMetric } from '../../../functions/lib/metrics.js';
 import { captureEmf, parseEmf } from '../../helpers/emf.js';
@@ -10,6 +11,23 @@ import { captureEmf, parseEmf } from '../../helpers/emf.js';
 afterEach(() => {
   vi.unstubAllEnvs();
   vi.restoreAllMocks();
+});
+
+describe('the Powertools packages', () => {
+  it('are pinned to one exact version, metrics the same as the logger', () => {
+    const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const powertools = Object.entries(manifest.dependencies).filter(([name]) =>
+      name.startsWith('@aws-lambda-powertools/'),
+    );
+    expect(powertools.map(([name]) => name).sort()).toEqual([
+      '@aws-lambda-powertools/logger',
+      '@aws-lambda-powertools/metrics',
+    ]);
+    expect(new Set(powertools.map(([, version]) => version)).size).toBe(1);
+    expect(powertools[0]?.[1]).toMatch(/^\d+\.\d+\.\d+$/);
+  });
 });
 
 describe('metricsEnabled', () => {
