@@ -289,7 +289,8 @@ const deadline = (item: ReportItem, now: number): string => {
 
 const KIND_WORD = { certificate: 'Certificate', key: 'KMS key', secret: 'Secret' };
 
-const what = (item: ReportItem, multiRegion: boolean): string => {
+/** Kind (unless the table holds one kind), name, and the key or certificate id. */
+const what = (item: ReportItem, multiRegion: boolean, showKind = true): string => {
   const id =
     item.kind === 'certificate'
       ? (item.arn.split('/').pop() ?? item.arn)
@@ -297,7 +298,13 @@ const what = (item: ReportItem, multiRegion: boolean): string => {
         ? item.keyId
         : null;
   return [
-    sub(`${KIND_WORD[item.kind]}${multiRegion ? ` · ${text(item.region)}` : ''}`),
+    showKind || multiRegion
+      ? sub(
+          [showKind ? KIND_WORD[item.kind] : '', multiRegion ? text(item.region) : '']
+            .filter(Boolean)
+            .join(' · '),
+        )
+      : '',
     `<span class="label">${text(itemLabel(item))}</span>`,
     id ? code(id) : '',
   ]
@@ -434,7 +441,7 @@ ${table(
   'unrotated',
   [
     ['Secret', 40],
-    ['Last changed by a rotation', 20],
+    ['Last rotated', 20],
     ['Why', 40],
   ],
   unrotated.map((item) => ({
@@ -469,7 +476,7 @@ ${
         ],
         healthyCertificates.map((item) =>
           row([
-            what(item, multi),
+            what(item, multi, false),
             deadline(item, now),
             text(
               `${item.finding === 'OK' ? '' : `${FINDING_TEXT[item.finding] ?? item.finding}, `}${TYPE_TEXT[item.type] ?? item.type}`,
@@ -490,7 +497,12 @@ ${
           ['Age', 20],
         ],
         healthyKeys.map((item) =>
-          row([what(item, multi), deadline(item, now), text(item.keySpec), plural(item.ageDays, 'day')]),
+          row([
+            what(item, multi, false),
+            deadline(item, now),
+            text(item.keySpec),
+            plural(item.ageDays, 'day'),
+          ]),
         ),
       )}`
 }${
@@ -505,7 +517,7 @@ ${
           ['State', 20],
         ],
         healthySecrets.map((item) =>
-          row([what(item, multi), deadline(item, now), day(item.lastRotatedDate), finding(item)]),
+          row([what(item, multi, false), deadline(item, now), day(item.lastRotatedDate), finding(item)]),
         ),
       )}`
 }</details>`;

@@ -191,4 +191,4 @@ const CATEGORY_ORDER: Record<Category, number> = { attention: 0, warning: 1, unr
 export const byUrgency = (a: ReportItem, b: ReportItem): number =>
   CATEGORY_ORDER[categoryOf(a)] - CATEGORY_ORDER[categoryOf(b)] ||
   deadlineOf(a) - deadlineOf(b) ||
-  itemLabel(a).localeCompare(itemLabel(b));
+  itemLabel(a).localeCompare(itemLabel(b), 'en', { numeric: true });

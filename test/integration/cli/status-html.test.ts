@@ -307,6 +307,19 @@ describe('rekey status --output html in Chromium', () => {
       await page.locator('#unrotated-list summary').click();
       expect(await page.locator('#healthy-certificates').isVisible()).toBe(true);
       expect(await problems()).toEqual([]);
+      // The lists opened: from the secrets with rotation off into the healthy certificates.
+      const top = await page
+        .locator('#unrotated-list')
+        .evaluate(
+          (el) =>
+            (el as unknown as PageElement).getBoundingClientRect().top +
+            (globalThis as unknown as { scrollY: number }).scrollY,
+        );
+      await page.screenshot({
+        path: join(DIST, `status-report-${width}-open.png`),
+        fullPage: true,
+        clip: { x: 0, y: Math.max(0, top - 60), width, height: 1400 },
+      });
     });
   }
 });
