@@ -13,15 +13,17 @@ import type { RegionSummary } from './sweep-handler.js';
  */
 export const recordCertificateMetrics = (task: string, result: unknown): void => {
   if (task === 'sweepRegion') {
-    const region = result as RegionSummary;
+    const region = result as RegionSummary | undefined;
+    if (!region?.byClass) return;
     putMetric('CertificatesListed', MetricUnit.Count, region.listed);
     putMetric('CertificateAlertsPublished', MetricUnit.Count, region.alerted);
     for (const [finding, n] of Object.entries(region.byClass))
       putMetric('CertificatesByFinding', MetricUnit.Count, n ?? 0, { finding });
-    for (const [renewal, n] of Object.entries(region.renewals))
+    for (const [renewal, n] of Object.entries(region.renewals ?? {}))
       putMetric('CertificateRenewals', MetricUnit.Count, n ?? 0, { result: renewal });
   } else if (task === 'acm-event') {
-    const event = result as EventResult;
+    const event = result as EventResult | undefined;
+    if (!event) return;
     if (event.findingClass)
       putMetric('CertificatesByFinding', MetricUnit.Count, 1, { finding: event.findingClass });
     if (event.outcome === 'ALERTED') putMetric('CertificateAlertsPublished', MetricUnit.Count, 1);

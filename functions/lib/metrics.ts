@@ -1,5 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MetricUnit as MetricUnitName } from '@aws-lambda-powertools/metrics/types';
+import { logger } from './logger.js';
 
 /**
  * The functions' CloudWatch metrics, in the embedded metric format (EMF): one JSON line per
@@ -44,9 +45,14 @@ export const putMetric = (
   dimensions: Readonly<Record<string, string>> = {},
 ): void => {
   if (!metricsEnabled()) return;
-  const single = metrics.singleMetric();
-  for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
-  single.addMetric(name, unit, value);
+  // A metric is worth less than the step it describes: it never fails one.
+  try {
+    const single = metrics.singleMetric();
+    for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
+    single.addMetric(name, unit, value);
+  } catch (error) {
+    logger.warn('Metric not written', { metric: name, error: error as Error });
+  }
 };
 
 /**

@@ -13,9 +13,11 @@ import type { FleetSummary } from './summary.js';
  */
 export const recordFleetMetrics = (task: string, result: unknown): void => {
   if (task === 'rotate') {
-    if (!(result as RotationStarted).alreadyFinished) putMetric('FleetRotationsStarted', MetricUnit.Count, 1);
+    if ((result as RotationStarted | undefined)?.alreadyFinished === false)
+      putMetric('FleetRotationsStarted', MetricUnit.Count, 1);
   } else if (task === 'summary') {
-    const { counts } = result as FleetSummary;
+    const counts = (result as FleetSummary | undefined)?.counts;
+    if (!counts) return;
     putMetric('FleetSecretsMatched', MetricUnit.Count, counts.matched);
     putMetric('FleetRotationCandidates', MetricUnit.Count, counts.candidates);
     putMetric('FleetSecretsRotated', MetricUnit.Count, counts.rotated);
