@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { logger } from '../../../functions/lib/logger.js';
 import { MetricUnit, measureStep, metricsEnabled, putMetric } from '../../../functions/lib/metrics.js';
 import { captureEmf, parseEmf } from '../../helpers/emf.js';
 
@@ -74,5 +75,20 @@ describe('putMetric and measureStep', () => {
       ['StepDuration', { service: expect.any(String), task: 'swapAlias' }],
       ['KeysRotated', { service: expect.any(String), keySpec: 'RSA_2048' }],
     ]);
+  });
+
+  it('never fails the step it describes: a metric CloudWatch could not take is left out', () => {
+    const emf = captureEmf();
+    logger.setLogLevel('SILENT');
+    try {
+      // EMF allows 30 dimensions per set; Powertools refuses more with a RangeError.
+      const tooMany = Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`d${i}`, 'x']));
+      expect(() => putMetric('KeysRotated', MetricUnit.Count, 1, tooMany)).not.toThrow();
+      putMetric('KeysRotated', MetricUnit.Count, 1, { keySpec: 'HMAC_256' });
+    } finally {
+      emf.stop();
+      logger.setLogLevel('WARN');
+    }
+    expect(emf.lines.flatMap(parseEmf).map((v) => v.dimensions.keySpec)).toEqual(['HMAC_256']);
   });
 });
