@@ -1,8 +1,8 @@
 /**
  * A demo "account" for the `rekey status` and `rekey doctor` tests: a fresh account (a 12-digit
  * access key id selects it) on a local endpoint, holding secrets, keys and certificates in
- * every state the commands must recognise. Every name has a random suffix; closing the endpoint
- * removes it all.
+ * every state the commands must recognise. In the small account every name has a random
+ * suffix; closing the endpoint removes it all.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { ACMClient, ImportCertificateCommand } from '@aws-sdk/client-acm';
@@ -101,8 +101,13 @@ export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount>
   const kms = new KMSClient(config);
   const acm = new ACMClient(config);
   const suffix = randomBytes(4).toString('hex');
-  const prefix = `status-${suffix}/`;
-  const aliasPrefix = `alias/status-${suffix}-`;
+  // The account is new and its endpoint private, so names need no suffix to be unique; the
+  // suffix marks test data in the small account, the large one reads like a real account
+  // (its page is the README's picture).
+  const unique = scale ? '' : `-${suffix}`;
+  const domain = (name: string) => (scale ? `${name}.example.com` : `${name}-${suffix}.rekey.example`);
+  const prefix = scale ? 'prod/' : `status-${suffix}/`;
+  const aliasPrefix = scale ? 'alias/legacy-' : `alias/status-${suffix}-`;
   const rotationArn = (name: string) => `arn:aws:lambda:${REGION}:${account}:function:${name}`;
   const initialValues: string[] = [];
   const newSecret = async (name: string, tags = true) => {
@@ -183,16 +188,16 @@ export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount>
     'rekey:rotated-at': rotatedAt,
     'rekey:successor': `arn:aws:kms:${REGION}:${account}:key/${orders}`,
   });
-  const ordersAlias = `alias/orders-${suffix}`;
+  const ordersAlias = `alias/orders${unique}`;
   await kms.send(new CreateAliasCommand({ AliasName: ordersAlias, TargetKeyId: orders }));
 
   const signing = await createKey({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
   await tag(signing, { 'rekey:rotated-at': new Date(now - 400 * DAY).toISOString() });
-  const signingAlias = `alias/signing-${suffix}`;
+  const signingAlias = `alias/signing${unique}`;
   await kms.send(new CreateAliasCommand({ AliasName: signingAlias, TargetKeyId: signing }));
 
   const legacy = await createKey();
-  const legacyAlias = `${aliasPrefix}legacy`;
+  const legacyAlias = `${aliasPrefix}${scale ? 'reports' : 'legacy'}`;
   await kms.send(new CreateAliasCommand({ AliasName: legacyAlias, TargetKeyId: legacy }));
   await kms.send(new DisableKeyCommand({ KeyId: legacy }));
 
@@ -207,7 +212,7 @@ export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount>
     return json.CertificateArn;
   };
   const certificate = createTestCertificate({
-    domainName: `imported-${suffix}.rekey.example`,
+    domainName: domain('vpn'),
     notBefore: new Date(now - 3600_000),
     notAfter: new Date(now + 10 * DAY),
   });
@@ -215,7 +220,7 @@ export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount>
     (await acm.send(new ImportCertificateCommand(importInput(certificate)))).CertificateArn ?? '';
   const renewalFailed = await admin('seed', {
     type: 'AMAZON_ISSUED',
-    domainName: `shop-${suffix}.rekey.example`,
+    domainName: domain('shop'),
     notAfter: new Date(now + 20 * DAY).toISOString(),
     inUseBy: [`arn:aws:elasticloadbalancing:${REGION}:${account}:loadbalancer/app/shop/1`],
     renewalStatus: 'FAILED',
@@ -223,7 +228,7 @@ export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount>
   });
   const fine = await admin('seed', {
     type: 'AMAZON_ISSUED',
-    domainName: `www-${suffix}.rekey.example`,
+    domainName: domain('www'),
     notAfter: new Date(now + 200 * DAY).toISOString(),
     inUseBy: [`arn:aws:elasticloadbalancing:${REGION}:${account}:loadbalancer/app/www/1`],
   });
@@ -249,7 +254,7 @@ export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount>
         body: JSON.stringify({
           count,
           type: 'AMAZON_ISSUED',
-          domainName: `svc-{n}-${b}.${suffix}.rekey.example`,
+          domainName: `svc-{n}.team-${b + 1}.example.com`,
           notAfter: new Date(now + (60 + b * 55) * DAY).toISOString(),
           inUseBy: [`arn:aws:elasticloadbalancing:${REGION}:${account}:loadbalancer/app/web-${b}/1`],
         }),
@@ -259,12 +264,12 @@ export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount>
     }
     await admin('seed', {
       type: 'PRIVATE',
-      domainName: `payments-gateway-mutual-tls-client-authentication.internal.${suffix}.corp.example`,
+      domainName: 'payments-gateway-mutual-tls-client-authentication.internal.corp.example',
       notAfter: new Date(now + 25 * DAY).toISOString(),
     });
     await admin('seed', {
       type: 'AMAZON_ISSUED',
-      domainName: `checkout-${suffix}.rekey.example`,
+      domainName: domain('checkout'),
       notAfter: new Date(now + 40 * DAY).toISOString(),
       inUseBy: [`arn:aws:cloudfront::${account}:distribution/E2QWRUHAPOMQZL`],
       renewalStatus: 'PENDING_AUTO_RENEWAL',
