@@ -455,72 +455,52 @@ ${table(
 )}</details>`;
 
   const isHealthy = (item: ReportItem) => categoryOf(item) === 'ok';
-  const healthyCertificates = report.certificates.filter(isHealthy).sort(byUrgency);
-  const healthyKeys = report.keys.filter(isHealthy).sort(byUrgency);
-  const healthySecrets = report.secrets.filter(isHealthy).sort(byUrgency);
-  const row = (cells: string[]) => ({ category: 'ok' as const, cells });
+  /** One kind's healthy items: the name and its date first, then two columns of its own. */
+  const healthyTable = <T extends ReportItem>(
+    kind: string,
+    title: string,
+    items: readonly T[],
+    headings: readonly [name: string, date: string, third: string, fourth: string],
+    cells: (item: T) => [string, string],
+  ) =>
+    items.length === 0
+      ? ''
+      : `<h3>${title}</h3>${table(
+          `healthy-${kind}`,
+          headings.map((h, i) => [h, [38, 22, 20, 20][i] ?? 20] as const),
+          items.map((item) => ({
+            category: 'ok' as const,
+            cells: [what(item, multi, false), deadline(item, now), ...cells(item)],
+          })),
+        )}`;
   const healthyPanel =
     healthy.length === 0
       ? '<p class="empty">No healthy items.</p>'
       : `<details id="healthy-list"><summary>Show the ${healthy.length} healthy ${healthy.length === 1 ? 'item' : 'items'} (${kinds(healthy)})</summary>
-${
-  healthyCertificates.length === 0
-    ? ''
-    : `<h3>Certificates</h3>${table(
-        'healthy-certificates',
-        [
-          ['Domain', 38],
-          ['Expires', 22],
-          ['Type', 20],
-          ['Key', 20],
-        ],
-        healthyCertificates.map((item) =>
-          row([
-            what(item, multi, false),
-            deadline(item, now),
-            text(
-              `${item.finding === 'OK' ? '' : `${FINDING_TEXT[item.finding] ?? item.finding}, `}${TYPE_TEXT[item.type] ?? item.type}`,
-            ),
-            text(item.keyAlgorithm ?? '-'),
-          ]),
-        ),
-      )}`
-}${
-  healthyKeys.length === 0
-    ? ''
-    : `<h3>KMS keys</h3>${table(
-        'healthy-keys',
-        [
-          ['Alias and key', 38],
-          ['Next rotation', 22],
-          ['Key spec', 20],
-          ['Age', 20],
-        ],
-        healthyKeys.map((item) =>
-          row([
-            what(item, multi, false),
-            deadline(item, now),
-            text(item.keySpec),
-            plural(item.ageDays, 'day'),
-          ]),
-        ),
-      )}`
-}${
-  healthySecrets.length === 0
-    ? ''
-    : `<h3>Secrets</h3>${table(
-        'healthy-secrets',
-        [
-          ['Secret', 38],
-          ['Next rotation', 22],
-          ['Last rotated', 20],
-          ['State', 20],
-        ],
-        healthySecrets.map((item) =>
-          row([what(item, multi, false), deadline(item, now), day(item.lastRotatedDate), finding(item)]),
-        ),
-      )}`
-}</details>`;
+${healthyTable(
+  'certificates',
+  'Certificates',
+  report.certificates.filter(isHealthy).sort(byUrgency),
+  ['Domain', 'Expires', 'Type', 'Key'],
+  (c) => [
+    text(
+      `${c.finding === 'OK' ? '' : `${FINDING_TEXT[c.finding] ?? c.finding}, `}${TYPE_TEXT[c.type] ?? c.type}`,
+    ),
+    text(c.keyAlgorithm ?? '-'),
+  ],
+)}${healthyTable(
+  'keys',
+  'KMS keys',
+  report.keys.filter(isHealthy).sort(byUrgency),
+  ['Alias and key', 'Next rotation', 'Key spec', 'Age'],
+  (k) => [text(k.keySpec), plural(k.ageDays, 'day')],
+)}${healthyTable(
+  'secrets',
+  'Secrets',
+  report.secrets.filter(isHealthy).sort(byUrgency),
+  ['Secret', 'Next rotation', 'Last rotated', 'State'],
+  (x) => [day(x.lastRotatedDate), finding(x)],
+)}</details>`;
 
   const errors =
     report.errors.length === 0
