@@ -106,6 +106,14 @@ describe('published events match their JSON Schemas in docs/events', () => {
     expect(new Set(findings.map((f) => f.findingClass)).size).toBeGreaterThanOrEqual(4);
   });
 
+  it('accepts the example event documented in docs/certificate-findings.md', () => {
+    const doc = readFileSync(join(process.cwd(), 'docs/certificate-findings.md'), 'utf8');
+    const example = /## Example\s+```json\n([\s\S]*?)\n```/.exec(doc)?.[1];
+    if (!example) throw new Error('docs/certificate-findings.md has no ## Example json block');
+    const validate = validators.get('Certificate Expiry Finding');
+    expect(validate?.(JSON.parse(example))).toBe(true);
+  });
+
   it('rejects an event that breaks its contract (the schemas are not vacuous)', () => {
     const finding = events.find((e) => e['detail-type'] === 'Certificate Expiry Finding');
     const validate = validators.get('Certificate Expiry Finding');
