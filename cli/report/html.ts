@@ -3,6 +3,7 @@
  * SVG, no script, no external asset) that can be mailed, archived or opened offline. It holds
  * names, ARNs, dates and version ids only: never a secret value.
  */
+import { PERIOD_TAG } from './collect.js';
 import {
   byUrgency,
   type Category,
@@ -507,7 +508,7 @@ ${healthyTable(
       ? ''
       : `<h2>Could not read</h2><div class="panel"><p class="lead">These parts are missing from the report; what is shown is still valid.</p><ul class="errors">${report.errors.map((e) => `<li>${text(`${SERVICE_TEXT[e.service]} in ${e.region}: ${e.message}`)}</li>`).join('')}</ul></div>`;
   const assumedPeriod = report.keys.some((k) => k.periodSource === 'option' && categoryOf(k) !== 'ok')
-    ? `<p class="caption">A key without a rekey:period-days tag is given the default period (${report.keys.find((k) => k.periodSource === 'option')?.periodDays ?? 365} days) to compute its next rotation.</p>`
+    ? `<p class="caption">A key without a ${PERIOD_TAG} tag is given the default period (${report.keys.find((k) => k.periodSource === 'option')?.periodDays ?? 365} days) to compute its next rotation.</p>`
     : '';
   const counts = countByCategory(report);
 

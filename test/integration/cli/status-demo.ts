@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-kms';
 import {
   CreateSecretCommand,
+  DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   RotateSecretCommand,
@@ -244,6 +245,15 @@ export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount>
           RotationRules: { AutomaticallyAfterDays: 30 + i },
         }),
       );
+      // As against AWS, RotateSecret may answer before its steps ran: wait for LastRotatedDate.
+      for (
+        let tries = 0;
+        !(await sm.send(new DescribeSecretCommand({ SecretId: arn }))).LastRotatedDate;
+        tries++
+      ) {
+        if (tries > 400) throw new Error(`the rotation of ${arn} did not finish within 20 s`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     }
     // Healthy certificates in batches expiring from 2 to 12 months out, as a real account's do.
     const batches = 6;

@@ -219,7 +219,7 @@ export const rotateFleet = async (): Promise<RecordedEvent[]> => {
             }),
           )
         ).ARN ?? '';
-      if (rotateEvery !== undefined)
+      if (rotateEvery !== undefined) {
         await sm.send(
           new RotateSecretCommand({
             SecretId: arn,
@@ -227,6 +227,13 @@ export const rotateFleet = async (): Promise<RecordedEvent[]> => {
             RotationRules: { AutomaticallyAfterDays: rotateEvery },
           }),
         );
+        // The first rotation finishes before the fleet runs (RotateSecret may answer before its steps).
+        await until(
+          `the first rotation of ${name}`,
+          async () =>
+            (await sm.send(new DescribeSecretCommand({ SecretId: arn }))).LastRotatedDate !== undefined,
+        );
+      }
       return arn;
     };
     await create('due-1', 1);
