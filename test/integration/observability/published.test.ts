@@ -13,7 +13,10 @@ import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FINDING_DETAIL_TYPE } from '../../../functions/certificate-expiry/schema.js';
+import { DETAIL_TYPE as KEY_DETAIL_TYPE } from '../../../functions/key-rotation/events.js';
 import { logger } from '../../../functions/lib/logger.js';
+import { SUMMARY_DETAIL_TYPE } from '../../../functions/secret-fleet/summary.js';
 import { captureEmf, type MetricValue, valuesOf } from '../../helpers/emf.js';
 import {
   type DeliveredEvent,
@@ -71,6 +74,21 @@ describe('published events match their JSON Schemas in docs/events', () => {
     // Every one of them was emitted by the runs above (so each schema is tested against real events).
     const emitted = new Set(events.filter((e) => e.source === 'rekey').map((e) => e['detail-type']));
     expect([...emitted].sort()).toEqual([...validators.keys()].sort());
+  });
+
+  it('knows every place that publishes: a new PutEvents call or detail-type needs its schema here', () => {
+    const publishers = readdirSync('functions', { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .filter((f) => readFileSync(join('functions', f), 'utf8').includes('PutEventsCommand'))
+      .sort();
+    expect(publishers).toEqual([
+      'certificate-expiry/alerts.ts',
+      'key-rotation/events.ts',
+      'secret-fleet/summary.ts',
+    ]);
+    expect([FINDING_DETAIL_TYPE, ...Object.values(KEY_DETAIL_TYPE), SUMMARY_DETAIL_TYPE].sort()).toEqual(
+      [...validators.keys()].sort(),
+    );
   });
 
   it('validates every event the functions published', () => {
