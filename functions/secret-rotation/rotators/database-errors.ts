@@ -148,3 +148,15 @@ export const describeDriverError = (
   }
   return { code, message: redact(message, secrets, partial) || '(no message)' };
 };
+
+/**
+ * The superuser secret is for another server than the one the rotated secret's credentials
+ * log in to, or the current credentials logged in as another user than the one being rotated.
+ * Raised before any statement runs, so neither server is changed. Names the hosts, never a value.
+ */
+export class SuperuserEndpointError extends RotationError {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'SuperuserEndpointError';
+  }
+}

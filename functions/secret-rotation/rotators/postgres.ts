@@ -83,6 +83,15 @@ export const postgresAdapter: EngineAdapter<pg.Client> = {
     await client.query('SELECT 1');
   },
 
+  async sessionUser(client) {
+    const result = await client.query<{ user: string }>('SELECT session_user AS "user"');
+    return String(result.rows[0]?.user ?? '');
+  },
+
+  async restorePassword(client, { username, restored }) {
+    await client.query(`ALTER ROLE ${ident(username)} WITH PASSWORD ${passwordLiteral(restored)}`);
+  },
+
   async changeOwnPassword(client, { username, newPassword }) {
     await client.query(`ALTER ROLE ${ident(username)} WITH PASSWORD ${passwordLiteral(newPassword)}`);
   },

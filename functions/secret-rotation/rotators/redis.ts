@@ -139,6 +139,22 @@ export const redisAdapter: EngineAdapter<Client> = {
     await command(client, ['PING']);
   },
 
+  async sessionUser(client) {
+    try {
+      return String(await command(client, ['ACL', 'WHOAMI']));
+    } catch (error) {
+      // Users without ACL WHOAMI: Redis authenticates exactly the name sent (AUTH never falls
+      // back to another user), so the session is the user the client logged in as.
+      if (!/NOPERM/.test(String((error as Error).message))) throw error;
+      return String(client.options?.username ?? '');
+    }
+  },
+
+  async restorePassword(client, { username, failed }) {
+    // The change added the new password beside the old one: removing it restores the old state.
+    await command(client, ['ACL', 'SETUSER', username, `<${failed}`]);
+  },
+
   async changeOwnPassword(client, { username, newPassword }) {
     // Adds the new password; the old one keeps working until finishSecret removes it.
     await command(client, ['ACL', 'SETUSER', username, `>${newPassword}`]);

@@ -52,7 +52,12 @@ export interface RotationHarness {
   readonly endpoint: LocalEndpoint;
   readonly sm: SecretsManagerClient;
   createSecret(label: string, value: Record<string, unknown>, tags?: Record<string, string>): Promise<string>;
-  /** RotateSecret; resolves when the rotation finished or failed (the local endpoint runs it synchronously). */
+  /**
+   * A new secret holding `secretId`'s AWSCURRENT value with `overrides` (e.g. the superuser
+   * secret for the same server reached through a proxy port); returns its ARN.
+   */
+  copySecret(secretId: string, overrides: Record<string, unknown>): Promise<string>;
+  /** RotateSecret; resolves when the rotation finished or failed (polling the rotation log, bounded). */
   rotate(secretId: string, options?: { functionArn?: string; token?: string }): Promise<RotationResult>;
   /** The parsed value of the version holding `stage`. */
   valueAt(
@@ -71,6 +76,9 @@ export interface RotationHarness {
   ): string;
   close(): Promise<void>;
 }
+
+/** How long `rotate` waits for a rotation's steps to finish or fail. */
+const ROTATION_WAIT_MS = 60_000;
 
 /** Passwords shorter than this are too likely to occur in ordinary log text to be checked. */
 const MIN_CHECKED_PASSWORD = 8;
@@ -107,7 +115,7 @@ export const startRotationHarness = async (): Promise<RotationHarness> => {
     return body.Rotations;
   };
 
-  return {
+  const harness: RotationHarness = {
     endpoint,
     sm,
     async createSecret(label, value, tags = {}) {
@@ -123,6 +131,11 @@ export const startRotationHarness = async (): Promise<RotationHarness> => {
       remember(JSON.stringify(value));
       return arn;
     },
+    async copySecret(secretId, overrides) {
+      const response = await sm.send(new GetSecretValueCommand({ SecretId: secretId }));
+      const value = JSON.parse(response.SecretString ?? '{}') as Record<string, unknown>;
+      return harness.createSecret('copy', { ...value, ...overrides });
+    },
     async rotate(secretId, options = {}) {
       const token = options.token ?? randomUUID();
       // A retried rotation reuses its token: only entries logged by this call count.
@@ -135,7 +148,26 @@ export const startRotationHarness = async (): Promise<RotationHarness> => {
           RotationRules: { AutomaticallyAfterDays: 30 },
         }),
       );
-      const log = await rotationLog(secretId);
+      // RotateSecret may answer before the steps ran (as AWS does): wait, with a bound, until
+      // this rotation failed or finished, as a user polling DescribeSecret would.
+      const finished = (entries: RotationLogEntry[]) =>
+        entries
+          .slice(before)
+          .some(
+            (entry) =>
+              entry.clientRequestToken === token &&
+              (entry.outcome === 'failed' || entry.step === 'finishSecret'),
+          );
+      let log = await rotationLog(secretId);
+      for (let waited = 0; !finished(log); waited += 50) {
+        if (waited > ROTATION_WAIT_MS) {
+          throw new Error(
+            `rotation ${token} of ${secretId} neither finished nor failed within ${ROTATION_WAIT_MS} ms`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        log = await rotationLog(secretId);
+      }
       const versions = await sm.send(
         new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: true }),
       );
@@ -194,6 +226,7 @@ export const startRotationHarness = async (): Promise<RotationHarness> => {
       logger.setLogLevel(level);
     },
   };
+  return harness;
 };
 
 /** The string field of a secret value (tests compare passwords without printing them). */

@@ -255,7 +255,15 @@ describe.each([
     await createUser(user, 'initial-password-6');
     const arn = await harness.createSecret(label, {
       ...userSecret(user, 'initial-password-6'),
-      ...(alternating ? { masterarn: masterArn } : {}),
+      // The superuser secret is for the same endpoint as the user's (the endpoint rule).
+      ...(alternating
+        ? {
+            masterarn:
+              extra.port === undefined
+                ? masterArn
+                : await harness.copySecret(masterArn, { port: extra.port }),
+          }
+        : {}),
       ...extra,
     });
     return { user, arn };
