@@ -6,8 +6,10 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
   RotateSecretCommand,
   SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { expect, it } from 'vitest';
 import { logger } from '../../../functions/lib/logger.js';
@@ -386,4 +388,143 @@ export const retryScenarios = (o: RetryScenarioOptions): void => {
       await proxy.close();
     }
   });
+};
+
+/** The rotation event a registered function receives. */
+interface StepEvent {
+  readonly Step: string;
+  readonly SecretId: string;
+  readonly ClientRequestToken: string;
+}
+
+/**
+ * Checks the state every rotation must end in once its faults are gone: exactly one version
+ * carries AWSCURRENT and it logs in, AWSPENDING is absent or on that same version, and every
+ * version that existed before is still there.
+ */
+export const expectConverged = async (
+  harness: RotationHarness,
+  arn: string,
+  login: (value: Record<string, unknown>) => Promise<boolean>,
+  versionsBefore: readonly string[],
+): Promise<void> => {
+  const stages = await harness.stages(arn);
+  const current = Object.entries(stages).filter(([, labels]) => labels.includes('AWSCURRENT'));
+  expect(current).toHaveLength(1);
+  const pending = Object.entries(stages).filter(([, labels]) => labels.includes('AWSPENDING'));
+  expect(pending.every(([id]) => id === current[0]?.[0])).toBe(true);
+  expect(await login(await harness.valueAt(arn, 'AWSCURRENT'))).toBe(true);
+  const listed = await harness.sm.send(
+    new ListSecretVersionIdsCommand({ SecretId: arn, IncludeDeprecated: true }),
+  );
+  const ids = new Set((listed.Versions ?? []).map((version) => version.VersionId));
+  for (const id of versionsBefore) expect(ids.has(id)).toBe(true);
+};
+
+/** Every version id of the secret, labelled or not. */
+export const versionIds = async (harness: RotationHarness, arn: string): Promise<string[]> => {
+  const listed = await harness.sm.send(
+    new ListSecretVersionIdsCommand({ SecretId: arn, IncludeDeprecated: true }),
+  );
+  return (listed.Versions ?? []).flatMap((version) => (version.VersionId ? [version.VersionId] : []));
+};
+
+/** Abandons the rotation in progress the way the docs say: remove AWSPENDING from its version. */
+export const abandonRotation = async (harness: RotationHarness, arn: string): Promise<void> => {
+  const stages = await harness.stages(arn);
+  const pending = Object.entries(stages).find(([, labels]) => labels.includes('AWSPENDING'))?.[0];
+  if (pending === undefined) return;
+  await harness.sm.send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: arn,
+      VersionStage: 'AWSPENDING',
+      RemoveFromVersionId: pending,
+    }),
+  );
+};
+
+/** What the single-user safety scenarios need from one engine's test file. */
+export interface SingleUserScenarioOptions {
+  readonly prefix: string;
+  readonly harness: () => RotationHarness;
+  /** Creates a user with a known password and its single-user secret. */
+  readonly makeSecret: (label: string) => Promise<{ user: string; arn: string }>;
+  readonly login: (value: Record<string, unknown>) => Promise<boolean>;
+  /**
+   * Limits the user to `limit` connections at once (`undefined` lifts it): the session that
+   * changed the password then holds the only one, so logging in with the new password fails
+   * after the change. Absent for engines without such a limit (Redis, which keeps the old
+   * password until finishSecret anyway).
+   */
+  readonly limitConnections?: (user: string, limit: number | undefined) => Promise<void>;
+}
+
+/**
+ * Single-user rotation is all-or-nothing inside setSecret (issue 9 §3): a pending version whose
+ * connection settings do not reach the server changes nothing; a new password that does not
+ * log in after the change is undone on the session still open. Call inside a `describe`.
+ */
+export const singleUserScenarios = (o: SingleUserScenarioOptions): void => {
+  it('refuses, before changing the password, a pending version whose TLS settings do not reach the server; converges once it is abandoned', async () => {
+    const harness = o.harness();
+    const { arn } = await o.makeSecret(`${o.prefix}-pending-tls`);
+    const before = await versionIds(harness, arn);
+    const current = await harness.valueAt(arn, 'AWSCURRENT');
+    // Another tool made the pending version, asking for a verified TLS the server cannot give.
+    const otherTool = harness.registerFunction(async (handler, event) => {
+      const { SecretId, ClientRequestToken, Step } = event as StepEvent;
+      if (Step !== 'createSecret') return handler(event);
+      await harness.sm.send(
+        new PutSecretValueCommand({
+          SecretId,
+          ClientRequestToken,
+          SecretString: JSON.stringify({
+            ...current,
+            password: `tls-${randomUUID()}`,
+            ssl: { mode: 'verify-full' },
+          }),
+          VersionStages: ['AWSPENDING'],
+        }),
+      );
+    });
+
+    const result = await harness.rotate(arn, { functionArn: otherTool });
+
+    expect(result.failure?.step).toBe('setSecret');
+    expect(result.failure?.errorType).toBe('DatabaseLoginError');
+    expect(result.failure?.message).toContain('verify-full');
+    expect(result.failure?.message).toContain('nothing was changed');
+    expect(await o.login(current)).toBe(true);
+
+    await abandonRotation(harness, arn);
+    const next = await harness.rotate(arn);
+    expect(next.failure).toBeUndefined();
+    await expectConverged(harness, arn, o.login, before);
+  });
+
+  if (o.limitConnections) {
+    const limitConnections = o.limitConnections;
+    it('restores the old password when the new one does not log in after the change; the same rotation completes once the fault is gone', async () => {
+      const harness = o.harness();
+      const { user, arn } = await o.makeSecret(`${o.prefix}-restore`);
+      const before = await versionIds(harness, arn);
+      const current = await harness.valueAt(arn, 'AWSCURRENT');
+      await limitConnections(user, 1);
+
+      const result = await harness.rotate(arn);
+
+      expect(result.failure?.step).toBe('setSecret');
+      expect(result.failure?.errorType).toBe('DatabaseLoginError');
+      expect(result.failure?.message).toContain('restored');
+      expect(await o.login(current)).toBe(true);
+      expect(await o.login(await harness.valueAt(arn, 'AWSPENDING'))).toBe(false);
+
+      await limitConnections(user, undefined);
+      const retried = await harness.rotate(arn, { token: result.token });
+      expect(retried.failure).toBeUndefined();
+      expect((await harness.stages(arn))[result.token]).toContain('AWSCURRENT');
+      await expectConverged(harness, arn, o.login, before);
+      expect(await o.login(current)).toBe(false);
+    });
+  }
 };

@@ -6,6 +6,7 @@ import {
   field,
   type RotationHarness,
   retryScenarios,
+  singleUserScenarios,
   startRotationHarness,
 } from '../helpers/database-rotation.js';
 import { MYSQL, mysqlAdmin, mysqlCanLogin, mysqlDropUsers, randomSuffix } from '../helpers/databases.js';
@@ -102,6 +103,22 @@ afterAll(async () => {
     await mysqlDropUsers(admin, [masterUser]);
     await admin.end();
   }
+});
+
+describe('single user: all or nothing inside setSecret', () => {
+  singleUserScenarios({
+    prefix: 'my',
+    harness: () => harness,
+    makeSecret: async (label) => {
+      const user = `app_${randomSuffix()}`;
+      await createUser(user, 'initial-password-9');
+      return { user, arn: await harness.createSecret(label, userSecret(user, 'initial-password-9')) };
+    },
+    login,
+    limitConnections: async (user, limit) => {
+      await admin.query('ALTER USER ?@? WITH MAX_USER_CONNECTIONS ?', [user, '%', limit ?? 0]);
+    },
+  });
 });
 
 describe('single user', () => {

@@ -4,6 +4,7 @@ import {
   field,
   type RotationHarness,
   retryScenarios,
+  singleUserScenarios,
   startRotationHarness,
 } from '../helpers/database-rotation.js';
 import {
@@ -124,6 +125,22 @@ afterAll(async () => {
   await harness?.close();
   await admin?.end();
   await server?.stop();
+});
+
+describe('single user: all or nothing inside setSecret', () => {
+  singleUserScenarios({
+    prefix: 'pg',
+    harness: () => harness,
+    makeSecret: async (label) => {
+      const user = `app_${randomSuffix()}`;
+      await createRole(user, 'initial-password-9');
+      return { user, arn: await harness.createSecret(label, userSecret(user, 'initial-password-9')) };
+    },
+    login,
+    limitConnections: async (user, limit) => {
+      await admin.query(`ALTER ROLE ${ident(user)} CONNECTION LIMIT ${limit ?? -1}`);
+    },
+  });
 });
 
 describe('single user', () => {

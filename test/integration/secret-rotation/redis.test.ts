@@ -3,6 +3,7 @@ import {
   field,
   type RotationHarness,
   retryScenarios,
+  singleUserScenarios,
   startRotationHarness,
 } from '../helpers/database-rotation.js';
 import { REDIS, randomSuffix, redisAdmin, redisAs, redisCanLogin } from '../helpers/databases.js';
@@ -64,6 +65,19 @@ afterAll(async () => {
     await admin.sendCommand(['ACL', 'DELUSER', masterUser]);
     await admin.close();
   }
+});
+
+describe('single user: all or nothing inside setSecret', () => {
+  singleUserScenarios({
+    prefix: 'redis',
+    harness: () => harness,
+    makeSecret: async (label) => {
+      const user = `app_${randomSuffix()}`;
+      await createUser(user, 'initial-password-9');
+      return { user, arn: await harness.createSecret(label, userSecret(user, 'initial-password-9')) };
+    },
+    login,
+  });
 });
 
 describe('single user', () => {
