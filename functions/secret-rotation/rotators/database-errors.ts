@@ -10,7 +10,8 @@ import type { TlsMode } from './database-secret.js';
  */
 
 /** Which credential a login used. */
-export type CredentialRole = 'current' | 'pending' | 'previous' | 'superuser';
+/** `older`: another version of the secret (a labelled one, or a recent unlabelled one). */
+export type CredentialRole = 'current' | 'pending' | 'previous' | 'older' | 'superuser';
 
 /** One failed login, as reported in logs and error messages (no password). */
 export interface LoginAttempt {

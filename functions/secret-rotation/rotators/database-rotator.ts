@@ -313,6 +313,32 @@ export const superuserTarget = (
   return postgres ? { ...master, dbname: masterDatabase ?? postgresDatabase(master) } : master;
 };
 
+/** Passwords of `pending.username` in the secret's other versions (see `RotatorContext.otherVersions`). */
+const olderPasswords = async (
+  versions: { current: SecretVersion; pending: SecretVersion; previous?: SecretVersion },
+  pending: DatabaseSecret,
+  ctx: RotatorContext,
+): Promise<string[]> => {
+  if (ctx.otherVersions === undefined) return [];
+  const exclude = [versions.current, versions.pending, versions.previous].flatMap((v) =>
+    v === undefined ? [] : [v.versionId],
+  );
+  const passwords: string[] = [];
+  for (const version of await ctx.otherVersions(exclude)) {
+    try {
+      const secret = parseDatabaseSecret(
+        version.secretString,
+        `version ${version.versionId}`,
+        pending.family,
+      );
+      if (secret.username === pending.username) passwords.push(secret.password);
+    } catch {
+      // Not a database secret of this user (an old format, another user): not a candidate.
+    }
+  }
+  return passwords;
+};
+
 const parseVersion = (version: SecretVersion, label: string, family: EngineFamily): DatabaseSecret =>
   parseDatabaseSecret(version.secretString, `the ${label} version (${version.versionId})`, family);
 
@@ -417,10 +443,24 @@ export const createDatabaseRotator = <S>(
           candidates.push([previous.password, 'previous']);
         }
         const attempts: LoginAttempt[] = [already];
-        for (const [password, role] of candidates) {
+        let searchedOtherVersions = false;
+        for (let index = 0; index < candidates.length; index += 1) {
+          const [password, role] = candidates[index] as [string, CredentialRole];
           const login = await rotation.tryLogin({ ...pending, password }, role);
           if (!('session' in login)) {
             attempts.push(login);
+            if (index === candidates.length - 1 && !searchedOtherVersions) {
+              // Other writers may have moved the labels: look among every labelled version
+              // and the recent unlabelled ones for the password the database really has.
+              searchedOtherVersions = true;
+              const tried = new Set(candidates.map(([known]) => known));
+              for (const other of await olderPasswords(versions, pending, ctx)) {
+                if (tried.has(other)) continue;
+                tried.add(other);
+                rotation.addSecret(other);
+                candidates.push([other, 'older']);
+              }
+            }
             continue;
           }
           const restore = { username: pending.username, restored: password, failed: pending.password };

@@ -285,6 +285,31 @@ describe('setSecret and testSecret', () => {
     expect(stagesRead.sort()).toEqual(['AWSCURRENT', 'AWSPENDING']);
   });
 
+  it('does not fail setSecret when another writer moved AWSPREVIOUS between DescribeSecret and the read (it is only a fallback)', async () => {
+    secret.addVersion(OLD, 'older-value', ['AWSPREVIOUS']).addVersion(TOKEN, 'pending-value', ['AWSPENDING']);
+    let seenPrevious: unknown = 'not called';
+    const rotator: Rotator = {
+      name: 'reads-previous',
+      createPending: async () => 'unused',
+      setSecret: async ({ previous }) => {
+        seenPrevious = previous;
+      },
+      testSecret: async () => {},
+    };
+    // The label moves away after DescribeSecret answered, as another client's
+    // UpdateSecretVersionStage would: GetSecretValue of OLD with AWSPREVIOUS is then not found.
+    smMock.on(DescribeSecretCommand).callsFake((input) => {
+      const described = secret.describe(input);
+      secret.addVersion('33333333-3333-4333-8333-333333333333', 'newer-value', ['AWSPREVIOUS']);
+      return described;
+    });
+
+    const outcome = await runRotationStep(event('setSecret'), deps({ selectRotator: async () => rotator }));
+
+    expect(outcome).toBe('completed');
+    expect(seenPrevious).toBeUndefined();
+  });
+
   it('wraps a rotator failure outside the contract in StepFailedError, carrying the cause', async () => {
     secret.addVersion(TOKEN, 'pending-value', ['AWSPENDING']);
     const driverError = new Error('connect ECONNREFUSED 127.0.0.1:1');
