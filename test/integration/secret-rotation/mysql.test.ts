@@ -157,6 +157,60 @@ describe('single user', () => {
   });
 });
 
+describe('alternating users behave as one user (objects one creates, the other uses)', () => {
+  /** Runs `sql` as `user` in `database`; the error message when refused. */
+  const as = async (database: string, user: string, password: string, sql: string) => {
+    const { default: driver } = await import('mysql2/promise');
+    try {
+      const connection = await driver.createConnection({
+        host: MYSQL.host,
+        port: MYSQL.port,
+        user,
+        password,
+        database,
+      });
+      try {
+        const [rows] = await connection.query(sql);
+        return Array.isArray(rows) ? rows : 'ok';
+      } finally {
+        await connection.end();
+      }
+    } catch (error) {
+      return `error: ${(error as Error).message}`;
+    }
+  };
+
+  it('a table the clone creates is usable by the user, and the other way round (the grants are on the database)', async () => {
+    const user = `app_${randomSuffix()}`;
+    await createUser(user, 'initial-password-10');
+    const database = `db_${randomSuffix()}`;
+    databasesToDrop.push(database);
+    await admin.query(`CREATE DATABASE ${admin.escapeId(database)}`);
+    await admin.query(`GRANT ALL PRIVILEGES ON ${admin.escapeId(database)}.* TO ?@?`, [user, '%']);
+    const arn = await harness.createSecret('my-one-user', {
+      ...userSecret(user, 'initial-password-10'),
+      masterarn: masterArn,
+    });
+
+    expect((await harness.rotate(arn)).failure).toBeUndefined();
+    const clonePassword = field(await harness.valueAt(arn, 'AWSCURRENT'), 'password');
+    const clone = `${user}_clone`;
+
+    expect(await as(database, clone, clonePassword, 'CREATE TABLE by_clone (id int)')).toBe('ok');
+    expect(await as(database, clone, clonePassword, 'INSERT INTO by_clone VALUES (1)')).toBe('ok');
+    expect(await as(database, user, 'initial-password-10', 'INSERT INTO by_clone VALUES (2)')).toBe('ok');
+    expect(await as(database, user, 'initial-password-10', 'SELECT COUNT(*) AS n FROM by_clone')).toEqual([
+      { n: 2 },
+    ]);
+    expect(await as(database, user, 'initial-password-10', 'CREATE TABLE by_user (id int)')).toBe('ok');
+    expect(await as(database, clone, clonePassword, 'INSERT INTO by_user VALUES (3)')).toBe('ok');
+    expect(await as(database, clone, clonePassword, 'DROP TABLE by_user')).toBe('ok');
+    expect(await as(database, user, 'initial-password-10', 'ALTER TABLE by_clone ADD COLUMN note text')).toBe(
+      'ok',
+    );
+  });
+});
+
 describe('alternating users', () => {
   it('creates user_clone with the grants of the user; both log in; the user current two rotations ago gets the newest password', async () => {
     const user = `app_${randomSuffix()}`;

@@ -192,6 +192,65 @@ describe('single user', () => {
   });
 });
 
+describe('alternating users behave as one user (objects one creates, the other uses)', () => {
+  /** Runs `sql` in `database` as `user`; the error message when refused. */
+  const as = async (database: string, user: string, password: string, sql: string) => {
+    const client = new pg.Client({ host: server.host, port: server.port, user, password, database });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return (await client.query(sql)).rows;
+    } catch (error) {
+      return `error: ${(error as Error).message}`;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+
+  it('a table the clone creates is usable by the user, and the other way round, across two rotations', async () => {
+    const user = `app_${randomSuffix()}`;
+    await createRole(user, 'initial-password-10');
+    const database = `db_${randomSuffix()}`;
+    databasesToDrop.push(database);
+    await admin.query(`CREATE DATABASE ${ident(database)} OWNER ${ident(user)}`);
+    const arn = await harness.createSecret('pg-one-user', {
+      ...userSecret(user, 'initial-password-10'),
+      dbname: database,
+      masterarn: masterArn,
+    });
+
+    expect((await harness.rotate(arn)).failure).toBeUndefined();
+    const clone = await harness.valueAt(arn, 'AWSCURRENT');
+    const clonePassword = field(clone, 'password');
+    expect(field(clone, 'username')).toBe(`${user}_clone`);
+
+    expect(await as(database, `${user}_clone`, clonePassword, 'CREATE TABLE by_clone (id int)')).toEqual([]);
+    expect(await as(database, `${user}_clone`, clonePassword, 'INSERT INTO by_clone VALUES (1)')).toEqual([]);
+    expect(await as(database, user, 'initial-password-10', 'INSERT INTO by_clone VALUES (2)')).toEqual([]);
+    expect(
+      await as(database, user, 'initial-password-10', 'SELECT count(*)::int AS n FROM by_clone'),
+    ).toEqual([{ n: 2 }]);
+    expect(await as(database, user, 'initial-password-10', 'CREATE TABLE by_user (id int)')).toEqual([]);
+    expect(await as(database, `${user}_clone`, clonePassword, 'INSERT INTO by_user VALUES (3)')).toEqual([]);
+    // Both own what either made: the table the clone created belongs to the user.
+    const owner = await as(
+      database,
+      user,
+      'initial-password-10',
+      "SELECT tableowner FROM pg_tables WHERE tablename = 'by_clone'",
+    );
+    expect(owner).toEqual([{ tableowner: user }]);
+
+    expect((await harness.rotate(arn)).failure).toBeUndefined();
+    const back = await harness.valueAt(arn, 'AWSCURRENT');
+    expect(field(back, 'username')).toBe(user);
+    expect(
+      await as(database, user, field(back, 'password'), 'ALTER TABLE by_clone ADD COLUMN note text'),
+    ).toEqual([]);
+    expect(await as(database, `${user}_clone`, clonePassword, 'DROP TABLE by_user')).toEqual([]);
+  });
+});
+
 describe('alternating users', () => {
   it('creates user_clone with the rights of the user; both log in; the user current two rotations ago gets the newest password', async () => {
     const user = `app_${randomSuffix()}`;

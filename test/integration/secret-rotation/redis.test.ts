@@ -151,6 +151,30 @@ describe('single user', () => {
   });
 });
 
+describe('alternating users behave as one user (keys one writes, the other uses)', () => {
+  it('a key the clone writes is read and changed by the user, and the other way round', async () => {
+    const user = `app_${randomSuffix()}`;
+    await createUser(user, 'initial-password-10', APP_RULES);
+    const arn = await harness.createSecret('redis-one-user', {
+      ...userSecret(user, 'initial-password-10'),
+      masterarn: masterArn,
+    });
+
+    expect((await harness.rotate(arn)).failure).toBeUndefined();
+    const clonePassword = field(await harness.valueAt(arn, 'AWSCURRENT'), 'password');
+    const clone = `${user}_clone`;
+    const key = `app:${randomSuffix()}`;
+    try {
+      expect(await redisAs(clone, clonePassword, ['SET', key, 'from-clone'])).toBe('OK');
+      expect(await redisAs(user, 'initial-password-10', ['GET', key])).toBe('from-clone');
+      expect(await redisAs(user, 'initial-password-10', ['SET', key, 'from-user'])).toBe('OK');
+      expect(await redisAs(clone, clonePassword, ['GET', key])).toBe('from-user');
+    } finally {
+      await admin.sendCommand(['DEL', key]);
+    }
+  });
+});
+
 describe('alternating users', () => {
   it('creates user_clone with the rules of the user; both log in; the user current two rotations ago gets the newest password', async () => {
     const user = `app_${randomSuffix()}`;
