@@ -122,11 +122,30 @@ export const redisAdapter: EngineAdapter<Client> = {
     const client = makeClient(target);
     // Unhandled, an 'error' event would crash the function; the pending call reports it.
     client.on('error', () => undefined);
+    // node-redis bounds the TCP connect only; a server that accepts and never answers the
+    // handshake (HELLO/AUTH) would hold the step until the function times out.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            Object.assign(
+              new Error(
+                `connection timeout: the server did not answer the handshake within ${CONNECT_TIMEOUT_MS} ms`,
+              ),
+              { code: 'ETIMEDOUT' },
+            ),
+          ),
+        CONNECT_TIMEOUT_MS,
+      );
+    });
     try {
-      await client.connect();
+      await Promise.race([client.connect(), timeout]);
     } catch (error) {
       client.destroy();
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
     return client;
   },

@@ -248,6 +248,11 @@ export interface TcpProxy {
   refuse(): Promise<void>;
   /** Accepts connections again on the same port. */
   accept(): Promise<void>;
+  /**
+   * Drops open connections, then accepts new ones but never answers nor forwards them: a host
+   * that cannot be reached (packets dropped), as far as a client can tell. `accept()` ends it.
+   */
+  hold(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -255,8 +260,14 @@ export const startTcpProxy = async (targetPort: number, targetHost = '127.0.0.1'
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
+  let holding = false;
   const listen = async () => {
     const next = createServer((client) => {
+      if (holding) {
+        sockets.add(client);
+        client.on('error', () => client.destroy());
+        return;
+      }
       const upstream = connect(targetPort, targetHost);
       sockets.add(client);
       sockets.add(upstream);
@@ -292,6 +303,17 @@ export const startTcpProxy = async (targetPort: number, targetHost = '127.0.0.1'
     },
     refuse: stop,
     async accept() {
+      if (holding) {
+        holding = false;
+        for (const socket of sockets) socket.destroy();
+        sockets.clear();
+      }
+      if (!server) await listen();
+    },
+    async hold() {
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+      holding = true;
       if (!server) await listen();
     },
     close: stop,
@@ -525,6 +547,172 @@ export const singleUserScenarios = (o: SingleUserScenarioOptions): void => {
       expect((await harness.stages(arn))[result.token]).toContain('AWSCURRENT');
       await expectConverged(harness, arn, o.login, before);
       expect(await o.login(current)).toBe(false);
+    });
+  }
+};
+
+/** What the fault scenarios need besides the retry scenarios' options. */
+export interface FaultScenarioOptions extends RetryScenarioOptions {
+  /** Takes away (`false`) or gives back (`true`) the right of `user` to log in. */
+  readonly allowLogin: (user: string, allowed: boolean) => Promise<void>;
+  /** Whether finishSecret talks to the server (Redis single user removes the old password). */
+  readonly finishUsesServer: boolean;
+}
+
+const FAULT_STEPS = ['setSecret', 'testSecret', 'finishSecret'] as const;
+
+/**
+ * Each step made to fail (issue 9 §7): the server stopped, the user's right to log in revoked,
+ * the host unreachable, another writer changing the secret. Every rotation either completes or
+ * fails at the faulted step, and once the fault is gone (and the rotation retried with its
+ * token) the secret converges: one AWSCURRENT that logs in, no version lost. A TLS mismatch is
+ * covered by the single-user scenarios (a pending version whose TLS the server cannot give)
+ * and by each engine's TLS tests. Call inside a `describe`.
+ */
+export const faultScenarios = (o: FaultScenarioOptions): void => {
+  const needsServer = (step: string) => step !== 'finishSecret' || o.finishUsesServer;
+
+  /** Runs a rotation whose function calls `fault` once, just before `step`; retries it after `heal`. */
+  const rotateThroughFault = async (
+    arn: string,
+    step: string,
+    fault: () => Promise<void>,
+    heal: () => Promise<void>,
+    expectFailure: boolean,
+  ) => {
+    const harness = o.harness();
+    let faulted = false;
+    const faulty = harness.registerFunction(async (handler, event) => {
+      if (event.Step === step && !faulted) {
+        faulted = true;
+        await fault();
+      }
+      await handler(event);
+    });
+    const first = await harness.rotate(arn, { functionArn: faulty });
+    expect(faulted).toBe(true);
+    expect(first.failure?.step).toBe(expectFailure ? step : undefined);
+    await heal();
+    if (first.failure) {
+      const retried = await harness.rotate(arn, { token: first.token });
+      expect(retried.failure).toBeUndefined();
+    }
+    expect((await harness.stages(arn))[first.token]).toContain('AWSCURRENT');
+    return first;
+  };
+
+  it.each(FAULT_STEPS)('server stopped before %s: converges once it is back', async (step) => {
+    const harness = o.harness();
+    const proxy = await startTcpProxy(o.serverPort());
+    try {
+      const { arn } = await o.makeSecret(`${o.prefix}-stopped-${o.strategy}`, { port: proxy.port });
+      const before = await versionIds(harness, arn);
+      const first = await rotateThroughFault(
+        arn,
+        step,
+        () => proxy.refuse(),
+        () => proxy.accept(),
+        needsServer(step),
+      );
+      if (first.failure) expect(first.failure.message).toContain('ECONNREFUSED');
+      await expectConverged(harness, arn, (value) => o.login(value, proxy.port), before);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it.each(FAULT_STEPS)(
+    "the user's login revoked before %s: converges once it is given back",
+    async (step) => {
+      const harness = o.harness();
+      const { user, arn } = await o.makeSecret(`${o.prefix}-revoked-${o.strategy}`);
+      const before = await versionIds(harness, arn);
+      // The user whose credential the step logs in with: the current one in setSecret, the
+      // pending one after it.
+      const target = step === 'setSecret' || !o.alternating ? user : `${user}_clone`;
+      await rotateThroughFault(
+        arn,
+        step,
+        () => o.allowLogin(target, false),
+        () => o.allowLogin(target, true),
+        needsServer(step),
+      );
+      await expectConverged(harness, arn, (value) => o.login(value), before);
+    },
+  );
+
+  it('host unreachable during setSecret: fails within the connect timeout, saying so; converges once reachable', async () => {
+    const harness = o.harness();
+    const proxy = await startTcpProxy(o.serverPort());
+    try {
+      const { arn } = await o.makeSecret(`${o.prefix}-unreachable-${o.strategy}`, { port: proxy.port });
+      const before = await versionIds(harness, arn);
+      const first = await rotateThroughFault(
+        arn,
+        'setSecret',
+        () => proxy.hold(),
+        () => proxy.accept(),
+        true,
+      );
+      expect(first.failure?.message).toMatch(/could not be reached|stalled|timeout|timed out/i);
+      await expectConverged(harness, arn, (value) => o.login(value, proxy.port), before);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it.each(FAULT_STEPS)(
+    'another writer puts a new AWSCURRENT (same credentials, another field) before %s: completes, and the writer version is kept',
+    async (step) => {
+      const harness = o.harness();
+      const { arn } = await o.makeSecret(`${o.prefix}-writer-${o.strategy}`);
+      const before = await versionIds(harness, arn);
+      const current = await harness.valueAt(arn, 'AWSCURRENT');
+      let written: string | undefined;
+      await rotateThroughFault(
+        arn,
+        step,
+        async () => {
+          const put = await harness.sm.send(
+            new PutSecretValueCommand({
+              SecretId: arn,
+              SecretString: JSON.stringify({ ...current, note: 'edited' }),
+            }),
+          );
+          written = put.VersionId;
+        },
+        async () => undefined,
+        false,
+      );
+      expect(written).toBeDefined();
+      await expectConverged(harness, arn, (value) => o.login(value), [...before, written ?? '']);
+    },
+  );
+
+  if (!o.alternating) {
+    it('another writer stored a wrong password twice: setSecret finds the one the database has among older versions', async () => {
+      const harness = o.harness();
+      const { arn } = await o.makeSecret(`${o.prefix}-stale-${o.strategy}`);
+      const before = await versionIds(harness, arn);
+      const current = await harness.valueAt(arn, 'AWSCURRENT');
+      const first = await rotateThroughFault(
+        arn,
+        'setSecret',
+        async () => {
+          for (const typo of ['typo-password-one', 'typo-password-two']) {
+            await harness.sm.send(
+              new PutSecretValueCommand({
+                SecretId: arn,
+                SecretString: JSON.stringify({ ...current, password: typo }),
+              }),
+            );
+          }
+        },
+        async () => undefined,
+        false,
+      );
+      expect(first.failure).toBeUndefined();
+      await expectConverged(harness, arn, (value) => o.login(value), before);
     });
   }
 };

@@ -3,7 +3,9 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mysqlAdapter } from '../../../functions/secret-rotation/rotators/mysql.js';
 import {
+  faultScenarios,
   field,
+  type RetryScenarioOptions,
   type RotationHarness,
   retryScenarios,
   singleUserScenarios,
@@ -340,7 +342,7 @@ describe.each([
     return { user, arn };
   };
 
-  retryScenarios({
+  const scenario = {
     prefix: 'my',
     strategy,
     alternating,
@@ -350,6 +352,14 @@ describe.each([
     serverPort: () => MYSQL.port,
     // Alternating users never touch the current user; single user only changes it in setSecret.
     currentWorksWhenInterruptedAfter: (lastStep) => alternating || lastStep === 'createSecret',
+  } satisfies RetryScenarioOptions;
+  retryScenarios(scenario);
+  faultScenarios({
+    ...scenario,
+    allowLogin: async (user, allowed) => {
+      await admin.query(`ALTER USER ?@? ACCOUNT ${allowed ? 'UNLOCK' : 'LOCK'}`, [user, '%']);
+    },
+    finishUsesServer: false,
   });
 
   it('fails with the server error code when the database refuses the credentials mid-rotation, and AWSCURRENT still logs in afterwards', async () => {

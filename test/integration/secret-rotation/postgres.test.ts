@@ -1,7 +1,9 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  faultScenarios,
   field,
+  type RetryScenarioOptions,
   type RotationHarness,
   retryScenarios,
   singleUserScenarios,
@@ -344,7 +346,7 @@ describe.each([
     return { user, arn };
   };
 
-  retryScenarios({
+  const scenario = {
     prefix: 'pg',
     strategy,
     alternating,
@@ -355,6 +357,14 @@ describe.each([
     serverPort: () => server.port,
     // Alternating users never touch the current user; single user only changes it in setSecret.
     currentWorksWhenInterruptedAfter: (lastStep) => alternating || lastStep === 'createSecret',
+  } satisfies RetryScenarioOptions;
+  retryScenarios(scenario);
+  faultScenarios({
+    ...scenario,
+    allowLogin: async (user, allowed) => {
+      await admin.query(`ALTER ROLE ${ident(user)} ${allowed ? 'LOGIN' : 'NOLOGIN'}`);
+    },
+    finishUsesServer: false,
   });
 
   it('fails with the server error code when the database refuses the credentials mid-rotation, and AWSCURRENT still logs in afterwards', async () => {

@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  faultScenarios,
   field,
+  type RetryScenarioOptions,
   type RotationHarness,
   retryScenarios,
   singleUserScenarios,
@@ -265,7 +267,7 @@ describe.each([
     return { user, arn };
   };
 
-  retryScenarios({
+  const scenario = {
     prefix: 'redis',
     strategy,
     alternating,
@@ -275,6 +277,14 @@ describe.each([
     serverPort: () => REDIS.port,
     // Redis keeps the old password until finishSecret, so AWSCURRENT works in both strategies.
     currentWorksWhenInterruptedAfter: () => true,
+  } satisfies RetryScenarioOptions;
+  retryScenarios(scenario);
+  faultScenarios({
+    ...scenario,
+    allowLogin: async (user, allowed) => {
+      await admin.sendCommand(['ACL', 'SETUSER', user, allowed ? 'on' : 'off']);
+    },
+    finishUsesServer: !alternating,
   });
 
   it('fails with the server error when the user is disabled mid-rotation, and AWSCURRENT logs in once it is enabled', async () => {
