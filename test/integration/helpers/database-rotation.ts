@@ -601,20 +601,36 @@ export const faultScenarios = (o: FaultScenarioOptions): void => {
     return first;
   };
 
-  it.each(FAULT_STEPS)('server stopped before %s: converges once it is back', async (step) => {
+  /** Faults a proxy in front of the server plays: stopped at each step, unreachable at setSecret. */
+  const proxyFaults = [
+    ...FAULT_STEPS.map((step) => ({
+      fault: 'server stopped',
+      step,
+      act: (proxy: TcpProxy) => proxy.refuse(),
+      cause: /ECONNREFUSED/,
+    })),
+    {
+      fault: 'host unreachable (connections accepted, never answered)',
+      step: 'setSecret',
+      act: (proxy: TcpProxy) => proxy.hold(),
+      cause: /could not be reached|stalled|timeout|timed out/i,
+    },
+  ];
+
+  it.each(proxyFaults)('$fault before $step: fails saying so, converges once it is back', async (c) => {
     const harness = o.harness();
     const proxy = await startTcpProxy(o.serverPort());
     try {
-      const { arn } = await o.makeSecret(`${o.prefix}-stopped-${o.strategy}`, { port: proxy.port });
+      const { arn } = await o.makeSecret(`${o.prefix}-proxy-${o.strategy}`, { port: proxy.port });
       const before = await versionIds(harness, arn);
       const first = await rotateThroughFault(
         arn,
-        step,
-        () => proxy.refuse(),
+        c.step,
+        () => c.act(proxy),
         () => proxy.accept(),
-        needsServer(step),
+        needsServer(c.step),
       );
-      if (first.failure) expect(first.failure.message).toContain('ECONNREFUSED');
+      if (first.failure) expect(first.failure.message).toMatch(c.cause);
       await expectConverged(harness, arn, (value) => o.login(value, proxy.port), before);
     } finally {
       await proxy.close();
@@ -640,26 +656,6 @@ export const faultScenarios = (o: FaultScenarioOptions): void => {
       await expectConverged(harness, arn, (value) => o.login(value), before);
     },
   );
-
-  it('host unreachable during setSecret: fails within the connect timeout, saying so; converges once reachable', async () => {
-    const harness = o.harness();
-    const proxy = await startTcpProxy(o.serverPort());
-    try {
-      const { arn } = await o.makeSecret(`${o.prefix}-unreachable-${o.strategy}`, { port: proxy.port });
-      const before = await versionIds(harness, arn);
-      const first = await rotateThroughFault(
-        arn,
-        'setSecret',
-        () => proxy.hold(),
-        () => proxy.accept(),
-        true,
-      );
-      expect(first.failure?.message).toMatch(/could not be reached|stalled|timeout|timed out/i);
-      await expectConverged(harness, arn, (value) => o.login(value, proxy.port), before);
-    } finally {
-      await proxy.close();
-    }
-  });
 
   it.each(FAULT_STEPS)(
     'another writer puts a new AWSCURRENT (same credentials, another field) before %s: completes, and the writer version is kept',
@@ -715,4 +711,15 @@ export const faultScenarios = (o: FaultScenarioOptions): void => {
       await expectConverged(harness, arn, (value) => o.login(value), before);
     });
   }
+};
+
+/** Everything one engine's test file gives to run all the shared scenarios for one strategy. */
+export type DatabaseScenarioOptions = FaultScenarioOptions &
+  Pick<SingleUserScenarioOptions, 'limitConnections'>;
+
+/** The retry, fault and (for single user) all-or-nothing scenarios. Call inside a `describe`. */
+export const databaseScenarios = (o: DatabaseScenarioOptions): void => {
+  retryScenarios(o);
+  faultScenarios(o);
+  if (!o.alternating) singleUserScenarios(o);
 };

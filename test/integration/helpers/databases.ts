@@ -356,6 +356,37 @@ const waitUntil = async (what: string, ready: () => Promise<boolean>, log: strin
 };
 
 /**
+ * Runs `command args` as a child process whose files live in `dir`, waits until `ready()`, and
+ * returns how to stop it (SIGTERM, then the directory is removed). Fails, after stopping it,
+ * when it is not ready within 30 s, quoting the end of `log`.
+ */
+const startChildServer = async (
+  what: string,
+  command: string,
+  args: string[],
+  dir: string,
+  log: string,
+  ready: () => Promise<boolean>,
+): Promise<() => Promise<void>> => {
+  const child = spawn(command, args, { stdio: 'ignore' });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntil(what, ready, log);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return stop;
+};
+
+/**
  * A private MariaDB server in a temporary directory on a free port: `mariadb-install-db`, then
  * `mariadbd` as a child process. Root logs in over TCP with an empty password (as on the
  * stock server); use {@link mysqlCanLogin} and a root connection with `port`.
@@ -375,7 +406,9 @@ export const startPrivateMariadb = async (): Promise<
   ]);
   const port = await freePort();
   const log = join(dir, 'server.log');
-  const child = spawn(
+  const admin = () => mysql.createConnection({ host: '127.0.0.1', port, user: 'root', password: '' });
+  const stop = await startChildServer(
+    'The private MariaDB server',
     'mariadbd',
     [
       '--no-defaults',
@@ -388,31 +421,14 @@ export const startPrivateMariadb = async (): Promise<
       '--skip-log-bin',
       ...asRoot,
     ],
-    { stdio: 'ignore' },
+    dir,
+    log,
+    async () => {
+      const connection = await admin();
+      await connection.end();
+      return true;
+    },
   );
-  const admin = () => mysql.createConnection({ host: '127.0.0.1', port, user: 'root', password: '' });
-  const stop = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitUntil(
-      'The private MariaDB server',
-      async () => {
-        const connection = await admin();
-        await connection.end();
-        return true;
-      },
-      log,
-    );
-  } catch (error) {
-    await stop();
-    throw error;
-  }
   return { host: '127.0.0.1', port, admin, stop };
 };
 
@@ -421,41 +437,14 @@ export const startPrivateRedis = async (): Promise<PrivateServer> => {
   const dir = await mkdtemp(join(tmpdir(), 'rekey-redis-'));
   const port = await freePort();
   const log = join(dir, 'server.log');
-  const child = spawn(
+  const settings = { port: String(port), bind: '127.0.0.1', save: '', appendonly: 'no', dir, logfile: log };
+  const stop = await startChildServer(
+    'The private Redis server',
     'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--logfile',
-      log,
-    ],
-    { stdio: 'ignore' },
+    Object.entries(settings).flatMap(([name, value]) => [`--${name}`, value]),
+    dir,
+    log,
+    async () => (await redisAs('default', '', ['PING'], port)) === 'PONG',
   );
-  const stop = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitUntil(
-      'The private Redis server',
-      async () => (await redisAs('default', '', ['PING'], port)) === 'PONG',
-      log,
-    );
-  } catch (error) {
-    await stop();
-    throw error;
-  }
   return { host: '127.0.0.1', port, stop };
 };

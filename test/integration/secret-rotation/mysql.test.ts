@@ -1,14 +1,10 @@
-import type mysql from 'mysql2/promise';
-import type { RowDataPacket } from 'mysql2/promise';
+import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mysqlAdapter } from '../../../functions/secret-rotation/rotators/mysql.js';
 import {
-  faultScenarios,
+  databaseScenarios,
   field,
-  type RetryScenarioOptions,
   type RotationHarness,
-  retryScenarios,
-  singleUserScenarios,
   startRotationHarness,
 } from '../helpers/database-rotation.js';
 import { MYSQL, mysqlAdmin, mysqlCanLogin, mysqlDropUsers, randomSuffix } from '../helpers/databases.js';
@@ -43,10 +39,10 @@ const createDatabaseFor = async (user: string): Promise<string> => {
   return name;
 };
 
-const canReadOrders = async (database: string, user: string, password: string): Promise<boolean> => {
-  const { default: driver } = await import('mysql2/promise');
+/** Runs `sql` as `user` in `database`: the rows, `ok` for a statement, or the error message when refused. */
+const queryAs = async (database: string, user: string, password: string, sql: string) => {
   try {
-    const connection = await driver.createConnection({
+    const connection = await mysql.createConnection({
       host: MYSQL.host,
       port: MYSQL.port,
       user,
@@ -54,14 +50,19 @@ const canReadOrders = async (database: string, user: string, password: string): 
       database,
     });
     try {
-      const [rows] = await connection.query<RowDataPacket[]>('SELECT id FROM orders');
-      return rows[0]?.id === 42;
+      const [rows] = await connection.query(sql);
+      return Array.isArray(rows) ? rows : 'ok';
     } finally {
       await connection.end();
     }
-  } catch {
-    return false;
+  } catch (error) {
+    return `error: ${(error as Error).message}`;
   }
+};
+
+const canReadOrders = async (database: string, user: string, password: string): Promise<boolean> => {
+  const rows = await queryAs(database, user, password, 'SELECT id FROM orders');
+  return Array.isArray(rows) && (rows[0] as { id?: number } | undefined)?.id === 42;
 };
 
 const userSecret = (username: string, password: string, extra: Record<string, unknown> = {}) => ({
@@ -107,22 +108,6 @@ afterAll(async () => {
   }
 });
 
-describe('single user: all or nothing inside setSecret', () => {
-  singleUserScenarios({
-    prefix: 'my',
-    harness: () => harness,
-    makeSecret: async (label) => {
-      const user = `app_${randomSuffix()}`;
-      await createUser(user, 'initial-password-9');
-      return { user, arn: await harness.createSecret(label, userSecret(user, 'initial-password-9')) };
-    },
-    login,
-    limitConnections: async (user, limit) => {
-      await admin.query('ALTER USER ?@? WITH MAX_USER_CONNECTIONS ?', [user, '%', limit ?? 0]);
-    },
-  });
-});
-
 describe('single user', () => {
   it('rotates through RotateSecret: the new AWSCURRENT logs in, the old password no longer does, other fields are kept', async () => {
     const user = `app_${randomSuffix()}`;
@@ -160,27 +145,7 @@ describe('single user', () => {
 });
 
 describe('alternating users behave as one user (objects one creates, the other uses)', () => {
-  /** Runs `sql` as `user` in `database`; the error message when refused. */
-  const as = async (database: string, user: string, password: string, sql: string) => {
-    const { default: driver } = await import('mysql2/promise');
-    try {
-      const connection = await driver.createConnection({
-        host: MYSQL.host,
-        port: MYSQL.port,
-        user,
-        password,
-        database,
-      });
-      try {
-        const [rows] = await connection.query(sql);
-        return Array.isArray(rows) ? rows : 'ok';
-      } finally {
-        await connection.end();
-      }
-    } catch (error) {
-      return `error: ${(error as Error).message}`;
-    }
-  };
+  const as = queryAs;
 
   it('a table the clone creates is usable by the user, and the other way round (the grants are on the database)', async () => {
     const user = `app_${randomSuffix()}`;
@@ -342,7 +307,7 @@ describe.each([
     return { user, arn };
   };
 
-  const scenario = {
+  databaseScenarios({
     prefix: 'my',
     strategy,
     alternating,
@@ -352,14 +317,13 @@ describe.each([
     serverPort: () => MYSQL.port,
     // Alternating users never touch the current user; single user only changes it in setSecret.
     currentWorksWhenInterruptedAfter: (lastStep) => alternating || lastStep === 'createSecret',
-  } satisfies RetryScenarioOptions;
-  retryScenarios(scenario);
-  faultScenarios({
-    ...scenario,
     allowLogin: async (user, allowed) => {
       await admin.query(`ALTER USER ?@? ACCOUNT ${allowed ? 'UNLOCK' : 'LOCK'}`, [user, '%']);
     },
     finishUsesServer: false,
+    limitConnections: async (user, limit) => {
+      await admin.query('ALTER USER ?@? WITH MAX_USER_CONNECTIONS ?', [user, '%', limit ?? 0]);
+    },
   });
 
   it('fails with the server error code when the database refuses the credentials mid-rotation, and AWSCURRENT still logs in afterwards', async () => {

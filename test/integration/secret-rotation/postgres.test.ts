@@ -1,12 +1,9 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  faultScenarios,
+  databaseScenarios,
   field,
-  type RetryScenarioOptions,
   type RotationHarness,
-  retryScenarios,
-  singleUserScenarios,
   startRotationHarness,
 } from '../helpers/database-rotation.js';
 import {
@@ -61,18 +58,23 @@ const createDatabaseFor = async (role: string): Promise<string> => {
   return name;
 };
 
-const canReadOrders = async (database: string, user: string, password: string): Promise<boolean> => {
+/** Runs `sql` in `database` as `user`: the rows, or the error message when refused. */
+const queryAs = async (database: string, user: string, password: string, sql: string) => {
   const client = new pg.Client({ host: server.host, port: server.port, user, password, database });
   client.on('error', () => undefined);
   try {
     await client.connect();
-    const result = await client.query('SELECT id FROM orders');
-    return result.rows[0]?.id === 42;
-  } catch {
-    return false;
+    return (await client.query(sql)).rows;
+  } catch (error) {
+    return `error: ${(error as Error).message}`;
   } finally {
     await client.end().catch(() => undefined);
   }
+};
+
+const canReadOrders = async (database: string, user: string, password: string): Promise<boolean> => {
+  const rows = await queryAs(database, user, password, 'SELECT id FROM orders');
+  return Array.isArray(rows) && rows[0]?.id === 42;
 };
 
 /** Reloads the configuration and waits until new connections see `ssl` at `value`. */
@@ -129,22 +131,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-describe('single user: all or nothing inside setSecret', () => {
-  singleUserScenarios({
-    prefix: 'pg',
-    harness: () => harness,
-    makeSecret: async (label) => {
-      const user = `app_${randomSuffix()}`;
-      await createRole(user, 'initial-password-9');
-      return { user, arn: await harness.createSecret(label, userSecret(user, 'initial-password-9')) };
-    },
-    login,
-    limitConnections: async (user, limit) => {
-      await admin.query(`ALTER ROLE ${ident(user)} CONNECTION LIMIT ${limit ?? -1}`);
-    },
-  });
-});
-
 describe('single user', () => {
   it('rotates through RotateSecret: the new AWSCURRENT logs in, the old password no longer does, other fields are kept', async () => {
     const user = `app_${randomSuffix()}`;
@@ -195,19 +181,7 @@ describe('single user', () => {
 });
 
 describe('alternating users behave as one user (objects one creates, the other uses)', () => {
-  /** Runs `sql` in `database` as `user`; the error message when refused. */
-  const as = async (database: string, user: string, password: string, sql: string) => {
-    const client = new pg.Client({ host: server.host, port: server.port, user, password, database });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      return (await client.query(sql)).rows;
-    } catch (error) {
-      return `error: ${(error as Error).message}`;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  };
+  const as = queryAs;
 
   it('a table the clone creates is usable by the user, and the other way round, across two rotations', async () => {
     const user = `app_${randomSuffix()}`;
@@ -346,7 +320,7 @@ describe.each([
     return { user, arn };
   };
 
-  const scenario = {
+  databaseScenarios({
     prefix: 'pg',
     strategy,
     alternating,
@@ -357,14 +331,13 @@ describe.each([
     serverPort: () => server.port,
     // Alternating users never touch the current user; single user only changes it in setSecret.
     currentWorksWhenInterruptedAfter: (lastStep) => alternating || lastStep === 'createSecret',
-  } satisfies RetryScenarioOptions;
-  retryScenarios(scenario);
-  faultScenarios({
-    ...scenario,
     allowLogin: async (user, allowed) => {
       await admin.query(`ALTER ROLE ${ident(user)} ${allowed ? 'LOGIN' : 'NOLOGIN'}`);
     },
     finishUsesServer: false,
+    limitConnections: async (user, limit) => {
+      await admin.query(`ALTER ROLE ${ident(user)} CONNECTION LIMIT ${limit ?? -1}`);
+    },
   });
 
   it('fails with the server error code when the database refuses the credentials mid-rotation, and AWSCURRENT still logs in afterwards', async () => {

@@ -1,11 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  faultScenarios,
+  databaseScenarios,
   field,
-  type RetryScenarioOptions,
   type RotationHarness,
-  retryScenarios,
-  singleUserScenarios,
   startRotationHarness,
 } from '../helpers/database-rotation.js';
 import { REDIS, randomSuffix, redisAdmin, redisAs, redisCanLogin } from '../helpers/databases.js';
@@ -67,19 +64,6 @@ afterAll(async () => {
     await admin.sendCommand(['ACL', 'DELUSER', masterUser]);
     await admin.close();
   }
-});
-
-describe('single user: all or nothing inside setSecret', () => {
-  singleUserScenarios({
-    prefix: 'redis',
-    harness: () => harness,
-    makeSecret: async (label) => {
-      const user = `app_${randomSuffix()}`;
-      await createUser(user, 'initial-password-9');
-      return { user, arn: await harness.createSecret(label, userSecret(user, 'initial-password-9')) };
-    },
-    login,
-  });
 });
 
 describe('single user', () => {
@@ -267,7 +251,7 @@ describe.each([
     return { user, arn };
   };
 
-  const scenario = {
+  databaseScenarios({
     prefix: 'redis',
     strategy,
     alternating,
@@ -277,10 +261,6 @@ describe.each([
     serverPort: () => REDIS.port,
     // Redis keeps the old password until finishSecret, so AWSCURRENT works in both strategies.
     currentWorksWhenInterruptedAfter: () => true,
-  } satisfies RetryScenarioOptions;
-  retryScenarios(scenario);
-  faultScenarios({
-    ...scenario,
     allowLogin: async (user, allowed) => {
       await admin.sendCommand(['ACL', 'SETUSER', user, allowed ? 'on' : 'off']);
     },
