@@ -161,3 +161,15 @@ export class SuperuserEndpointError extends RotationError {
     this.name = 'SuperuserEndpointError';
   }
 }
+
+/**
+ * A credential logged in, but the server says the session is another user than the secret
+ * names (a MySQL anonymous account accepts any user name with its own password). Nothing was
+ * changed: such a login does not prove the password of the user being rotated.
+ */
+export class LoginIdentityError extends RotationError {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'LoginIdentityError';
+  }
+}

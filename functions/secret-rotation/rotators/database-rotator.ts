@@ -6,6 +6,7 @@ import {
   DatabaseStateError,
   DatabaseStatementError,
   describeDriverError,
+  LoginIdentityError,
   type LoginAttempt,
   SuperuserEndpointError,
 } from './database-errors.js';
@@ -172,7 +173,7 @@ class DatabaseRotation<S> {
   public async requireUser(session: S, secret: DatabaseSecret, credential: CredentialRole): Promise<void> {
     const user = await this.#adapter.sessionUser(session);
     if (user !== secret.username) {
-      throw new SuperuserEndpointError(
+      throw new LoginIdentityError(
         `Refused: the ${credential} credential for user ${JSON.stringify(secret.username)} logged in to ${label(secret)} at ${secret.host}:${secret.port} as user ${JSON.stringify(user)} instead, so it does not prove that user's password. Nothing was changed. Remove the account that accepted the login (for example a MySQL anonymous account) or fix the secret's username.`,
       );
     }

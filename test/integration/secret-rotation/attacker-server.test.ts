@@ -308,6 +308,50 @@ describe('MariaDB', () => {
   });
 });
 
+describe('MariaDB: a login the server matched to another account', () => {
+  let server: PrivateServer & { admin(): Promise<mysql.Connection> };
+  let root: mysql.Connection;
+
+  beforeAll(async () => {
+    // A private server: anonymous accounts would shadow every other test's logins on the shared one.
+    server = await startPrivateMariadb();
+    root = await server.admin();
+  });
+
+  afterAll(async () => {
+    await root?.end();
+    await server?.stop();
+  });
+
+  it('refuses to rotate when the current credential logged in as an anonymous account, and changes no account', async () => {
+    const victim = `victim_${randomSuffix()}`;
+    await root.query('CREATE USER ?@? IDENTIFIED BY ?', [victim, '%', VICTIM_PASSWORD]);
+    // An anonymous account matches any user name, and its host is more specific than '%'.
+    for (const host of ['127.0.0.1', 'localhost']) {
+      await root.query('CREATE USER ?@? IDENTIFIED BY ?', ['', host, ATTACKER_PASSWORD]);
+    }
+    const accounts = async () =>
+      (await root.query('SELECT User, Host, authentication_string FROM mysql.user ORDER BY 1, 2'))[0];
+    const before = await accounts();
+    const arn = await harness.createSecret('mariadb-anonymous', {
+      engine: 'mariadb',
+      host: '127.0.0.1',
+      port: server.port,
+      username: victim,
+      password: ATTACKER_PASSWORD,
+      ssl: false,
+    });
+
+    const result = await harness.rotate(arn);
+
+    expect(result.failure?.step).toBe('setSecret');
+    expect(result.failure?.errorType).toBe('LoginIdentityError');
+    expect(result.failure?.message).toContain(JSON.stringify(victim));
+    expect(result.failure?.message).not.toContain(ATTACKER_PASSWORD);
+    expect(await accounts()).toEqual(before);
+  });
+});
+
 describe('Redis', () => {
   let attacker: PrivateServer;
   let prodAdmin: Awaited<ReturnType<typeof redisAdmin>>;
