@@ -127,6 +127,39 @@ describe('rotation handler', () => {
   });
 });
 
+describe('concurrent invocations', () => {
+  it('runs two invocations of one step with the same token one after the other, not at once', async () => {
+    const token = loadEvent('create').ClientRequestToken as string;
+    secret.addVersion(token, '{"username":"app","password":"pending-secret-value"}', ['AWSPENDING']);
+    let running = 0;
+    let overlapped = false;
+    let calls = 0;
+    const slow = createHandler({
+      secretsManager: client,
+      logger: testLogger(),
+      env: {},
+      cache: new SecretValueCache(),
+      selectRotator: async () => ({
+        name: 'slow',
+        createPending: async () => 'unused',
+        setSecret: async () => {
+          calls += 1;
+          running += 1;
+          overlapped ||= running > 1;
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          running -= 1;
+        },
+        testSecret: async () => {},
+      }),
+    });
+
+    await Promise.all([slow(eventFor('set')), slow(eventFor('set'))]);
+
+    expect(calls).toBe(2);
+    expect(overlapped).toBe(false);
+  });
+});
+
 describe('serialiser', () => {
   it('runs work for one secret and token one at a time, in arrival order, and other keys alongside', async () => {
     const run = serialiser();
