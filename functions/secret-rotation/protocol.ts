@@ -277,7 +277,18 @@ const readVersion = async (
   if (cached !== undefined) return { versionId, secretString: cached };
   let output: Awaited<ReturnType<typeof getValue>>;
   try {
-    output = await getValue(deps.secretsManager, arn, versionId, stage);
+    try {
+      output = await getValue(deps.secretsManager, arn, versionId, stage);
+    } catch (error) {
+      // Another writer moved the label since DescribeSecret. Versions never change, and the
+      // step works from what DescribeSecret showed, so read that version by its id alone.
+      if (!(error instanceof ResourceNotFoundException) || stage === AWSPENDING) throw error;
+      deps.logger.info('The label moved since DescribeSecret; reading the described version by id', {
+        versionId,
+        stage,
+      });
+      output = await getValue(deps.secretsManager, arn, versionId);
+    }
   } catch (error) {
     if (error instanceof ResourceNotFoundException && stage === AWSPENDING) {
       // Secrets Manager creates the AWSPENDING version empty when a rotation starts.
@@ -371,8 +382,14 @@ const readOtherVersions = async (
   return versions;
 };
 
-const getValue = (client: SecretsManagerClient, arn: string, versionId: string, stage: string) =>
-  client.send(new GetSecretValueCommand({ SecretId: arn, VersionId: versionId, VersionStage: stage }));
+const getValue = (client: SecretsManagerClient, arn: string, versionId: string, stage?: string) =>
+  client.send(
+    new GetSecretValueCommand({
+      SecretId: arn,
+      VersionId: versionId,
+      ...(stage === undefined ? {} : { VersionStage: stage }),
+    }),
+  );
 
 const requireSecretString = (output: { SecretString?: string | undefined }, what: string): string => {
   if (typeof output.SecretString !== 'string') {

@@ -6,8 +6,8 @@ import {
   DatabaseStateError,
   DatabaseStatementError,
   describeDriverError,
-  LoginIdentityError,
   type LoginAttempt,
+  LoginIdentityError,
   SuperuserEndpointError,
 } from './database-errors.js';
 import {

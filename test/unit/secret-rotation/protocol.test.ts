@@ -2,6 +2,7 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
+  ResourceNotFoundException,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
@@ -307,7 +308,56 @@ describe('setSecret and testSecret', () => {
     const outcome = await runRotationStep(event('setSecret'), deps({ selectRotator: async () => rotator }));
 
     expect(outcome).toBe('completed');
+    // The version DescribeSecret showed as AWSPREVIOUS, read by its id.
+    expect(seenPrevious).toEqual({ versionId: OLD, secretString: 'older-value' });
+  });
+
+  it('goes on without AWSPREVIOUS when it cannot be read at all', async () => {
+    secret.addVersion(OLD, 'older-value', ['AWSPREVIOUS']).addVersion(TOKEN, 'pending-value', ['AWSPENDING']);
+    let seenPrevious: unknown = 'not called';
+    const rotator: Rotator = {
+      name: 'reads-previous',
+      createPending: async () => 'unused',
+      setSecret: async ({ previous }) => {
+        seenPrevious = previous;
+      },
+      testSecret: async () => {},
+    };
+    smMock
+      .on(GetSecretValueCommand, { VersionId: OLD })
+      .rejects(new ResourceNotFoundException({ $metadata: {}, message: 'version deleted' }));
+
+    const outcome = await runRotationStep(event('setSecret'), deps({ selectRotator: async () => rotator }));
+
+    expect(outcome).toBe('completed');
     expect(seenPrevious).toBeUndefined();
+  });
+
+  it('reads the described AWSCURRENT by id when another writer moved the label after DescribeSecret', async () => {
+    secret.addVersion(TOKEN, 'pending-value', ['AWSPENDING']);
+    let seenCurrent: string | undefined;
+    const rotator: Rotator = {
+      name: 'reads-current',
+      createPending: async () => 'unused',
+      setSecret: async ({ current }) => {
+        seenCurrent = current.secretString;
+      },
+      testSecret: async () => {},
+    };
+    smMock.on(DescribeSecretCommand).callsFake((input) => {
+      const described = secret.describe(input);
+      secret.put({
+        SecretId: secret.arn,
+        ClientRequestToken: 'writer-version',
+        SecretString: 'written-by-another',
+      });
+      return described;
+    });
+
+    const outcome = await runRotationStep(event('setSecret'), deps({ selectRotator: async () => rotator }));
+
+    expect(outcome).toBe('completed');
+    expect(seenCurrent).toBe('old-api-key-value');
   });
 
   it('wraps a rotator failure outside the contract in StepFailedError, carrying the cause', async () => {
