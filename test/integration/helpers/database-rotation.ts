@@ -557,17 +557,26 @@ export interface FaultScenarioOptions extends RetryScenarioOptions {
   readonly allowLogin: (user: string, allowed: boolean) => Promise<void>;
   /** Whether finishSecret talks to the server (Redis single user removes the old password). */
   readonly finishUsesServer: boolean;
+  /**
+   * For servers whose TLS a test may switch (the private PostgreSQL): the secret fields that
+   * require TLS, and how to switch it off and on again.
+   */
+  readonly tls?: {
+    readonly secretFields: Record<string, unknown>;
+    readonly switchTo: (on: boolean) => Promise<void>;
+  };
 }
 
 const FAULT_STEPS = ['setSecret', 'testSecret', 'finishSecret'] as const;
 
 /**
  * Each step made to fail (issue 9 §7): the server stopped, the user's right to log in revoked,
- * the host unreachable, another writer changing the secret. Every rotation either completes or
- * fails at the faulted step, and once the fault is gone (and the rotation retried with its
- * token) the secret converges: one AWSCURRENT that logs in, no version lost. A TLS mismatch is
- * covered by the single-user scenarios (a pending version whose TLS the server cannot give)
- * and by each engine's TLS tests. Call inside a `describe`.
+ * the host unreachable, the server's TLS switched off under a secret that requires it (where
+ * the test can switch it: the private PostgreSQL), another writer changing the secret. Every
+ * rotation either completes or fails at the faulted step, and once the fault is gone (and the
+ * rotation retried with its token) the secret converges: one AWSCURRENT that logs in, no
+ * version lost. A pending version asking for TLS the server cannot give is in the single-user
+ * scenarios. Call inside a `describe`.
  */
 export const faultScenarios = (o: FaultScenarioOptions): void => {
   const needsServer = (step: string) => step !== 'finishSecret' || o.finishUsesServer;
@@ -636,6 +645,31 @@ export const faultScenarios = (o: FaultScenarioOptions): void => {
       await proxy.close();
     }
   });
+
+  const tls = o.tls;
+  if (tls) {
+    it.each(FAULT_STEPS)(
+      'TLS switched off on the server before %s (the secret requires it): converges once it is back',
+      async (step) => {
+        const harness = o.harness();
+        const { arn } = await o.makeSecret(`${o.prefix}-tls-off-${o.strategy}`, tls.secretFields);
+        const before = await versionIds(harness, arn);
+        try {
+          const first = await rotateThroughFault(
+            arn,
+            step,
+            () => tls.switchTo(false),
+            () => tls.switchTo(true),
+            needsServer(step),
+          );
+          if (first.failure) expect(first.failure.message).toMatch(/does not support SSL|does not offer TLS/);
+        } finally {
+          await tls.switchTo(true);
+        }
+        await expectConverged(harness, arn, (value) => o.login(value), before);
+      },
+    );
+  }
 
   it.each(FAULT_STEPS)(
     "the user's login revoked before %s: converges once it is given back",

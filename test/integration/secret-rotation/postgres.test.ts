@@ -335,6 +335,14 @@ describe.each([
       await admin.query(`ALTER ROLE ${ident(user)} ${allowed ? 'LOGIN' : 'NOLOGIN'}`);
     },
     finishUsesServer: false,
+    tls: {
+      secretFields: { ssl: { mode: 'require' } },
+      switchTo: async (on) => {
+        if (on) await admin.query('ALTER SYSTEM RESET ssl');
+        else await admin.query('ALTER SYSTEM SET ssl = off');
+        await reloadUntilSsl(on ? 'on' : 'off');
+      },
+    },
     limitConnections: async (user, limit) => {
       await admin.query(`ALTER ROLE ${ident(user)} CONNECTION LIMIT ${limit ?? -1}`);
     },
