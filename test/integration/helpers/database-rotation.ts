@@ -757,3 +757,15 @@ export const databaseScenarios = (o: DatabaseScenarioOptions): void => {
   faultScenarios(o);
   if (!o.alternating) singleUserScenarios(o);
 };
+
+/**
+ * The superuser secret for a user secret with `extra` fields: `masterArn` itself, or, when the
+ * user secret reaches the server through another port (a proxy), a copy for that port, since
+ * the superuser must be for the same endpoint (the endpoint rule).
+ */
+export const superuserFor = async (
+  harness: RotationHarness,
+  masterArn: string,
+  extra: Record<string, unknown>,
+): Promise<string> =>
+  extra.port === undefined ? masterArn : harness.copySecret(masterArn, { port: extra.port });

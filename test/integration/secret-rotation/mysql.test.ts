@@ -6,6 +6,7 @@ import {
   field,
   type RotationHarness,
   startRotationHarness,
+  superuserFor,
 } from '../helpers/database-rotation.js';
 import { MYSQL, mysqlAdmin, mysqlCanLogin, mysqlDropUsers, randomSuffix } from '../helpers/databases.js';
 
@@ -293,15 +294,7 @@ describe.each([
     await createUser(user, 'initial-password-6');
     const arn = await harness.createSecret(label, {
       ...userSecret(user, 'initial-password-6'),
-      // The superuser secret is for the same endpoint as the user's (the endpoint rule).
-      ...(alternating
-        ? {
-            masterarn:
-              extra.port === undefined
-                ? masterArn
-                : await harness.copySecret(masterArn, { port: extra.port }),
-          }
-        : {}),
+      ...(alternating ? { masterarn: await superuserFor(harness, masterArn, extra) } : {}),
       ...extra,
     });
     return { user, arn };

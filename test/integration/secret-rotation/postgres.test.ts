@@ -5,6 +5,7 @@ import {
   field,
   type RotationHarness,
   startRotationHarness,
+  superuserFor,
 } from '../helpers/database-rotation.js';
 import {
   type PrivatePostgres,
@@ -306,15 +307,7 @@ describe.each([
     await createRole(user, 'initial-password-6');
     const arn = await harness.createSecret(label, {
       ...userSecret(user, 'initial-password-6'),
-      // The superuser secret is for the same endpoint as the user's (the endpoint rule).
-      ...(alternating
-        ? {
-            masterarn:
-              extra.port === undefined
-                ? masterArn
-                : await harness.copySecret(masterArn, { port: extra.port }),
-          }
-        : {}),
+      ...(alternating ? { masterarn: await superuserFor(harness, masterArn, extra) } : {}),
       ...extra,
     });
     return { user, arn };

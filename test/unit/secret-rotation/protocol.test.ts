@@ -60,6 +60,20 @@ const writes = () =>
   smMock.commandCalls(PutSecretValueCommand).length +
   smMock.commandCalls(UpdateSecretVersionStageCommand).length;
 
+/** A rotator whose setSecret records the versions it was given. */
+const recordingSetSecret = () => {
+  const seen: { current?: unknown; previous?: unknown; called: boolean } = { called: false };
+  const rotator: Rotator = {
+    name: 'recording',
+    createPending: async () => 'unused',
+    setSecret: async ({ current, previous }) => {
+      Object.assign(seen, { current, previous, called: true });
+    },
+    testSecret: async () => {},
+  };
+  return { rotator, seen };
+};
+
 beforeEach(() => {
   smMock.reset();
   cache = new SecretValueCache();
@@ -288,15 +302,7 @@ describe('setSecret and testSecret', () => {
 
   it('does not fail setSecret when another writer moved AWSPREVIOUS between DescribeSecret and the read (it is only a fallback)', async () => {
     secret.addVersion(OLD, 'older-value', ['AWSPREVIOUS']).addVersion(TOKEN, 'pending-value', ['AWSPENDING']);
-    let seenPrevious: unknown = 'not called';
-    const rotator: Rotator = {
-      name: 'reads-previous',
-      createPending: async () => 'unused',
-      setSecret: async ({ previous }) => {
-        seenPrevious = previous;
-      },
-      testSecret: async () => {},
-    };
+    const { rotator, seen } = recordingSetSecret();
     // The label moves away after DescribeSecret answered, as another client's
     // UpdateSecretVersionStage would: GetSecretValue of OLD with AWSPREVIOUS is then not found.
     smMock.on(DescribeSecretCommand).callsFake((input) => {
@@ -309,20 +315,12 @@ describe('setSecret and testSecret', () => {
 
     expect(outcome).toBe('completed');
     // The version DescribeSecret showed as AWSPREVIOUS, read by its id.
-    expect(seenPrevious).toEqual({ versionId: OLD, secretString: 'older-value' });
+    expect(seen.previous).toEqual({ versionId: OLD, secretString: 'older-value' });
   });
 
   it('goes on without AWSPREVIOUS when it cannot be read at all', async () => {
     secret.addVersion(OLD, 'older-value', ['AWSPREVIOUS']).addVersion(TOKEN, 'pending-value', ['AWSPENDING']);
-    let seenPrevious: unknown = 'not called';
-    const rotator: Rotator = {
-      name: 'reads-previous',
-      createPending: async () => 'unused',
-      setSecret: async ({ previous }) => {
-        seenPrevious = previous;
-      },
-      testSecret: async () => {},
-    };
+    const { rotator, seen } = recordingSetSecret();
     smMock
       .on(GetSecretValueCommand, { VersionId: OLD })
       .rejects(new ResourceNotFoundException({ $metadata: {}, message: 'version deleted' }));
@@ -330,20 +328,13 @@ describe('setSecret and testSecret', () => {
     const outcome = await runRotationStep(event('setSecret'), deps({ selectRotator: async () => rotator }));
 
     expect(outcome).toBe('completed');
-    expect(seenPrevious).toBeUndefined();
+    expect(seen.called).toBe(true);
+    expect(seen.previous).toBeUndefined();
   });
 
   it('reads the described AWSCURRENT by id when another writer moved the label after DescribeSecret', async () => {
     secret.addVersion(TOKEN, 'pending-value', ['AWSPENDING']);
-    let seenCurrent: string | undefined;
-    const rotator: Rotator = {
-      name: 'reads-current',
-      createPending: async () => 'unused',
-      setSecret: async ({ current }) => {
-        seenCurrent = current.secretString;
-      },
-      testSecret: async () => {},
-    };
+    const { rotator, seen } = recordingSetSecret();
     smMock.on(DescribeSecretCommand).callsFake((input) => {
       const described = secret.describe(input);
       secret.put({
@@ -357,7 +348,7 @@ describe('setSecret and testSecret', () => {
     const outcome = await runRotationStep(event('setSecret'), deps({ selectRotator: async () => rotator }));
 
     expect(outcome).toBe('completed');
-    expect(seenCurrent).toBe('old-api-key-value');
+    expect(seen.current).toEqual({ versionId: CURRENT, secretString: 'old-api-key-value' });
   });
 
   it('wraps a rotator failure outside the contract in StepFailedError, carrying the cause', async () => {
