@@ -558,6 +558,11 @@ export interface FaultScenarioOptions extends RetryScenarioOptions {
   /** Whether finishSecret talks to the server (Redis single user removes the old password). */
   readonly finishUsesServer: boolean;
   /**
+   * Takes away (`false`) or gives back (`true`) the superuser's rights (not its login), where
+   * the test file has a superuser of its own to spare.
+   */
+  readonly allowSuperuser?: (allowed: boolean) => Promise<void>;
+  /**
    * For servers whose TLS a test may switch (the private PostgreSQL): the secret fields that
    * require TLS, and how to switch it off and on again.
    */
@@ -645,6 +650,30 @@ export const faultScenarios = (o: FaultScenarioOptions): void => {
       await proxy.close();
     }
   });
+
+  const allowSuperuser = o.allowSuperuser;
+  if (o.alternating && allowSuperuser) {
+    it("the superuser's rights revoked before setSecret: fails saying what was refused, converges once they are back", async () => {
+      const harness = o.harness();
+      const { arn } = await o.makeSecret(`${o.prefix}-superuser-revoked`);
+      const before = await versionIds(harness, arn);
+      try {
+        const first = await rotateThroughFault(
+          arn,
+          'setSecret',
+          () => allowSuperuser(false),
+          () => allowSuperuser(true),
+          true,
+        );
+        expect(first.failure?.errorType).toBe('DatabaseStatementError');
+        expect(first.failure?.message).toContain('prepare the alternate user');
+      } finally {
+        await allowSuperuser(true);
+      }
+      await expectConverged(harness, arn, (value) => o.login(value), before);
+      expect(await o.login(await harness.valueAt(arn, 'AWSPREVIOUS'))).toBe(true);
+    });
+  }
 
   const tls = o.tls;
   if (tls) {

@@ -314,6 +314,11 @@ describe.each([
       await admin.query(`ALTER USER ?@? ACCOUNT ${allowed ? 'UNLOCK' : 'LOCK'}`, [user, '%']);
     },
     finishUsesServer: false,
+    allowSuperuser: async (allowed) => {
+      if (allowed)
+        await admin.query('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [masterUser, '%']);
+      else await admin.query('REVOKE ALL PRIVILEGES, GRANT OPTION FROM ?@?', [masterUser, '%']);
+    },
     limitConnections: async (user, limit) => {
       await admin.query('ALTER USER ?@? WITH MAX_USER_CONNECTIONS ?', [user, '%', limit ?? 0]);
     },

@@ -258,6 +258,9 @@ describe.each([
       await admin.sendCommand(['ACL', 'SETUSER', user, allowed ? 'on' : 'off']);
     },
     finishUsesServer: !alternating,
+    allowSuperuser: async (allowed) => {
+      await admin.sendCommand(['ACL', 'SETUSER', masterUser, allowed ? '+@all' : '-@all']);
+    },
   });
 
   it('fails with the server error when the user is disabled mid-rotation, and AWSCURRENT logs in once it is enabled', async () => {
