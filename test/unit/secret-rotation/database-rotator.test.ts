@@ -245,6 +245,29 @@ describe('single user setSecret: all or nothing', () => {
     expect(calls).toEqual([]);
   });
 
+  it("with masterarn, finishSecret (Redis's removal of the old password) refuses a superuser for another host too", async () => {
+    const retiring = createDatabaseRotator(
+      {
+        ...fakeAdapter,
+        async retireOldPassword(session) {
+          calls.push(`retireOldPassword ${session.username}`);
+        },
+      },
+      { strategy: 'single-user', passwordDefaults: FUNCTION_DEFAULT_POLICY },
+    );
+    const error = await retiring
+      .finishSecret?.(
+        {
+          current: secret('app', 'current-password', { masterarn: 'admin-arn', host: 'attacker' }),
+          pending: secret('app', 'pending-password', { masterarn: 'admin-arn', host: 'attacker' }),
+        },
+        ctx(),
+      )
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'SuperuserEndpointError' });
+    expect(calls).toEqual([]);
+  });
+
   it('restores the replaced password on the same session when the new one does not log in', async () => {
     // The server accepts the change but then refuses the new password (as a connection limit,
     // an auth rule or a mangled character would).
