@@ -79,6 +79,50 @@ export interface RotationHarness {
   close(): Promise<void>;
 }
 
+/** The local endpoint's record of the rotation function's step outcomes for a secret. */
+export const readRotationLog = async (endpointUrl: string, secretId: string): Promise<RotationLogEntry[]> => {
+  const response = await fetch(
+    `${endpointUrl}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
+    {
+      method: 'POST',
+      body: JSON.stringify({ SecretId: secretId }),
+    },
+  );
+  const body = (await response.json()) as { Rotations: RotationLogEntry[] };
+  return body.Rotations;
+};
+
+/**
+ * Waits, with a bound, until the rotation with `token` failed or finished (entries after the
+ * first `before` of the log), as a user polling DescribeSecret would: RotateSecret may answer
+ * before its steps ran, as AWS's does. Returns the whole log.
+ */
+export const waitForRotation = async (
+  endpointUrl: string,
+  secretId: string,
+  token: string,
+  before: number,
+): Promise<RotationLogEntry[]> => {
+  const finished = (entries: RotationLogEntry[]) =>
+    entries
+      .slice(before)
+      .some(
+        (entry) =>
+          entry.clientRequestToken === token && (entry.outcome === 'failed' || entry.step === 'finishSecret'),
+      );
+  let log = await readRotationLog(endpointUrl, secretId);
+  for (let waited = 0; !finished(log); waited += 50) {
+    if (waited > ROTATION_WAIT_MS) {
+      throw new Error(
+        `rotation ${token} of ${secretId} neither finished nor failed within ${ROTATION_WAIT_MS} ms`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    log = await readRotationLog(endpointUrl, secretId);
+  }
+  return log;
+};
+
 /** How long `rotate` waits for a rotation's steps to finish or fail. */
 const ROTATION_WAIT_MS = 60_000;
 
@@ -108,14 +152,7 @@ export const startRotationHarness = async (): Promise<RotationHarness> => {
   });
   const created: string[] = [];
 
-  const rotationLog = async (secretId: string): Promise<RotationLogEntry[]> => {
-    const response = await fetch(
-      `${endpoint.url}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
-      { method: 'POST', body: JSON.stringify({ SecretId: secretId }) },
-    );
-    const body = (await response.json()) as { Rotations: RotationLogEntry[] };
-    return body.Rotations;
-  };
+  const rotationLog = (secretId: string) => readRotationLog(endpoint.url, secretId);
 
   const harness: RotationHarness = {
     endpoint,
@@ -150,26 +187,7 @@ export const startRotationHarness = async (): Promise<RotationHarness> => {
           RotationRules: { AutomaticallyAfterDays: 30 },
         }),
       );
-      // RotateSecret may answer before the steps ran (as AWS does): wait, with a bound, until
-      // this rotation failed or finished, as a user polling DescribeSecret would.
-      const finished = (entries: RotationLogEntry[]) =>
-        entries
-          .slice(before)
-          .some(
-            (entry) =>
-              entry.clientRequestToken === token &&
-              (entry.outcome === 'failed' || entry.step === 'finishSecret'),
-          );
-      let log = await rotationLog(secretId);
-      for (let waited = 0; !finished(log); waited += 50) {
-        if (waited > ROTATION_WAIT_MS) {
-          throw new Error(
-            `rotation ${token} of ${secretId} neither finished nor failed within ${ROTATION_WAIT_MS} ms`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        log = await rotationLog(secretId);
-      }
+      const log = await waitForRotation(endpoint.url, secretId, token, before);
       const versions = await sm.send(
         new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: true }),
       );
