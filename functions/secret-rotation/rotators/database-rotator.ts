@@ -314,10 +314,10 @@ export const superuserTarget = (
   return postgres ? { ...master, dbname: masterDatabase ?? postgresDatabase(master) } : master;
 };
 
-/** Passwords of `pending.username` in the secret's other versions (see `RotatorContext.otherVersions`). */
+/** Passwords of `user.username` in the secret's other versions (see `RotatorContext.otherVersions`). */
 const olderPasswords = async (
   versions: { current: SecretVersion; pending: SecretVersion; previous?: SecretVersion },
-  pending: DatabaseSecret,
+  user: DatabaseSecret,
   ctx: RotatorContext,
 ): Promise<string[]> => {
   if (ctx.otherVersions === undefined) return [];
@@ -327,17 +327,40 @@ const olderPasswords = async (
   const passwords: string[] = [];
   for (const version of await ctx.otherVersions(exclude)) {
     try {
-      const secret = parseDatabaseSecret(
-        version.secretString,
-        `version ${version.versionId}`,
-        pending.family,
-      );
-      if (secret.username === pending.username) passwords.push(secret.password);
+      const secret = parseDatabaseSecret(version.secretString, `version ${version.versionId}`, user.family);
+      if (secret.username === user.username && secret.password !== user.password) {
+        passwords.push(secret.password);
+      }
     } catch {
       // Not a database secret of this user (an old format, another user): not a candidate.
     }
   }
   return passwords;
+};
+
+/**
+ * Alternating users: logs in as the current user on the current endpoint, with the AWSCURRENT
+ * password or, when another writer stored a wrong one there, with that user's password from
+ * another version (still a proof that the caller's secret holds a working password of that
+ * user on that endpoint). Throws `DatabaseLoginError` listing every attempt.
+ */
+const proveCurrentUser = async <S>(
+  rotation: DatabaseRotation<S>,
+  versions: { current: SecretVersion; pending: SecretVersion; previous?: SecretVersion },
+  current: DatabaseSecret,
+  ctx: RotatorContext,
+): Promise<Login<S>> => {
+  const purpose = 'prove the current credential before acting as superuser';
+  const first = await rotation.tryLogin(current, 'current');
+  if ('session' in first) return first;
+  const attempts: LoginAttempt[] = [first];
+  for (const password of await olderPasswords(versions, current, ctx)) {
+    rotation.addSecret(password);
+    const login = await rotation.tryLogin({ ...current, password }, 'older');
+    if ('session' in login) return login;
+    attempts.push(login);
+  }
+  throw new DatabaseLoginError(current.engine, attempts, purpose);
 };
 
 const parseVersion = (version: SecretVersion, label: string, family: EngineFamily): DatabaseSecret =>
@@ -524,11 +547,7 @@ export const createDatabaseRotator = <S>(
       requireMasterArn(current);
       const adminTarget = await superuser();
       if (adminTarget === undefined) throw new Error('unreachable: masterarn was checked');
-      const own = await rotation.login(
-        current,
-        'current',
-        'prove the current credential before acting as superuser',
-      );
+      const own = await proveCurrentUser(rotation, versions, current, ctx);
       const account = await rotation.within(own, 'read the current account', async (session) => {
         await rotation.requireUser(session, current, 'current');
         return adapter.describeAccount(session, current.username);
