@@ -41,8 +41,8 @@ interface Engine {
   readonly createVictim: (user: string, password: string, attackerPassword: string) => Promise<void>;
   /** Everything about the users that matter, on both servers (passwords as the servers store them). */
   readonly snapshot: (user: string) => Promise<unknown>;
-  /** The production superuser secret's value. */
-  readonly superuser: () => Record<string, unknown>;
+  /** The production superuser's user name and password (its secret is for the production endpoint). */
+  readonly superuser: () => { username: string; password: string };
   readonly extra?: Record<string, unknown>;
 }
 
@@ -63,7 +63,8 @@ const attackVariants = (e: Engine) => {
   let masterArn: string;
 
   const setUp = async () => {
-    masterArn ??= await harness.createSecret(`${e.name}-prod-master`, e.superuser(), {
+    const master = { engine: e.engine, host: '127.0.0.1', port: e.prodPort(), ssl: false, ...e.superuser() };
+    masterArn ??= await harness.createSecret(`${e.name}-prod-master`, master, {
       'rekey:superuser': 'true',
     });
     const victim = `victim_${randomSuffix()}`;
@@ -97,7 +98,7 @@ const attackVariants = (e: Engine) => {
     expect(result.failure?.step).toBe('setSecret');
     expect(result.failure?.errorType).toBe('SuperuserEndpointError');
     for (const endpoint of mention) expect(result.failure?.message).toContain(endpoint);
-    for (const password of [ATTACKER_PASSWORD, VICTIM_PASSWORD, field(e.superuser(), 'password')]) {
+    for (const password of [ATTACKER_PASSWORD, VICTIM_PASSWORD, e.superuser().password]) {
       expect(result.failure?.message).not.toContain(password);
     }
     expect(await e.snapshot(victim)).toEqual(before);
@@ -198,15 +199,7 @@ describe('PostgreSQL', () => {
     },
     // Both servers are private to this file: every role on them is compared.
     snapshot: async () => ({ prod: await roleRows(prodAdmin), attacker: await roleRows(attackerAdmin) }),
-    superuser: () => ({
-      engine: 'postgres',
-      host: '127.0.0.1',
-      port: prod.port,
-      username: 'postgres',
-      password: prod.superuserPassword,
-      dbname: 'postgres',
-      ssl: false,
-    }),
+    superuser: () => ({ username: 'postgres', password: prod.superuserPassword }),
   });
 
   it('refuses a secret for another database of the production server than the superuser secret names', async () => {
@@ -242,6 +235,10 @@ describe('PostgreSQL', () => {
     expect(await roleRows(prodAdmin)).toEqual(before);
   });
 });
+
+/** Every account of a MariaDB server, with its stored password hash. */
+const allAccounts = async (client: mysql.Connection) =>
+  (await client.query('SELECT User, Host, authentication_string FROM mysql.user ORDER BY 1, 2'))[0];
 
 describe('MariaDB', () => {
   let attacker: PrivateServer & { admin(): Promise<mysql.Connection> };
@@ -293,18 +290,9 @@ describe('MariaDB', () => {
     snapshot: async (user) => ({
       prod: await userRows(prodAdmin, [user, `${user}_clone`, masterUser]),
       prodGrants: (await prodAdmin.query('SHOW GRANTS FOR ?@?', [user, '%']))[0],
-      attacker: (
-        await attackerAdmin.query('SELECT User, Host, authentication_string FROM mysql.user ORDER BY 1, 2')
-      )[0],
+      attacker: await allAccounts(attackerAdmin),
     }),
-    superuser: () => ({
-      engine: 'mariadb',
-      host: '127.0.0.1',
-      port: MYSQL.port,
-      username: masterUser,
-      password: masterPassword,
-      ssl: false,
-    }),
+    superuser: () => ({ username: masterUser, password: masterPassword }),
   });
 });
 
@@ -330,9 +318,7 @@ describe('MariaDB: a login the server matched to another account', () => {
     for (const host of ['127.0.0.1', 'localhost']) {
       await root.query('CREATE USER ?@? IDENTIFIED BY ?', ['', host, ATTACKER_PASSWORD]);
     }
-    const accounts = async () =>
-      (await root.query('SELECT User, Host, authentication_string FROM mysql.user ORDER BY 1, 2'))[0];
-    const before = await accounts();
+    const before = await allAccounts(root);
     const arn = await harness.createSecret('mariadb-anonymous', {
       engine: 'mariadb',
       host: '127.0.0.1',
@@ -348,7 +334,7 @@ describe('MariaDB: a login the server matched to another account', () => {
     expect(result.failure?.errorType).toBe('LoginIdentityError');
     expect(result.failure?.message).toContain(JSON.stringify(victim));
     expect(result.failure?.message).not.toContain(ATTACKER_PASSWORD);
-    expect(await accounts()).toEqual(before);
+    expect(await allAccounts(root)).toEqual(before);
   });
 });
 
@@ -412,13 +398,6 @@ describe('Redis', () => {
       ),
       attacker: await attackerAdmin.sendCommand(['ACL', 'LIST']),
     }),
-    superuser: () => ({
-      engine: 'redis',
-      host: '127.0.0.1',
-      port: REDIS.port,
-      username: masterUser,
-      password: masterPassword,
-      ssl: false,
-    }),
+    superuser: () => ({ username: masterUser, password: masterPassword }),
   });
 });
