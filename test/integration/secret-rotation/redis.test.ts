@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { redisAdapter } from '../../../functions/secret-rotation/rotators/redis.js';
 import {
   databaseScenarios,
   field,
@@ -65,6 +66,40 @@ afterAll(async () => {
     await admin.sendCommand(['ACL', 'DELUSER', masterUser]);
     await admin.close();
   }
+});
+
+describe('single user: undoing a change whose new password did not log in', () => {
+  it('removes the added password on the session that added it; the old one never stopped working', async () => {
+    const user = `app_${randomSuffix()}`;
+    await createUser(user, 'initial-password-11');
+    const target = {
+      engine: 'redis',
+      host: REDIS.host,
+      port: REDIS.port,
+      username: user,
+      password: 'initial-password-11',
+      tls: { mode: 'disable' as const },
+    };
+    const session = await redisAdapter.open(target);
+    try {
+      await redisAdapter.changeOwnPassword(session, {
+        username: user,
+        oldPassword: 'initial-password-11',
+        newPassword: 'added-password-11',
+      });
+      expect(await redisCanLogin(user, 'added-password-11')).toBe(true);
+      await redisAdapter.restorePassword(session, {
+        username: user,
+        restored: 'initial-password-11',
+        failed: 'added-password-11',
+        asSuperuser: false,
+      });
+    } finally {
+      await redisAdapter.close(session);
+    }
+    expect(await redisCanLogin(user, 'added-password-11')).toBe(false);
+    expect(await redisCanLogin(user, 'initial-password-11')).toBe(true);
+  });
 });
 
 describe('single user', () => {
