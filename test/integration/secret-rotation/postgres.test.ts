@@ -26,6 +26,8 @@ let admin: pg.Client;
 let harness: RotationHarness;
 let masterArn: string;
 const rolesToDrop: string[] = [];
+const MASTER_ROLE = `rekey_admin_${randomSuffix()}`;
+const MASTER_PASSWORD = `admin-${randomSuffix()}${randomSuffix()}`;
 const databasesToDrop: string[] = [];
 
 const ident = (name: string) => pg.escapeIdentifier(name);
@@ -109,12 +111,17 @@ beforeAll(async () => {
   server = await startPrivatePostgres();
   admin = await server.admin();
   harness = await startRotationHarness();
+  // Not a superuser: a role with CREATEROLE, as RDS's master user is (rds_superuser is no
+  // PostgreSQL superuser), so the tests prove the rotation needs no more than that.
+  await admin.query(
+    `CREATE ROLE ${ident(MASTER_ROLE)} LOGIN CREATEROLE PASSWORD ${pg.escapeLiteral(MASTER_PASSWORD)}`,
+  );
   masterArn = await harness.createSecret('pg-master', {
     engine: 'postgres',
     host: server.host,
     port: server.port,
-    username: 'postgres',
-    password: server.superuserPassword,
+    username: MASTER_ROLE,
+    password: MASTER_PASSWORD,
     ssl: false,
   });
 });
@@ -328,6 +335,9 @@ describe.each([
       await admin.query(`ALTER ROLE ${ident(user)} ${allowed ? 'LOGIN' : 'NOLOGIN'}`);
     },
     finishUsesServer: false,
+    allowSuperuser: async (allowed) => {
+      await admin.query(`ALTER ROLE ${ident(MASTER_ROLE)} ${allowed ? 'CREATEROLE' : 'NOCREATEROLE'}`);
+    },
     tls: {
       secretFields: { ssl: { mode: 'require' } },
       switchTo: async (on) => {
