@@ -85,6 +85,8 @@ export const readRotationLog = async (endpointUrl: string, secretId: string): Pr
     `${endpointUrl}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
     {
       method: 'POST',
+      // The header the endpoint's admin routes require (no web page can send it).
+      headers: { 'x-rekey-admin': '1' },
       body: JSON.stringify({ SecretId: secretId }),
     },
   );
