@@ -55,6 +55,31 @@ const rotationEdge = (base: Logger): MiddlewareObj<unknown, void, Error, Context
 });
 
 /**
+ * Runs work for one key after the work already queued for it, so two invocations for the same
+ * secret and ClientRequestToken (two RotateSecret calls with one token, or a retry arriving while
+ * the first attempt still runs) never run their steps at the same time in one container. Each
+ * step is safe to run twice; it is not safe to run twice at once (both would change the
+ * database). Other keys run concurrently. Entries are removed when their queue empties.
+ */
+export const serialiser = () => {
+  const queues = new Map<string, Promise<unknown>>();
+  return async <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const before = queues.get(key) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    queues.set(key, settled);
+    try {
+      return await run;
+    } finally {
+      if (queues.get(key) === settled) queues.delete(key);
+    }
+  };
+};
+
+/**
  * Builds the rotation function around a Secrets Manager client. The configuration (password
  * defaults) is read once here, as a Lambda container reads it once at start.
  */
@@ -68,11 +93,14 @@ export const createHandler = (deps: HandlerDeps): ((event: unknown) => Promise<v
     passwordDefaults,
     generatePassword: deps.generatePassword ?? (async (policy: PasswordPolicy) => generatePassword(policy)),
   };
+  const serialised = serialiser();
   const rotate = middy<unknown, void, Error, Context, Internal>(async (event: unknown) => {
     // rotationEdge replaced the raw event with the parsed invocation.
     const { rotation, logger } = event as Invocation;
-    const outcome = await withRotationMetrics(rotation.step, protocolDeps.selectRotator, (selectRotator) =>
-      runRotationStep(rotation, { ...protocolDeps, logger, selectRotator }),
+    const outcome = await serialised(`${rotation.secretId}\n${rotation.token}`, () =>
+      withRotationMetrics(rotation.step, protocolDeps.selectRotator, (selectRotator) =>
+        runRotationStep(rotation, { ...protocolDeps, logger, selectRotator }),
+      ),
     );
     logger.info('Rotation step finished', { outcome });
   }).use(rotationEdge(base));

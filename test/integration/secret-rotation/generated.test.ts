@@ -14,6 +14,7 @@ import { type CallCounter, countCalls } from '../../../functions/secret-rotation
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { captureLogs, testLogger } from '../../unit/secret-rotation/helpers.js';
+import { readRotationLog, waitForRotation } from '../helpers/database-rotation.js';
 
 /**
  * Generated secrets rotated through the local endpoint: RotateSecret invokes the real handler
@@ -92,6 +93,7 @@ const createSecret = async (value: string, tags: Record<string, string> = {}): P
 };
 
 const rotate = async (secretId: string, options: { functionArn?: string; token?: string } = {}) => {
+  const before = (await rotationLog(secretId)).length;
   const output = await sm.send(
     new RotateSecretCommand({
       SecretId: secretId,
@@ -100,7 +102,9 @@ const rotate = async (secretId: string, options: { functionArn?: string; token?:
       ...(options.token ? { ClientRequestToken: options.token } : {}),
     }),
   );
-  return output.VersionId ?? '';
+  const token = output.VersionId ?? '';
+  await waitForRotation(endpoint.url, secretId, token, before);
+  return token;
 };
 
 interface VersionState {
@@ -137,25 +141,7 @@ const valueAt = (state: Record<string, VersionState>, stage: string): string => 
 };
 
 /** The endpoint's record of the function's step outcomes (error types and messages). */
-const rotationLog = async (secretId: string) => {
-  const response = await fetch(
-    `${endpoint.url}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
-    {
-      method: 'POST',
-      body: JSON.stringify({ SecretId: secretId }),
-    },
-  );
-  const body = (await response.json()) as {
-    Rotations: {
-      clientRequestToken: string;
-      step: string;
-      outcome: string;
-      errorType?: string;
-      message?: string;
-    }[];
-  };
-  return body.Rotations;
-};
+const rotationLog = (secretId: string) => readRotationLog(endpoint.url, secretId);
 
 /** Asserts that no value the secret ever held shows up in the function's logs or the rotation log. */
 const expectNoValueLeaked = async (secretId: string) => {
@@ -368,6 +354,33 @@ describe('failures name the problem and leave the secret unchanged', () => {
       message: expect.stringContaining('not enabled for rotation'),
     });
     expect(await snapshot(arn)).toEqual(before);
+  });
+
+  it.each([
+    [
+      'database credentials without engine',
+      '{"host":"db.internal","port":5432,"username":"app","password":"initial-db-password-0001"}',
+      'RotatorNotFoundError',
+      /looks like database credentials.*"engine".*rekey:rotator=generated/,
+    ],
+    [
+      'a JSON array',
+      '["initial-array-key-0001","initial-array-key-0002"]',
+      'SecretFormatError',
+      /JSON an array/,
+    ],
+  ])('%s: createSecret refuses it, AWSCURRENT untouched', async (_, value, errorType, message) => {
+    const arn = await createSecret(value);
+
+    const token = await rotate(arn);
+
+    const state = await snapshot(arn);
+    expect(valueAt(state, 'AWSCURRENT')).toBe(value);
+    expect(state[token]).toEqual({ stages: ['AWSPENDING'], value: undefined });
+    const failure = (await rotationLog(arn)).find((entry) => entry.outcome === 'failed');
+    expect(failure).toMatchObject({ step: 'createSecret', errorType });
+    expect(failure?.message).toMatch(message);
+    await expectNoValueLeaked(arn);
   });
 
   it('a JSON secret that does not parse: createSecret fails with SecretFormatError, AWSCURRENT untouched', async () => {

@@ -2,6 +2,7 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
+  ResourceNotFoundException,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
@@ -58,6 +59,20 @@ const rotate = async (d: ProtocolDeps = deps()) => {
 const writes = () =>
   smMock.commandCalls(PutSecretValueCommand).length +
   smMock.commandCalls(UpdateSecretVersionStageCommand).length;
+
+/** A rotator whose setSecret records the versions it was given. */
+const recordingSetSecret = () => {
+  const seen: { current?: unknown; previous?: unknown; called: boolean } = { called: false };
+  const rotator: Rotator = {
+    name: 'recording',
+    createPending: async () => 'unused',
+    setSecret: async ({ current, previous }) => {
+      Object.assign(seen, { current, previous, called: true });
+    },
+    testSecret: async () => {},
+  };
+  return { rotator, seen };
+};
 
 beforeEach(() => {
   smMock.reset();
@@ -283,6 +298,57 @@ describe('setSecret and testSecret', () => {
 
     const stagesRead = smMock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.VersionStage);
     expect(stagesRead.sort()).toEqual(['AWSCURRENT', 'AWSPENDING']);
+  });
+
+  it('does not fail setSecret when another writer moved AWSPREVIOUS between DescribeSecret and the read (it is only a fallback)', async () => {
+    secret.addVersion(OLD, 'older-value', ['AWSPREVIOUS']).addVersion(TOKEN, 'pending-value', ['AWSPENDING']);
+    const { rotator, seen } = recordingSetSecret();
+    // The label moves away after DescribeSecret answered, as another client's
+    // UpdateSecretVersionStage would: GetSecretValue of OLD with AWSPREVIOUS is then not found.
+    smMock.on(DescribeSecretCommand).callsFake((input) => {
+      const described = secret.describe(input);
+      secret.addVersion('33333333-3333-4333-8333-333333333333', 'newer-value', ['AWSPREVIOUS']);
+      return described;
+    });
+
+    const outcome = await runRotationStep(event('setSecret'), deps({ selectRotator: async () => rotator }));
+
+    expect(outcome).toBe('completed');
+    // The version DescribeSecret showed as AWSPREVIOUS, read by its id.
+    expect(seen.previous).toEqual({ versionId: OLD, secretString: 'older-value' });
+  });
+
+  it('goes on without AWSPREVIOUS when it cannot be read at all', async () => {
+    secret.addVersion(OLD, 'older-value', ['AWSPREVIOUS']).addVersion(TOKEN, 'pending-value', ['AWSPENDING']);
+    const { rotator, seen } = recordingSetSecret();
+    smMock
+      .on(GetSecretValueCommand, { VersionId: OLD })
+      .rejects(new ResourceNotFoundException({ $metadata: {}, message: 'version deleted' }));
+
+    const outcome = await runRotationStep(event('setSecret'), deps({ selectRotator: async () => rotator }));
+
+    expect(outcome).toBe('completed');
+    expect(seen.called).toBe(true);
+    expect(seen.previous).toBeUndefined();
+  });
+
+  it('reads the described AWSCURRENT by id when another writer moved the label after DescribeSecret', async () => {
+    secret.addVersion(TOKEN, 'pending-value', ['AWSPENDING']);
+    const { rotator, seen } = recordingSetSecret();
+    smMock.on(DescribeSecretCommand).callsFake((input) => {
+      const described = secret.describe(input);
+      secret.put({
+        SecretId: secret.arn,
+        ClientRequestToken: 'writer-version',
+        SecretString: 'written-by-another',
+      });
+      return described;
+    });
+
+    const outcome = await runRotationStep(event('setSecret'), deps({ selectRotator: async () => rotator }));
+
+    expect(outcome).toBe('completed');
+    expect(seen.current).toEqual({ versionId: CURRENT, secretString: 'old-api-key-value' });
   });
 
   it('wraps a rotator failure outside the contract in StepFailedError, carrying the cause', async () => {
