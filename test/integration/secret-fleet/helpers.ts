@@ -8,12 +8,18 @@ import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { logger as functionLogger } from '../../../functions/lib/logger.js';
 import { createHandler as createRotationHandler } from '../../../functions/secret-rotation/handler.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { type QuotaProxy, startQuotaProxy } from './quota-proxy.js';
 
 export interface FleetEndpoint {
   readonly endpoint: LocalEndpoint;
   /** Acts as `account` in `region`. */
   readonly sm: SecretsManagerClient;
   readonly credentials: { accessKeyId: string; secretAccessKey: string };
+  /** Where the fleet and the rotation function send their calls: the quota proxy when there is one. */
+  readonly url: string;
+  /** The write quota enforced in front of the endpoint (with `writeQuotaPerSecond`). */
+  readonly quota?: QuotaProxy;
+  close(): Promise<void>;
 }
 
 /**
@@ -26,14 +32,21 @@ export const startFleetEndpoint = async (options: {
   region: string;
   rotationFunction: string;
   beforeStep?: (event: { Step: string; SecretId: string }) => void;
+  /** Enforce Secrets Manager's write quota (ThrottlingException over it) on the fleet and the rotation function. */
+  writeQuotaPerSecond?: number;
 }): Promise<FleetEndpoint> => {
   const { account, region } = options;
   functionLogger.setLogLevel('SILENT');
   const endpoint = await startLocalEndpoint({ port: 0 });
+  const quota =
+    options.writeQuotaPerSecond === undefined
+      ? undefined
+      : await startQuotaProxy(endpoint.url, options.writeQuotaPerSecond);
+  const url = quota?.url ?? endpoint.url;
   const credentials = { accessKeyId: account, secretAccessKey: 'x' };
   const sm = new SecretsManagerClient({ endpoint: endpoint.url, region, credentials });
   const rotation = createRotationHandler({
-    secretsManager: new SecretsManagerClient({ endpoint: endpoint.url, region, credentials }),
+    secretsManager: new SecretsManagerClient({ endpoint: url, region, credentials }),
     logger: new Logger({ serviceName: 'rekey-it', logLevel: 'SILENT' }),
     env: {},
   });
@@ -42,7 +55,18 @@ export const startFleetEndpoint = async (options: {
     await rotation(payload);
     return null;
   });
-  return { endpoint, sm, credentials };
+  return {
+    endpoint,
+    sm,
+    credentials,
+    url,
+    ...(quota ? { quota } : {}),
+    close: async () => {
+      sm.destroy();
+      await quota?.close();
+      await endpoint.close();
+    },
+  };
 };
 
 /** Staging labels by version id. */
