@@ -81,17 +81,29 @@ describe('rekey rotate-fleet against the deployed stack', () => {
       startDate: new Date(),
       status: 'SUCCEEDED',
       output: JSON.stringify({
-        counts: { matched: 2, candidates: 2, rotated: 1, failed: 1, skipped: 0 },
-        secrets: [
-          { name: 'prod/a', classification: 'due', outcome: 'rotated', versionId: 'v-a' },
-          {
-            name: 'prod/b',
-            classification: 'stuck',
-            outcome: 'failed',
-            error: 'RotationFailedError',
-            reason: 'no change',
-          },
+        complete: true,
+        counts: {
+          matched: 2,
+          candidates: 2,
+          selected: 2,
+          deferred: 0,
+          rotated: 1,
+          failed: 1,
+          skipped: 0,
+          remaining: 0,
+          byClassification: { due: 1, stuck: 1 },
+        },
+        pacing: {
+          writes: 5,
+          seconds: 2,
+          writesPerSecond: 2.5,
+          writeQuotaPerSecond: 50,
+          writeQuotaPercent: 90,
+        },
+        failures: [
+          { name: 'prod/b', classification: 'stuck', error: 'RotationFailedError', reason: 'no change' },
         ],
+        failuresOmitted: 0,
       }),
     });
 
@@ -107,8 +119,9 @@ describe('rekey rotate-fleet against the deployed stack', () => {
 
     expect(code).toBe(1);
     expect(cfn).not.toHaveReceivedAnyCommand();
-    expect(stdout).toMatch(/prod\/b\s+stuck\s+failed\s+RotationFailedError: no change/);
-    expect(stdout).toContain('2 matched: 1 rotated, 1 failed, 0 left alone.');
+    expect(stdout).toMatch(/prod\/b\s+stuck\s+RotationFailedError: no change/);
+    expect(stdout).toContain('2 matched (1 due, 1 stuck): 1 rotated, 1 failed, 0 left alone.');
+    expect(stdout).toContain('5 writes in 2 s: 2.5 writes/s against a quota of 50/s (fleet share 90%).');
   });
 
   it('says how to proceed when the stack has no fleet output', async () => {
