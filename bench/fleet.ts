@@ -19,20 +19,15 @@ import { CreateSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secret
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 const { logger } = await import('../functions/lib/logger.js');
-const { createClients } = await import('../functions/secret-fleet/clients.js');
-const { createHandler } = await import('../functions/secret-fleet/handler.js');
 const { quotaBoundSeconds, SECRETS_MANAGER_WRITE_QUOTA_PER_SECOND } = await import(
   '../functions/secret-fleet/quota.js'
 );
-const { runWorkflow } = await import('../local/workflows.js');
-const { startFleetEndpoint } = await import('../test/integration/secret-fleet/helpers.js');
+const { runFleet, startFleetEndpoint } = await import('../test/integration/secret-fleet/helpers.js');
 const { takeCalls } = await import('./calls.js');
-type FleetSummary = import('../functions/secret-fleet/summary.js').FleetSummary;
 
 logger.setLogLevel('SILENT');
 const REGION = 'us-east-1';
 const DAY_MS = 86_400_000;
-const ASL = new URL('../statemachines/secret-fleet-rotation.asl.json', import.meta.url).pathname;
 /** Step Functions' limits the run must stay inside. */
 const HISTORY_LIMIT = 25_000;
 const PAYLOAD_LIMIT = 256 * 1024;
@@ -81,41 +76,18 @@ const benchFleet = async (size: number) => {
     fleet.quota?.reset();
     fleet.quota?.enforce(true);
     await takeCalls(fleet.endpoint, 'secretsmanager');
-    const handler = createHandler(
-      createClients({
-        region: REGION,
-        endpoint: fleet.url,
-        credentials: fleet.credentials,
-        now: () => fleet.endpoint.clock.now(),
-      }),
-    );
-    const functionArn = `arn:aws:lambda:${REGION}:${account}:function:rekey-secret-fleet`;
-    let largestState = 0;
-    let historyEvents = 2; // ExecutionStarted and the end event
     const started = performance.now();
-    const run = await runWorkflow({
-      aslPath: ASL,
-      substitutions: { SecretFleetFunctionArn: functionArn, EventBusName: 'default' },
-      tasks: {
-        [functionArn]: async (input) => {
-          const output = await handler(input);
-          largestState = Math.max(largestState, JSON.stringify(input).length, JSON.stringify(output).length);
-          return output;
-        },
-      },
-      input: { filter: { tag: { key: 'rekey:fleet', value: tag } }, maxRotations: size },
-      region: REGION,
-      accountId: account,
-      onEvent: (event) => {
-        // AWS records StateEntered and StateExited for every state, plus Scheduled, Started and
-        // Succeeded (or Failed) for a Lambda task.
-        if (event.type === 'StateEntered') historyEvents += event.state?.type === 'Task' ? 4 : 1;
-        if (event.type === 'StateExited') historyEvents += 1;
-      },
+    const { run, summary, largestState, historyEvents } = await runFleet(fleet, {
+      filter: { tag: { key: 'rekey:fleet', value: tag } },
+      maxRotations: size,
     });
     const seconds = (performance.now() - started) / 1000;
     if (run.error) throw new Error(`fleet run failed: ${run.error.Error}: ${run.error.Cause}`);
-    const summary = run.output as FleetSummary;
+    if (historyEvents >= HISTORY_LIMIT / 10 || largestState >= PAYLOAD_LIMIT / 4) {
+      throw new Error(
+        `fleet of ${size}: ${historyEvents} history events, largest state ${largestState} B: not far below Step Functions' limits`,
+      );
+    }
     const calls = await takeCalls(fleet.endpoint, 'secretsmanager');
     const stats = fleet.quota?.stats() ?? { allowed: {}, throttled: {}, busiestSecond: 0 };
     const writes = Object.values(stats.allowed).reduce((a, b) => a + b, 0);

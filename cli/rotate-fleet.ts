@@ -3,6 +3,8 @@ import {
   DEFAULT_WRITE_QUOTA_PERCENT,
   SECRETS_MANAGER_WRITE_QUOTA_PER_SECOND,
 } from '../functions/secret-fleet/quota.js';
+import type { FleetSummary } from '../functions/secret-fleet/summary.js';
+import type { FleetPlan, FleetProgress } from '../functions/secret-fleet/types.js';
 import { optionalInteger, parseOptions } from './args.js';
 import { UsageError } from './errors.js';
 import { alignColumns } from './report/table.js';
@@ -80,59 +82,20 @@ export const parseFilters = (values: string[] | undefined): Filter => {
   return filter;
 };
 
-interface Failure {
-  name: string;
-  classification: string;
-  error: string;
-  reason: string;
-}
-interface Summary {
-  complete: boolean;
-  stoppedBy?: { error: string; reason: string };
-  counts: {
-    matched: number;
-    candidates: number;
-    selected: number;
-    deferred: number;
-    rotated: number;
-    failed: number;
-    skipped: number;
-    remaining: number;
-    byClassification?: Record<string, number>;
-  };
-  pacing?: {
-    writes: number;
-    seconds: number;
-    writesPerSecond: number;
-    writeQuotaPerSecond: number;
-    writeQuotaPercent: number;
-  };
-  failures: Failure[];
-  failuresOmitted: number;
-}
-interface Plan {
-  matched: number;
-  candidates: number;
-  selected: number;
-  deferred: number;
-  counts: Record<string, number>;
-  preview: { name: string; classification: string; action: string; reason: string }[];
-}
-interface Progress {
-  rotated: number;
-  failed: number;
-  remaining: number;
-  inFlight: unknown[];
-  writes: number;
-  busySeconds: number;
-}
+// The shapes the fleet function returns (type-only imports: nothing is loaded at run time).
+type Summary = FleetSummary;
+type Plan = FleetPlan;
+type Progress = Pick<
+  FleetProgress,
+  'rotated' | 'failed' | 'remaining' | 'inFlight' | 'writes' | 'busySeconds'
+>;
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
 const short = (text: string | undefined, max = 100) =>
   !text ? '' : text.length > max ? `${text.slice(0, max - 1)}…` : text;
 
-const byClass = (counts: Record<string, number> | undefined) =>
+const byClass = (counts: Partial<Record<string, number>> | undefined) =>
   Object.entries(counts ?? {})
     .map(([k, v]) => `${v} ${k}`)
     .join(', ');

@@ -1,11 +1,8 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { CreateSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClients } from '../../../functions/secret-fleet/clients.js';
-import { createHandler } from '../../../functions/secret-fleet/handler.js';
 import type { FleetSummary } from '../../../functions/secret-fleet/summary.js';
-import { runStateMachine } from '../../helpers/state-machine.js';
-import { type FleetEndpoint, holder, stagesOf, startFleetEndpoint } from './helpers.js';
+import { type FleetEndpoint, holder, runFleet, stagesOf, startFleetEndpoint } from './helpers.js';
 
 /**
  * The cap per run: 400 due secrets and the default maxRotations of 300. The first run rotates
@@ -20,7 +17,6 @@ import { type FleetEndpoint, holder, stagesOf, startFleetEndpoint } from './help
 
 const REGION = 'us-east-1';
 const ACCOUNT = String(randomInt(100_000_000_000, 999_999_999_999));
-const FLEET_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rekey-secret-fleet`;
 const ROTATION = 'rekey-it-fleet-cap-rotation';
 const ROTATION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${ROTATION}`;
 const TAG = 'rekey-it:fleet-cap';
@@ -31,30 +27,15 @@ const runId = randomUUID().slice(0, 8);
 let fleet: FleetEndpoint;
 const secrets: { arn: string; days: number; current: string }[] = [];
 
-const runFleet = async (): Promise<FleetSummary> => {
-  const handler = createHandler(
-    createClients({
-      region: REGION,
-      endpoint: fleet.url,
-      credentials: fleet.credentials,
-      now: () => fleet.endpoint.clock.now(),
-    }),
-  );
-  const run = await runStateMachine({
-    aslPath: 'statemachines/secret-fleet-rotation.asl.json',
-    substitutions: { SecretFleetFunctionArn: FLEET_ARN, EventBusName: 'default' },
-    tasks: { [FLEET_ARN]: handler },
-    input: {
-      filter: { tag: { key: TAG, value: runId } },
-      writeQuotaPerSecond: QUOTA,
-      pollSeconds: 1,
-      stallTimeoutSeconds: 5,
-    },
-    region: REGION,
-    accountId: ACCOUNT,
+const runOnce = async (): Promise<FleetSummary> => {
+  const { run, summary } = await runFleet(fleet, {
+    filter: { tag: { key: TAG, value: runId } },
+    writeQuotaPerSecond: QUOTA,
+    pollSeconds: 1,
+    stallTimeoutSeconds: 5,
   });
   expect(run.error).toBeUndefined();
-  return run.output as FleetSummary;
+  return summary;
 };
 
 const currentOf = async (arn: string) => holder(await stagesOf(fleet.sm, arn), 'AWSCURRENT') ?? '';
@@ -103,7 +84,7 @@ afterAll(async () => {
 
 describe('400 due secrets with the default cap of 300 per run', () => {
   it('the first run rotates the 300 oldest due and defers the rest', async () => {
-    const summary = await runFleet();
+    const summary = await runOnce();
 
     expect(summary.counts).toMatchObject({
       matched: 400,
@@ -122,7 +103,7 @@ describe('400 due secrets with the default cap of 300 per run', () => {
   }, 120_000);
 
   it('the second run rotates the remaining 100: every secret rotated in two runs', async () => {
-    const summary = await runFleet();
+    const summary = await runOnce();
 
     expect(summary.counts).toMatchObject({
       matched: 400,

@@ -7,12 +7,10 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClients } from '../../../functions/secret-fleet/clients.js';
-import { createHandler } from '../../../functions/secret-fleet/handler.js';
 import type { FleetSummary } from '../../../functions/secret-fleet/summary.js';
 import type { LocalEndpoint } from '../../../local/endpoint.js';
-import { runStateMachine, type WorkflowRun } from '../../helpers/state-machine.js';
-import { type FleetEndpoint, holder, stagesOf, startFleetEndpoint } from './helpers.js';
+import type { WorkflowRun } from '../../helpers/state-machine.js';
+import { type FleetEndpoint, holder, runFleet, stagesOf, startFleetEndpoint } from './helpers.js';
 
 /**
  * The fleet state machine, run locally through aws-local-stepfunctions, with every Task going to
@@ -36,7 +34,6 @@ import { type FleetEndpoint, holder, stagesOf, startFleetEndpoint } from './help
 const REGION = 'us-east-1';
 // An account of its own: the listing sees only this test's secrets.
 const ACCOUNT = String(randomInt(100_000_000_000, 999_999_999_999));
-const FLEET_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rekey-secret-fleet`;
 const TEST_ROTATION = 'rekey-it-fleet-rotation';
 const TEST_ROTATION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${TEST_ROTATION}`;
 const TAG = 'rekey-it:fleet';
@@ -111,7 +108,6 @@ beforeAll(async () => {
   });
   fleet = started;
   ({ endpoint, sm } = started);
-  const { credentials } = started;
   // The set-up's own rotations are not paced: the quota applies to the fleet run only.
   started.quota?.enforce(false);
 
@@ -178,36 +174,16 @@ beforeAll(async () => {
   // Act: the whole workflow, the write quota enforced on the fleet and the rotation function.
   started.quota?.reset();
   started.quota?.enforce(true);
-  const clients = createClients({
-    region: REGION,
-    endpoint: started.url,
-    credentials,
-    now: () => endpoint.clock.now(),
-  });
-  const handler = createHandler(clients);
-  run = await runStateMachine({
-    aslPath: 'statemachines/secret-fleet-rotation.asl.json',
-    substitutions: { SecretFleetFunctionArn: FLEET_ARN, EventBusName: 'default' },
-    tasks: {
-      [FLEET_ARN]: async (input) => {
-        const output = await handler(input);
-        largestState = Math.max(largestState, JSON.stringify(input).length, JSON.stringify(output).length);
-        return output;
-      },
-    },
+  const result = await runFleet(started, {
     // A rotation still pending after 5 s without change has failed (the failing group);
     // batches of 3 s make the run hand running rotations from one batch to the next.
-    input: {
-      filter: { tag: { key: TAG, value: runId } },
-      stallTimeoutSeconds: 5,
-      pollSeconds: 1,
-      stuckAfterSeconds: 600,
-      batchSeconds: 3,
-    },
-    region: REGION,
-    accountId: ACCOUNT,
+    filter: { tag: { key: TAG, value: runId } },
+    stallTimeoutSeconds: 5,
+    pollSeconds: 1,
+    stuckAfterSeconds: 600,
+    batchSeconds: 3,
   });
-  summary = run.output as FleetSummary;
+  ({ run, summary, largestState } = result);
   const response = await fetch(
     `${endpoint.url}/_rekey/AWSEvents/events?region=${REGION}&account=${ACCOUNT}`,
     {

@@ -6,8 +6,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { logger as functionLogger } from '../../../functions/lib/logger.js';
+import { createClients } from '../../../functions/secret-fleet/clients.js';
+import { createHandler } from '../../../functions/secret-fleet/handler.js';
+import type { FleetSummary } from '../../../functions/secret-fleet/summary.js';
 import { createHandler as createRotationHandler } from '../../../functions/secret-rotation/handler.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { runStateMachine, type WorkflowRun } from '../../helpers/state-machine.js';
 import { type QuotaProxy, startQuotaProxy } from './quota-proxy.js';
 
 export interface FleetEndpoint {
@@ -15,6 +19,8 @@ export interface FleetEndpoint {
   /** Acts as `account` in `region`. */
   readonly sm: SecretsManagerClient;
   readonly credentials: { accessKeyId: string; secretAccessKey: string };
+  readonly account: string;
+  readonly region: string;
   /** Where the fleet and the rotation function send their calls: the quota proxy when there is one. */
   readonly url: string;
   /** The write quota enforced in front of the endpoint (with `writeQuotaPerSecond`). */
@@ -59,6 +65,8 @@ export const startFleetEndpoint = async (options: {
     endpoint,
     sm,
     credentials,
+    account,
+    region,
     url,
     ...(quota ? { quota } : {}),
     close: async () => {
@@ -76,3 +84,49 @@ export const stagesOf = async (sm: SecretsManagerClient, arn: string): Promise<R
 /** The version that carries `label`, if any. */
 export const holder = (stages: Record<string, string[]>, label: string): string | undefined =>
   Object.entries(stages).find(([, labels]) => labels.includes(label))?.[0];
+
+export interface FleetRun {
+  run: WorkflowRun;
+  summary: FleetSummary;
+  /** The largest task input or output the state machine carried, in bytes. */
+  largestState: number;
+  /** History events as AWS would record them: StateEntered/Exited, plus Scheduled, Started, Succeeded per task. */
+  historyEvents: number;
+}
+
+/**
+ * Runs statemachines/secret-fleet-rotation.asl.json once: every Task to the real fleet handler,
+ * its calls through the quota proxy (when there is one), time from the endpoint's clock.
+ */
+export const runFleet = async (fleet: FleetEndpoint, input: Record<string, unknown>): Promise<FleetRun> => {
+  const functionArn = `arn:aws:lambda:${fleet.region}:${fleet.account}:function:rekey-secret-fleet`;
+  const handler = createHandler(
+    createClients({
+      region: fleet.region,
+      endpoint: fleet.url,
+      credentials: fleet.credentials,
+      now: () => fleet.endpoint.clock.now(),
+    }),
+  );
+  let largestState = 0;
+  let historyEvents = 2; // ExecutionStarted and the end event
+  const run = await runStateMachine({
+    aslPath: 'statemachines/secret-fleet-rotation.asl.json',
+    substitutions: { SecretFleetFunctionArn: functionArn, EventBusName: 'default' },
+    tasks: {
+      [functionArn]: async (event) => {
+        const output = await handler(event);
+        largestState = Math.max(largestState, JSON.stringify(event).length, JSON.stringify(output).length);
+        return output;
+      },
+    },
+    input,
+    region: fleet.region,
+    accountId: fleet.account,
+    onEvent: (event) => {
+      if (event.type === 'StateEntered') historyEvents += event.state?.type === 'Task' ? 4 : 1;
+      if (event.type === 'StateExited') historyEvents += 1;
+    },
+  });
+  return { run, summary: run.output as FleetSummary, largestState, historyEvents };
+};
