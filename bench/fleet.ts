@@ -13,8 +13,8 @@
  * Writes bench/results/fleet.json and bench/fleet-results.md (both committed).
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { CreateSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
@@ -76,6 +76,7 @@ const benchFleet = async (size: number) => {
     fleet.quota?.reset();
     fleet.quota?.enforce(true);
     await takeCalls(fleet.endpoint, 'secretsmanager');
+    const loadBefore = loadavg()[0] ?? 0;
     const started = performance.now();
     const { run, summary, largestState, historyEvents } = await runFleet(fleet, {
       filter: { tag: { key: 'rekey:fleet', value: tag } },
@@ -118,6 +119,10 @@ const benchFleet = async (size: number) => {
       largestStateBytes: largestState,
       historyEvents,
       summaryEventBytes: Buffer.byteLength(JSON.stringify(summary)),
+      // The machine is shared: the 1-minute load average before and after the run says how busy it was.
+      loadAverage: [Number(loadBefore.toFixed(1)), Number((loadavg()[0] ?? 0).toFixed(1))] as
+        | number[]
+        | undefined,
     };
   } finally {
     await fleet.close();
@@ -135,13 +140,20 @@ for (const size of sizes) {
   results.push(r);
 }
 
+// Sizes not measured this time keep their last committed result (a 10,000 run takes minutes).
+const resultsFile = new URL('./results/fleet.json', import.meta.url);
+const previous = await readFile(resultsFile, 'utf8')
+  .then((text) => (JSON.parse(text) as { fleet: typeof results }).fleet)
+  .catch(() => [] as typeof results);
+for (const old of previous) if (!sizes.includes(old.secrets)) results.push(old);
+results.sort((a, b) => a.secrets - b.secrets);
 const date = new Date().toISOString();
 await writeFile(
-  new URL('./results/fleet.json', import.meta.url),
+  resultsFile,
   `${JSON.stringify({ date, machine: { node: process.version, cpus: cpus().length }, fleet: results }, null, 2)}\n`,
 );
 const row = (r: (typeof results)[number]) =>
-  `| ${r.secrets} | ${r.runSeconds} | ${r.quotaBoundSeconds} | **${r.ratioToBound}×** | ${r.rotated} / ${r.failed} | ${r.writesPerRotation} | ${r.secretsManagerCallsPerRotation} | ${r.throttledWrites} | ${r.busiestSecondWrites} | ${r.batches} | ${r.historyEvents} | ${r.largestStateBytes} | ${r.summaryEventBytes} |`;
+  `| ${r.secrets} | ${r.loadAverage?.join(' → ') ?? 'not recorded'} | ${r.runSeconds} | ${r.quotaBoundSeconds} | **${r.ratioToBound}×** | ${r.rotated} / ${r.failed} | ${r.writesPerRotation} | ${r.secretsManagerCallsPerRotation} | ${r.throttledWrites} | ${r.busiestSecondWrites} | ${r.batches} | ${r.historyEvents} | ${r.largestStateBytes} | ${r.summaryEventBytes} |`;
 await writeFile(
   new URL('./fleet-results.md', import.meta.url),
   `# Fleet rotation against the write quota
@@ -155,8 +167,8 @@ bound** is the shortest time the writes can take at the full quota: 2 writes per
 50/s. Goal: at most 1.25× the bound, no rotation failed by throttling, Step Functions' limits
 (256 KB per state, 25,000 history events) never approached.
 
-| secrets | run s | quota bound s | ratio | rotated / failed | writes per rotation | SM calls per rotation | writes throttled (retried) | busiest second (writes) | batches | history events | largest state B | summary event B |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| secrets | load avg (2 cores) | run s | quota bound s | ratio | rotated / failed | writes per rotation | SM calls per rotation | writes throttled (retried) | busiest second (writes) | batches | history events | largest state B | summary event B |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${results.map(row).join('\n')}
 
 Secrets Manager calls per rotation, by operation (fleet and rotation function together; the

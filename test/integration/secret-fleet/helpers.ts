@@ -9,7 +9,10 @@ import { logger as functionLogger } from '../../../functions/lib/logger.js';
 import { createClients } from '../../../functions/secret-fleet/clients.js';
 import { createHandler } from '../../../functions/secret-fleet/handler.js';
 import type { FleetSummary } from '../../../functions/secret-fleet/summary.js';
-import { createHandler as createRotationHandler } from '../../../functions/secret-rotation/handler.js';
+import {
+  createHandler as createRotationHandler,
+  SECRETS_MANAGER_RETRY,
+} from '../../../functions/secret-rotation/handler.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { runStateMachine, type WorkflowRun } from '../../helpers/state-machine.js';
 import { type QuotaProxy, startQuotaProxy } from './quota-proxy.js';
@@ -52,7 +55,13 @@ export const startFleetEndpoint = async (options: {
   const credentials = { accessKeyId: account, secretAccessKey: 'x' };
   const sm = new SecretsManagerClient({ endpoint: endpoint.url, region, credentials });
   const rotation = createRotationHandler({
-    secretsManager: new SecretsManagerClient({ endpoint: url, region, credentials }),
+    // Retries as the deployed function has them (throttling is waited out, not a failure).
+    secretsManager: new SecretsManagerClient({
+      endpoint: url,
+      region,
+      credentials,
+      ...SECRETS_MANAGER_RETRY,
+    }),
     logger: new Logger({ serviceName: 'rekey-it', logLevel: 'SILENT' }),
     env: {},
   });
