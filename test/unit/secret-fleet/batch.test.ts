@@ -71,16 +71,21 @@ beforeEach(() => {
   });
 });
 
+/** A plan over the mocked fleet: 10 writes/s, checks every second, and the given overrides. */
+const planWith = async (overrides: Record<string, number>) => {
+  const options = parseFleetInput({
+    filter: { namePrefix: 'app-' },
+    writeQuotaPerSecond: 10,
+    writeQuotaPercent: 100,
+    pollSeconds: 1,
+    ...overrides,
+  });
+  return { options, progress: (await planFleet(clients, options)).progress };
+};
+
 describe('runBatch', () => {
   it('starts the selected rotations oldest first at the token-bucket pace and watches each to the end', async () => {
-    const options = parseFleetInput({
-      filter: { namePrefix: 'app-' },
-      maxRotations: 30,
-      writeQuotaPerSecond: 10,
-      writeQuotaPercent: 100,
-      pollSeconds: 1,
-    });
-    const { progress } = await planFleet(clients, options);
+    const { options, progress } = await planWith({ maxRotations: 30 });
 
     const after = await runBatch(clients, options, progress, EXECUTION, hooks);
 
@@ -106,16 +111,7 @@ describe('runBatch', () => {
   });
 
   it('hands the running rotations over to the next batch when its time is up', async () => {
-    const options = parseFleetInput({
-      filter: { namePrefix: 'app-' },
-      maxRotations: 40,
-      writeQuotaPerSecond: 10,
-      writeQuotaPercent: 100,
-      pollSeconds: 1,
-      batchSeconds: 2,
-      maxConcurrency: 100,
-    });
-    const { progress } = await planFleet(clients, options);
+    const { options, progress } = await planWith({ maxRotations: 40, batchSeconds: 2, maxConcurrency: 100 });
 
     const first = await runBatch(clients, options, progress, EXECUTION, hooks);
     expect(first.done).toBe(false);
