@@ -73,10 +73,12 @@ await writeFile(
 
 Written by \`npm run bench\` on ${results.date} (${process.version}, ${cpus().length} cores). Raw numbers: \`results/latest.json\`.
 
-## Secret rotation: Secrets Manager calls per rotation (goal: at most 9; AWS's templates make 14)
+## Secret rotation: Secrets Manager calls per rotation (goal: at most 7 single-user, 8 alternating-users, 2 of them writes; AWS's templates make 14)
 
 Counted on the wire by the local endpoint while \`RotateSecret\` runs (the RotateSecret call itself excluded).
-*warm*: the four steps reach one warm container (the usual case); *cold*: every step in a fresh container.
+*warm*: the first rotation of each secret starts with nothing cached (as on a fresh container), the
+next ones reuse the container (the usual case: the four steps reach one warm container); *cold*:
+every step in a fresh container. Fleet rotation against the write quota: [fleet-results.md](fleet-results.md).
 
 | rotator | container | calls per rotation | ms per rotation (median of ${ROTATIONS}) |
 |---|---|---|---|

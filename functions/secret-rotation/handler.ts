@@ -109,5 +109,15 @@ export const createHandler = (deps: HandlerDeps): ((event: unknown) => Promise<v
   };
 };
 
+/**
+ * Retries of the function's Secrets Manager client. Its two writes per rotation share the
+ * account's 50/s write quota with everything else (a fleet run paces itself at 90% of it), so a
+ * ThrottlingException must be waited out, not turn into a failed rotation: 6 attempts with the
+ * standard exponential backoff and jitter (up to about 3 s in all) ride out a busy second.
+ */
+export const SECRETS_MANAGER_RETRY = { maxAttempts: 6 } as const;
+
 /** The Lambda entry point (template.yaml `Handler: handler.handler`); the client honours AWS_ENDPOINT_URL. */
-export const handler = createHandler({ secretsManager: new SecretsManagerClient({}) });
+export const handler = createHandler({
+  secretsManager: new SecretsManagerClient({ ...SECRETS_MANAGER_RETRY }),
+});

@@ -32,7 +32,7 @@ import type { PasswordPolicy, Rotator, RotatorContext, SecretVersion } from './r
  * - rotation is enabled, else `RotationNotEnabledError`;
  * - the ClientRequestToken is a version of the secret, else `TokenNotStagedError`;
  * - that version already carries AWSCURRENT: the rotation has finished, nothing to do
- *   (finishSecret also drops an AWSPENDING label a crash left on it);
+ *   (an AWSPENDING label on it is expected and stays, see finishSecret);
  * - else it must carry AWSPENDING, else `TokenNotStagedError`.
  *
  * AWSPENDING left on another version by an earlier failed rotation: the token's own version
@@ -45,7 +45,8 @@ import type { PasswordPolicy, Rotator, RotatorContext, SecretVersion } from './r
  *
  * Calls to Secrets Manager per rotation, with a warm container (the usual case: the four
  * invocations of one rotation follow each other): 4 DescribeSecret, 1 GetSecretValue
- * (AWSCURRENT), 1 PutSecretValue, 2 UpdateSecretVersionStage = 8. AWS's templates make ~14.
+ * (AWSCURRENT), 1 PutSecretValue, 1 UpdateSecretVersionStage = 7, of which 2 are writes
+ * (the account-wide write quota the fleet paces against). AWS's templates make ~14.
  * The savings, and why each is safe:
  * - Values are cached by (ARN, VersionId) (see cache.ts): versions are immutable.
  * - createSecret puts the pending value without first reading whether it exists: if the
@@ -113,13 +114,7 @@ export const runRotationStep = async (event: RotationEvent, deps: ProtocolDeps):
   const versions: VersionStages = described.VersionIdsToStages ?? {};
   const stages = versions[token];
   if (stages?.includes(AWSCURRENT)) {
-    if (step === 'finishSecret' && stages.includes(AWSPENDING)) {
-      // An earlier finishSecret moved AWSCURRENT and stopped before dropping AWSPENDING.
-      await removePending(secretsManager, arn, token);
-      logger.info('Rotation already finished; removed the AWSPENDING label left on the current version');
-    } else {
-      logger.info('Version is already AWSCURRENT: the rotation has finished, nothing to do');
-    }
+    logger.info('Version is already AWSCURRENT: the rotation has finished, nothing to do');
     return 'already-current';
   }
   if (!stages?.includes(AWSPENDING)) {
@@ -231,8 +226,10 @@ export const runRotationStep = async (event: RotationEvent, deps: ProtocolDeps):
           RemoveFromVersionId: currentId,
         }),
       );
-      // A finished rotation leaves no AWSPENDING label behind, as AWS's templates do.
-      await removePending(secretsManager, arn, token);
+      // One write, as in AWS's own rotation templates: AWSPENDING stays on the version that is
+      // now AWSCURRENT. The Secrets Manager documentation allows that (RotateSecret moves the
+      // label to the next rotation's version), and dropping it would cost every rotation a
+      // second UpdateSecretVersionStage against the account's shared write quota.
       logger.info('Moved AWSCURRENT to the new version', { previousVersionId: currentId });
       return 'completed';
     }
@@ -243,16 +240,6 @@ export const runRotationStep = async (event: RotationEvent, deps: ProtocolDeps):
 
 const assertNever = (step: never): never => {
   throw new InvalidInputError(`Unknown rotation step ${String(step)}.`);
-};
-
-const removePending = async (client: SecretsManagerClient, arn: string, versionId: string): Promise<void> => {
-  await client.send(
-    new UpdateSecretVersionStageCommand({
-      SecretId: arn,
-      VersionStage: AWSPENDING,
-      RemoveFromVersionId: versionId,
-    }),
-  );
 };
 
 /** Runs a rotator method; errors outside the contract become `StepFailedError` with the cause carried. */

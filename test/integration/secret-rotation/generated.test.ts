@@ -184,7 +184,7 @@ const event = (secretId: string, token: string, step: string) => ({
 });
 
 describe('generated secrets through RotateSecret', () => {
-  it('rotates a plain-string secret twice: a new value each time, the old one at AWSPREVIOUS, at most 8 calls per rotation', async () => {
+  it('rotates a plain-string secret twice: a new value each time, the old one at AWSPREVIOUS, at most 7 calls per rotation', async () => {
     const arn = await createSecret('initial-plain-api-key-0001');
     const values = ['initial-plain-api-key-0001'];
 
@@ -193,8 +193,9 @@ describe('generated secrets through RotateSecret', () => {
       const token = await rotate(arn);
 
       const state = await snapshot(arn);
-      expect(state[token]?.stages).toEqual(['AWSCURRENT']);
-      expect(holder(state, 'AWSPENDING')).toBeUndefined();
+      expect(state[token]?.stages).toContain('AWSCURRENT');
+      // AWSPENDING is absent or stays on the new AWSCURRENT version (finishSecret makes one write).
+      expect(holder(state, 'AWSPENDING') ?? holder(state, 'AWSCURRENT')).toEqual(holder(state, 'AWSCURRENT'));
       expect(valueAt(state, 'AWSPREVIOUS')).toBe(values.at(-1));
       const next = valueAt(state, 'AWSCURRENT');
       expect(values).not.toContain(next);
@@ -206,7 +207,7 @@ describe('generated secrets through RotateSecret', () => {
         DescribeSecret: 4,
         ...(round === 0 ? { GetSecretValue: 1 } : {}),
         PutSecretValue: 1,
-        UpdateSecretVersionStage: 2,
+        UpdateSecretVersionStage: 1,
       });
     }
     expect((await rotationLog(arn)).every((entry) => entry.outcome === 'succeeded')).toBe(true);
@@ -229,7 +230,8 @@ describe('generated secrets through RotateSecret', () => {
       const state = await snapshot(arn);
       const current = valueAt(state, 'AWSCURRENT');
       expect(valueAt(state, 'AWSPREVIOUS')).toBe(previous);
-      expect(holder(state, 'AWSPENDING')).toBeUndefined();
+      // AWSPENDING is absent or stays on the new AWSCURRENT version (finishSecret makes one write).
+      expect(holder(state, 'AWSPENDING') ?? holder(state, 'AWSCURRENT')).toEqual(holder(state, 'AWSCURRENT'));
       const apiKey = (JSON.parse(current) as { apiKey: string }).apiKey;
       expect(apiKey).toMatch(/^[A-Za-z0-9]{40}$/);
       const previousKey = (JSON.parse(previous) as { apiKey: string }).apiKey;
@@ -278,9 +280,10 @@ describe('every step is safe to run twice', () => {
     }
 
     const state = await snapshot(arn);
-    expect(state[token]?.stages).toEqual(['AWSCURRENT']);
+    expect(state[token]?.stages).toContain('AWSCURRENT');
     expect(valueAt(state, 'AWSPREVIOUS')).toBe('{"username":"app","password":"initial-password-0001"}');
-    expect(holder(state, 'AWSPENDING')).toBeUndefined();
+    // AWSPENDING is absent or stays on the new AWSCURRENT version (finishSecret makes one write).
+    expect(holder(state, 'AWSPENDING') ?? holder(state, 'AWSCURRENT')).toEqual(holder(state, 'AWSCURRENT'));
     await expectNoValueLeaked(arn);
   });
 });
@@ -301,9 +304,10 @@ describe('interrupted rotations', () => {
       expect(await rotate(arn, { token })).toBe(token);
 
       const state = await snapshot(arn);
-      expect(state[token]?.stages).toEqual(['AWSCURRENT']);
+      expect(state[token]?.stages).toContain('AWSCURRENT');
       expect(valueAt(state, 'AWSPREVIOUS')).toBe(initial);
-      expect(holder(state, 'AWSPENDING')).toBeUndefined();
+      // AWSPENDING is absent or stays on the new AWSCURRENT version (finishSecret makes one write).
+      expect(holder(state, 'AWSPENDING') ?? holder(state, 'AWSCURRENT')).toEqual(holder(state, 'AWSCURRENT'));
       expect(valueAt(state, 'AWSCURRENT')).not.toBe(initial);
       // Once createSecret had stored a value, the reattempt kept it rather than making another.
       if (completed >= 1) expect(valueAt(state, 'AWSCURRENT')).toBe(pendingBefore);
