@@ -18,6 +18,8 @@ Looks for broken states and prints, for each, what is wrong and the exact comman
   keys          an alias pointing at a disabled key or at a key pending deletion; a rotated
                 key whose predecessor is still enabled more than a day past the grace period.
   certificates  expired, or ACM's managed renewal failed.
+A rotation whose function reported a failure is reported at once, with the failed step and its
+error (from the rotation log of 'rekey local', or the function's CloudWatch Logs on AWS).
 Secret values are never printed: secrets appear by name, ARN and version id.
 
 Options:
@@ -29,7 +31,9 @@ Options:
                          with kind, resource, description, fix commands, safe, fixed).
   --region R             Region to check; repeat for more. Default: AWS_REGION, else us-east-1.
   --stuck-after SECONDS  AWSPENDING on a secret unchanged for less than this is a rotation still
-                         running, left alone (default 3600).
+                         running, unless its function already reported a failure. Default: 8 × the
+                         secret's rotation function timeout (lambda:GetFunctionConfiguration;
+                         template.yaml's for 'rekey local'), else 3600.
   --grace-days N         The key rotations' grace period in days (default 7).
   --thresholds LIST      Certificate alert thresholds (default ALERT_THRESHOLDS_DAYS, else 45,30,14,7,3,1).
   --endpoint-url URL     Send every call to this endpoint (e.g. the one 'rekey local' serves);

@@ -23,8 +23,9 @@ import { listSecrets } from '../../functions/secret-fleet/list.js';
 import type { SecretSnapshot } from '../../functions/secret-fleet/types.js';
 import { SECRET_ROTATION_FUNCTION } from '../../local/functions.js';
 import type { ReportClients } from './clients.js';
-import { collectCertificates, collectInto, listAliases } from './collect.js';
+import { collectCertificates, collectInto, inspectorFor, listAliases } from './collect.js';
 import type { CollectionError } from './model.js';
+import { describeFailure } from './rotation-failure.js';
 
 const DAY_MS = 86_400_000;
 
@@ -85,8 +86,11 @@ export interface DoctorReport {
 
 export interface DoctorOptions {
   regions: readonly string[];
-  /** AWSPENDING on a secret unchanged for less than this is a rotation still running: left alone. */
-  stuckAfterSeconds: number;
+  /**
+   * AWSPENDING on a secret unchanged for less than this is a rotation still running: left alone
+   * (unless its function's log says it failed). Undefined: 8 × the rotation function's timeout.
+   */
+  stuckAfterSeconds?: number;
   /** Key-rotation grace period; a predecessor still enabled a day after it is reported. */
   gracePeriodDays: number;
   thresholds: readonly number[];
@@ -115,6 +119,7 @@ const secretProblems = async (
     events: new EventBridgeClient({ region }),
     now: clients.now,
   };
+  const inspector = inspectorFor(clients, region);
   const { secrets } = await listSecrets(fleet, {}, 10_000);
   const now = clients.now().getTime();
   const problems: Problem[] = [];
@@ -149,15 +154,28 @@ const secretProblems = async (
     const base = { region, resourceType: 'secret' as const, resource: s.name, resourceArn: s.arn };
     const pending = foreignPending(s.versionStages);
     const changed = s.lastChangedDate ? Date.parse(s.lastChangedDate) : Number.NaN;
-    const quiet = Number.isNaN(changed) || now - changed >= options.stuckAfterSeconds * 1000;
-    if (pending && quiet) {
+    const failure =
+      pending && s.rotationLambdaArn
+        ? await inspector.failureOf({
+            secretArn: s.arn,
+            token: pending,
+            lambdaArn: s.rotationLambdaArn,
+            ...(Number.isNaN(changed) ? {} : { since: new Date(changed) }),
+          })
+        : undefined;
+    const stuckAfter =
+      options.stuckAfterSeconds ?? (pending ? (await inspector.stuckAfter(s.rotationLambdaArn)).seconds : 0);
+    const quiet = Number.isNaN(changed) || now - changed >= stuckAfter * 1000;
+    const cause = failure ? ` Cause: ${describeFailure(failure)}.` : '';
+    // A rotation whose function reported a failure is over now, however recent.
+    if (pending && (quiet || failure)) {
       const hasValue = await pendingHasValue(fleet, s.arn, pending);
       if (!hasValue) {
         problems.push({
           ...base,
           kind: 'stuck-pending-placeholder',
           pendingVersionId: pending,
-          description: `AWSPENDING is stuck on version ${pending}, which holds no value (a rotation died in createSecret). Every RotateSecret fails until the label is removed; removing it deletes nothing.`,
+          description: `AWSPENDING is stuck on version ${pending}, which holds no value (a rotation died in createSecret).${cause} Every RotateSecret fails until the label is removed; removing it deletes nothing.`,
           fix: [removePendingCommand(s, pending, region)],
           safe: true,
         });
@@ -166,7 +184,7 @@ const secretProblems = async (
           ...base,
           kind: 'failed-rotation',
           pendingVersionId: pending,
-          description: `AWSPENDING is on version ${pending}, which holds a value: the last rotation failed after createSecret, and the target may already use the new credential. Retry the rotation with the same token (first command) so it finishes with that value; only if you know the new value was never applied, remove the label instead (second command) and rotate again.`,
+          description: `AWSPENDING is on version ${pending}, which holds a value: the last rotation failed after createSecret.${cause} The target may already use the new credential. Retry the rotation with the same token (first command) so it finishes with that value; only if you know the new value was never applied, remove the label instead (second command) and rotate again.`,
           fix: [
             `rekey rotate-secret ${shellArg(s.name)} --token ${pending}`,
             removePendingCommand(s, pending, region),
@@ -199,6 +217,7 @@ const secretProblems = async (
       });
     }
   });
+  for (const n of inspector.notes) notes.push(n);
   return problems;
 };
 

@@ -92,12 +92,19 @@ describe('rekey doctor', () => {
     expect(await labels(demo, demo.secretArns.stuck)).toEqual(stuckBefore);
   });
 
-  it('leaves an AWSPENDING younger than --stuck-after alone: that rotation may still be running', async () => {
+  it('reports a rotation whose function failed at once, with the failed step and error', async () => {
     demo = await createDemoAccount();
+    // No --stuck-after: the demo's rotations failed seconds ago, far inside any threshold.
     const { stdout } = await doctor(demo, ['--output', 'json']);
-    const kinds = (JSON.parse(stdout) as DoctorReport).problems.map((p) => p.kind);
-    expect(kinds).not.toContain('stuck-pending-placeholder');
-    expect(kinds).not.toContain('failed-rotation');
+    const problems = (JSON.parse(stdout) as DoctorReport).problems;
+    const byKind = Object.fromEntries(problems.map((p) => [p.kind, p]));
+    expect(byKind['stuck-pending-placeholder']?.resource).toBe(demo.secrets.stuck);
+    expect(byKind['failed-rotation']?.resource).toBe(demo.secrets.failed);
+    for (const kind of ['stuck-pending-placeholder', 'failed-rotation']) {
+      expect(byKind[kind]?.description).toContain(
+        'Cause: the rotation function failed in createSecret: Error: createSecret failed: the test function always fails.',
+      );
+    }
   });
 
   it('--fix clears the stuck placeholder, leaves the real pending value alone, and the next rotation works', async () => {
