@@ -17,7 +17,12 @@ import { mapBounded } from '../../functions/certificate-expiry/backoff.js';
 import { describeKeyOrUndefined, listAllTags } from '../../functions/key-rotation/kms.js';
 import { TAG, tagValue } from '../../functions/key-rotation/tags.js';
 import { messageOf } from '../../functions/lib/errors.js';
-import { AWSPENDING, foreignPending, pendingHasValue } from '../../functions/secret-fleet/assess.js';
+import {
+  AWSCURRENT,
+  AWSPENDING,
+  foreignPending,
+  pendingHasValue,
+} from '../../functions/secret-fleet/assess.js';
 import type { FleetClients } from '../../functions/secret-fleet/clients.js';
 import { listSecrets } from '../../functions/secret-fleet/list.js';
 import type { SecretSnapshot } from '../../functions/secret-fleet/types.js';
@@ -25,6 +30,7 @@ import { SECRET_ROTATION_FUNCTION } from '../../local/functions.js';
 import type { ReportClients } from './clients.js';
 import { collectCertificates, collectInto, inspectorFor, listAliases } from './collect.js';
 import type { CollectionError } from './model.js';
+import { AWSPREVIOUS, probeSecrets, type SecretProbe } from './probe.js';
 import { describeFailure } from './rotation-failure.js';
 
 const DAY_MS = 86_400_000;
@@ -37,6 +43,10 @@ export type ProblemKind =
   | 'stuck-pending-placeholder'
   /** AWSPENDING on a version other than AWSCURRENT that holds a value: the last rotation failed after createSecret. */
   | 'failed-rotation'
+  /** `--probe`: AWSCURRENT of a database secret does not log in. */
+  | 'current-login-failed'
+  /** `--probe`: AWSPREVIOUS of an alternating-users secret does not log in (AWSCURRENT does). */
+  | 'previous-login-failed'
   /** RotationEnabled is true but no RotationLambdaARN is set. */
   | 'rotation-function-not-set'
   /** The rotation function named by RotationLambdaARN does not exist. */
@@ -81,6 +91,8 @@ export interface DoctorReport {
   readonly summary: { found: number; fixed: number; remaining: number };
   /** What could not be checked (e.g. no permission for lambda:GetFunction). */
   readonly notes: string[];
+  /** With `--probe`: every login tried, per database secret (no values). */
+  readonly probes?: SecretProbe[];
   readonly errors: CollectionError[];
 }
 
@@ -94,6 +106,8 @@ export interface DoctorOptions {
   /** Key-rotation grace period; a predecessor still enabled a day after it is reported. */
   gracePeriodDays: number;
   thresholds: readonly number[];
+  /** Log in to each database secret's server with its credentials (`--probe`). */
+  probe?: boolean;
 }
 
 /** Quotes a shell argument when it holds anything beyond the characters AWS names use. */
@@ -108,11 +122,61 @@ const removePendingCommand = (s: SecretSnapshot, versionId: string, region: stri
 // ---------------------------------------------------------------------------------------------
 // Secrets
 
+/** The problems a probe found: credentials that do not log in, with the fix that makes them. */
+const probeProblems = (probed: SecretProbe, region: string): Problem[] => {
+  const base = { region, resourceType: 'secret' as const, resource: probed.name, resourceArn: probed.arn };
+  const current = probed.probes.find((p) => p.stage === AWSCURRENT);
+  if (!current || current.outcome === 'unreachable') return [];
+  const secretId = shellArg(probed.arn);
+  if (current.outcome === 'failed') {
+    const working = probed.probes.find((p) => p.stage !== AWSCURRENT && p.outcome === 'ok');
+    if (working) {
+      return [
+        {
+          ...base,
+          kind: 'current-login-failed',
+          description: `AWSCURRENT (version ${current.versionId}) does not log in as ${current.username} on ${current.endpoint} (${current.error}), so applications that fetch it now fail. Version ${working.versionId} (${working.stage}, user ${working.username}) does log in: the server has its password. Point AWSCURRENT at it; AWSPREVIOUS moves to the old version.`,
+          fix: [
+            `aws secretsmanager update-secret-version-stage --region ${region} --secret-id ${secretId} --version-stage AWSCURRENT --move-to-version-id ${working.versionId} --remove-from-version-id ${current.versionId}`,
+          ],
+          safe: false,
+        },
+      ];
+    }
+    return [
+      {
+        ...base,
+        kind: 'current-login-failed',
+        description: `No version of the secret logs in as ${current.username} on ${current.endpoint} (AWSCURRENT, version ${current.versionId}: ${current.error}), so applications that fetch it fail. If the error is a refused password, the server's password was changed outside Secrets Manager: as the database administrator, set ${current.username}'s password to the one in AWSCURRENT (the first command prints the secret, so run it only where that is safe), then probe again (second command). If the error is about TLS, the host or the database, correct those fields of the secret with put-secret-value instead.`,
+        fix: [
+          `aws secretsmanager get-secret-value --region ${region} --secret-id ${secretId} --version-stage AWSCURRENT --query SecretString --output text`,
+          `rekey doctor --probe --region ${region}`,
+        ],
+        safe: false,
+      },
+    ];
+  }
+  const previous = probed.probes.find((p) => p.stage === AWSPREVIOUS);
+  if (probed.strategy === 'alternating-users' && previous?.outcome === 'failed') {
+    return [
+      {
+        ...base,
+        kind: 'previous-login-failed',
+        description: `AWSCURRENT logs in, but AWSPREVIOUS (version ${previous.versionId}, user ${previous.username}) does not on ${previous.endpoint} (${previous.error}): applications still holding it fail until they fetch AWSCURRENT again. A new rotation sets a fresh password on ${previous.username} through the superuser and makes today's working AWSCURRENT the AWSPREVIOUS.`,
+        fix: [`rekey rotate-secret ${shellArg(probed.name)} --region ${region} --wait`],
+        safe: false,
+      },
+    ];
+  }
+  return [];
+};
+
 const secretProblems = async (
   clients: ReportClients,
   region: string,
   options: DoctorOptions,
   notes: string[],
+  probes: SecretProbe[],
 ): Promise<Problem[]> => {
   const fleet: FleetClients = {
     secrets: clients.secrets(region),
@@ -218,6 +282,11 @@ const secretProblems = async (
     }
   });
   for (const n of inspector.notes) notes.push(n);
+  if (options.probe) {
+    const probed = await probeSecrets(fleet.secrets, region, secrets, notes);
+    probes.push(...probed);
+    for (const p of probed) problems.push(...probeProblems(p, region));
+  }
   return problems;
 };
 
@@ -342,10 +411,11 @@ export const diagnose = async (clients: ReportClients, options: DoctorOptions): 
   const problems: Problem[] = [];
   const notes: string[] = [];
   const errors: CollectionError[] = [];
+  const probes: SecretProbe[] = [];
   for (const region of options.regions) {
     await Promise.all([
       collectInto(errors, region, 'secretsmanager', problems, () =>
-        secretProblems(clients, region, options, notes),
+        secretProblems(clients, region, options, notes, probes),
       ),
       collectInto(errors, region, 'kms', problems, () => keyProblems(clients, region, options)),
       collectInto(errors, region, 'acm', problems, () => certificateProblems(clients, region, options)),
@@ -354,6 +424,8 @@ export const diagnose = async (clients: ReportClients, options: DoctorOptions): 
   const order: ProblemKind[] = [
     'stuck-pending-placeholder',
     'failed-rotation',
+    'current-login-failed',
+    'previous-login-failed',
     'rotation-function-not-set',
     'rotation-function-missing',
     'alias-key-disabled',
@@ -372,6 +444,7 @@ export const diagnose = async (clients: ReportClients, options: DoctorOptions): 
     problems,
     summary: { found: problems.length, fixed: 0, remaining: problems.length },
     notes,
+    ...(options.probe ? { probes: probes.sort((a, b) => a.name.localeCompare(b.name)) } : {}),
     errors,
   };
 };
