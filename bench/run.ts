@@ -2,7 +2,7 @@
  * `npm run bench`: measures what the issues set goals for and writes the results to
  * bench/results/latest.json and bench/RESULTS.md (both committed).
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
@@ -57,6 +57,13 @@ const rows = (results.secretRotation as Awaited<ReturnType<typeof benchRotation>
 const bundleRows = (results.bundles as Awaited<ReturnType<typeof benchBundles>>)
   .map((b) => `| ${b.function} | ${b.bundleKiB} | ${b.coldImportMsMedian} |`)
   .join('\n');
+// The soak benchmark takes minutes and runs on its own (`npm run bench:soak`); its last
+// committed results stay in RESULTS.md.
+const { soakSection } = await import('./soak.js');
+const soakResults = await readFile(new URL('./results/soak.json', import.meta.url), 'utf8').then(
+  (text) => `\n${soakSection(JSON.parse(text))}`,
+  () => '',
+);
 const kr = results.keyRotation as Awaited<ReturnType<typeof benchKeyRotation>>;
 const sweepRows = (results.certificateSweep as Awaited<ReturnType<typeof benchCertificateSweep>>)
   .map(
@@ -102,6 +109,6 @@ ${sweepRows}
 | function | bundle KiB | cold import ms (median) |
 |---|---|---|
 ${bundleRows}
-`,
+${soakResults}`,
 );
 console.log('wrote bench/results/latest.json and bench/RESULTS.md');
