@@ -250,7 +250,7 @@ const secretProblems = async (
           pendingVersionId: pending,
           description: `AWSPENDING is on version ${pending}, which holds a value: the last rotation failed after createSecret.${cause} The target may already use the new credential. Retry the rotation with the same token (first command) so it finishes with that value; only if you know the new value was never applied, remove the label instead (second command) and rotate again.`,
           fix: [
-            `rekey rotate-secret ${shellArg(s.name)} --token ${pending}`,
+            `rekey rotate-secret ${shellArg(s.name)} --region ${region} --token ${pending} --wait`,
             removePendingCommand(s, pending, region),
           ],
           safe: false,

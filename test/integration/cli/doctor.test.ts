@@ -76,7 +76,7 @@ describe('rekey doctor', () => {
     const failedVersion = versionWith(await labels(demo, demo.secretArns.failed), 'AWSPENDING');
     expect(byKind['failed-rotation']).toMatchObject({ safe: false });
     expect(byKind['failed-rotation']?.fix[0]).toBe(
-      `rekey rotate-secret ${demo.secrets.failed} --token ${failedVersion}`,
+      `rekey rotate-secret ${demo.secrets.failed} --region us-east-1 --token ${failedVersion} --wait`,
     );
     expect(byKind['alias-key-disabled']?.fix).toContain(
       `aws kms enable-key --region us-east-1 --key-id ${demo.keys.legacy.keyId}`,
