@@ -179,7 +179,7 @@ export const run = async (argv: string[]): Promise<number> => {
             secretArn: arn,
             token,
             ...(lambdaArn ? { lambdaArn } : {}),
-            since: new Date(startedAt),
+            startedAt: new Date(startedAt),
           });
     if (state.status === 'finished') {
       out(`Rotation of ${name} finished: version ${token} is AWSCURRENT.`);

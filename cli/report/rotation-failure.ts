@@ -126,8 +126,13 @@ export interface RotationInspector {
     secretArn: string;
     token: string;
     lambdaArn?: string;
-    /** Look no further back than this (the secret's LastChangedDate, say). */
+    /** Look no further back than this in the function's log (the secret's LastChangedDate, say). */
     since?: Date;
+    /**
+     * When this attempt of the rotation started: a failure logged before it belongs to an
+     * earlier attempt with the same token (a retried rotation reuses its token) and is ignored.
+     */
+    startedAt?: Date;
   }): Promise<RotationFailure | undefined>;
   /** What could not be read, once per cause, for people. */
   readonly notes: string[];
@@ -153,6 +158,11 @@ interface FunctionLogLine {
 
 /** How far before `since` log events are still read: clocks of caller and AWS differ. */
 const SKEW_MS = 5 * 60_000;
+/**
+ * How far before an attempt's start its log lines still count. Small: a retry of a failed
+ * rotation comes seconds to days after the failure it must not report again.
+ */
+const ATTEMPT_SKEW_MS = 2_000;
 
 export const createRotationInspector = (sources: InspectorSources): RotationInspector => {
   const notes: string[] = [];
@@ -212,7 +222,7 @@ export const createRotationInspector = (sources: InspectorSources): RotationInsp
   };
 
   /** The local endpoint's rotation log; undefined when the endpoint has none (not rekey's). */
-  const fromRotationLog = async (secretArn: string, token: string) => {
+  const fromRotationLog = async (secretArn: string, token: string, startedAt: Date | undefined) => {
     if (!sources.endpoint || localLog === 'no') return undefined;
     const url = new URL('/_rekey/secretsmanager/rotations', sources.endpoint);
     url.searchParams.set('region', sources.region);
@@ -234,7 +244,8 @@ export const createRotationInspector = (sources: InspectorSources): RotationInsp
       localLog = 'no';
       return undefined;
     }
-    const last = entries.filter((e) => e.clientRequestToken === token).at(-1);
+    const after = startedAt ? (startedAt.getTime() - ATTEMPT_SKEW_MS) / 1000 : Number.NEGATIVE_INFINITY;
+    const last = entries.filter((e) => e.clientRequestToken === token && (e.time ?? 0) >= after).at(-1);
     if (last?.outcome !== 'failed') return { failure: undefined };
     return {
       failure: {
@@ -252,6 +263,7 @@ export const createRotationInspector = (sources: InspectorSources): RotationInsp
     token: string,
     lambdaArn: string,
     since: Date | undefined,
+    startedAt: Date | undefined,
   ): Promise<RotationFailure | undefined> => {
     // A token with a quote cannot be put in a filter pattern safely; Secrets Manager's tokens
     // are version ids (UUIDs or 32-64 printable characters) and never need one.
@@ -269,7 +281,11 @@ export const createRotationInspector = (sources: InspectorSources): RotationInsp
             // The function's logger puts the token and the step on every line; a step ends with
             // "Rotation step finished" (info) or "Rotation step failed" (error).
             filterPattern: `{ $.token = "${token}" && ($.level = "ERROR" || $.message = "Rotation step finished") }`,
-            ...(since ? { startTime: since.getTime() - SKEW_MS } : {}),
+            ...(startedAt
+              ? { startTime: startedAt.getTime() - ATTEMPT_SKEW_MS }
+              : since
+                ? { startTime: since.getTime() - SKEW_MS }
+                : {}),
             nextToken,
           }),
         );
@@ -304,11 +320,17 @@ export const createRotationInspector = (sources: InspectorSources): RotationInsp
     };
   };
 
-  const failureOf: RotationInspector['failureOf'] = async ({ secretArn, token, lambdaArn, since }) => {
-    const local = await fromRotationLog(secretArn, token);
+  const failureOf: RotationInspector['failureOf'] = async ({
+    secretArn,
+    token,
+    lambdaArn,
+    since,
+    startedAt,
+  }) => {
+    const local = await fromRotationLog(secretArn, token, startedAt);
     if (local) return local.failure;
     if (!lambdaArn) return undefined;
-    return fromCloudWatchLogs(token, lambdaArn, since);
+    return fromCloudWatchLogs(token, lambdaArn, since, startedAt);
   };
 
   return { functionTimeout, stuckAfter, failureOf, notes };

@@ -123,6 +123,12 @@ describe('every fix rekey doctor prints converges', () => {
         RotationRules: { AutomaticallyAfterDays: 30 },
       }),
     );
+    // Waits as against AWS: RotateSecret may answer before the steps have run.
+    await expect
+      .poll(async () => (await problems()).find((p) => p.resource === `${demo.prefix}flaky`)?.kind, {
+        timeout: 30_000,
+      })
+      .toBe('failed-rotation');
     const problem = await problemFor('failed-rotation', `${demo.prefix}flaky`);
     expect(problem.description).toContain('failed in setSecret');
 

@@ -19,7 +19,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createReportClients } from '../../../cli/report/clients.js';
 import { collectSecrets } from '../../../cli/report/collect.js';
 import { diagnose } from '../../../cli/report/diagnose.js';
-import { stuckAfterForTimeout, templateRotationTimeout } from '../../../cli/report/rotation-failure.js';
+import {
+  createRotationInspector,
+  stuckAfterForTimeout,
+  templateRotationTimeout,
+} from '../../../cli/report/rotation-failure.js';
 
 const sm = mockClient(SecretsManagerClient);
 const lambda = mockClient(LambdaClient);
@@ -163,6 +167,34 @@ describe('a failed rotation on AWS', () => {
     const report = await diagnose(clients(), options);
 
     expect(report.problems).toEqual([]);
+  });
+});
+
+describe('rekey rotate-secret --wait on a retried rotation', () => {
+  it('reads only what the function logged since this attempt started, not the failure it retries', async () => {
+    const startedAt = new Date(NOW.getTime() - 3000);
+    logs.on(FilterLogEventsCommand).resolves({
+      events: [{ timestamp: NOW.getTime() - 1000, message: line('INFO', 'createSecret') }],
+    });
+    const inspector = createRotationInspector({
+      region: REGION,
+      endpoint: undefined,
+      lambda: new LambdaClient({ region: REGION }),
+      logs: new CloudWatchLogsClient({ region: REGION }),
+    });
+
+    const failure = await inspector.failureOf({
+      secretArn: ARN,
+      token: TOKEN,
+      lambdaArn: FUNCTION,
+      startedAt,
+    });
+
+    expect(failure).toBeUndefined();
+    expect(logs).toHaveReceivedCommandWith(FilterLogEventsCommand, {
+      logGroupName: LOG_GROUP,
+      startTime: startedAt.getTime() - 2000,
+    });
   });
 });
 
