@@ -107,7 +107,8 @@ export const run = async (
   const clients = reportClientsFor(values['endpoint-url'], env);
 
   const { collectStatus } = await import('./report/collect.js');
-  const report = await collectStatus(clients, options);
+  const notes: string[] = [];
+  const report = await collectStatus(clients, options, notes);
   if (output === 'json') {
     io.stdout(`${JSON.stringify(report, null, 2)}\n`);
   } else if (output === 'table') {
@@ -122,6 +123,7 @@ export const run = async (
     await writeFile(file, renderHtml(report));
     io.stdout(`Wrote ${file}\n${summaryLine(report)}\n`);
   }
+  for (const note of notes) io.stderr(`rekey status: note: ${note}\n`);
   for (const e of report.errors)
     io.stderr(`rekey status: could not read ${e.service} in ${e.region}: ${e.message}\n`);
   if (report.errors.length > 0) return 1;

@@ -22,9 +22,10 @@ import { describeKeyOrUndefined, listAllTags } from '../../functions/key-rotatio
 import { inServiceSince } from '../../functions/key-rotation/plan.js';
 import { isRekeyTag, TAG, tagValue } from '../../functions/key-rotation/tags.js';
 import { messageOf } from '../../functions/lib/errors.js';
-import { assessSecret, pendingHasValue } from '../../functions/secret-fleet/assess.js';
+import { assessSecret, foreignPending, pendingHasValue } from '../../functions/secret-fleet/assess.js';
 import type { FleetClients } from '../../functions/secret-fleet/clients.js';
 import { listSecrets } from '../../functions/secret-fleet/list.js';
+import { DEFAULTS } from '../../functions/secret-fleet/options.js';
 import type { FleetFilter, SecretSnapshot } from '../../functions/secret-fleet/types.js';
 import type { ReportClients } from './clients.js';
 import {
@@ -124,8 +125,13 @@ export const collectSecrets = async (
   const listed = await listSecrets(fleet, options.secretFilter, options.maxSecrets ?? 10_000);
   const now = clients.now();
   const statuses = await mapBounded(listed.secrets, 5, async (secret) => {
+    // The threshold matters only when AWSPENDING is left on another version: only then is the
+    // function's timeout read.
     const stuckAfterSeconds =
-      options.stuckAfterSeconds ?? (await inspector.stuckAfter(secret.rotationLambdaArn)).seconds;
+      options.stuckAfterSeconds ??
+      (foreignPending(secret.versionStages)
+        ? (await inspector.stuckAfter(secret.rotationLambdaArn)).seconds
+        : DEFAULTS.stuckAfterSeconds);
     const thresholds = { stuckAfterSeconds, overdueAfterSeconds: options.overdueAfterSeconds };
     let assessment = assessSecret(secret, now, thresholds);
     let cause = '';
@@ -428,11 +434,13 @@ export const collectInto = async <T>(
 
 /**
  * Collects the report over every Region. A service that cannot be read in a Region is recorded
- * in `errors` and the rest is still reported.
+ * in `errors` and the rest is still reported. What could not be checked (a rotation function's
+ * log or timeout) is added to `notes`.
  */
 export const collectStatus = async (
   clients: ReportClients,
   options: CollectOptions,
+  notes: string[] = [],
 ): Promise<StatusReport> => {
   const secrets: SecretStatus[] = [];
   const keys: KeyStatus[] = [];
@@ -440,7 +448,9 @@ export const collectStatus = async (
   const errors: CollectionError[] = [];
   for (const region of options.regions) {
     await Promise.all([
-      collectInto(errors, region, 'secretsmanager', secrets, () => collectSecrets(clients, region, options)),
+      collectInto(errors, region, 'secretsmanager', secrets, () =>
+        collectSecrets(clients, region, options, notes),
+      ),
       collectInto(errors, region, 'kms', keys, async () =>
         (await collectKeysWithTags(clients, region, options)).map((k) => k.status),
       ),
