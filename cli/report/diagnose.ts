@@ -9,6 +9,7 @@
  * password) needs a person who knows what the resource serves.
  */
 
+import { DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { type KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { GetFunctionCommand, ResourceNotFoundException as LambdaNotFound } from '@aws-sdk/client-lambda';
@@ -366,6 +367,18 @@ const keyProblems = async (
 // ---------------------------------------------------------------------------------------------
 // Certificates
 
+/** The private CA that issued a certificate (its ARN), else a placeholder to fill in. */
+const certificateAuthorityOf = async (
+  clients: ReportClients,
+  region: string,
+  arn: string,
+): Promise<string> => {
+  const { Certificate } = await clients
+    .acm(region)
+    .send(new DescribeCertificateCommand({ CertificateArn: arn }));
+  return Certificate?.CertificateAuthorityArn ?? 'PRIVATE_CA_ARN';
+};
+
 const certificateProblems = async (
   clients: ReportClients,
   region: string,
@@ -383,12 +396,27 @@ const certificateProblems = async (
               `aws acm import-certificate --region ${region} --certificate-arn ${arn} --certificate fileb://certificate.pem --private-key fileb://private-key.pem --certificate-chain fileb://chain.pem`,
             ]
           : c.type === 'PRIVATE'
-            ? [`aws acm renew-certificate --region ${region} --certificate-arn ${arn}`]
+            ? // An expired certificate is not eligible for renewal (RenewCertificate needs an
+              // ISSUED one): a new certificate from the same private CA replaces it.
+              [
+                `aws acm request-certificate --region ${region} --domain-name ${shellArg(c.domainName)} --certificate-authority-arn ${shellArg(await certificateAuthorityOf(clients, region, c.arn))}`,
+                `aws acm delete-certificate --region ${region} --certificate-arn ${arn}`,
+              ]
             : [
                 `aws acm request-certificate --region ${region} --domain-name ${shellArg(c.domainName)} --validation-method DNS`,
                 `aws acm delete-certificate --region ${region} --certificate-arn ${arn}`,
               ];
-      problems.push({ ...base, kind: 'certificate-expired', description: c.action, fix, safe: false });
+      const how =
+        c.type === 'IMPORTED'
+          ? ' Put the renewed certificate, its private key and its chain in certificate.pem, private-key.pem and chain.pem, then re-import them over this ARN (its users keep it).'
+          : ' An expired certificate cannot be renewed: request a new one (first command), validate it and move its users to it, then delete the expired one (second command).';
+      problems.push({
+        ...base,
+        kind: 'certificate-expired',
+        description: `${c.action}${how}`,
+        fix,
+        safe: false,
+      });
     } else if (c.finding === 'RENEWAL_FAILED') {
       problems.push({
         ...base,

@@ -6,7 +6,11 @@
  * against real databases in doctor-probe.test.ts.)
  */
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ACMClient, ImportCertificateCommand } from '@aws-sdk/client-acm';
 import { CreateAliasCommand, CreateKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import {
   CreateSecretCommand,
@@ -17,8 +21,10 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as doctorRun } from '../../../cli/doctor.js';
 import { main } from '../../../cli/main.js';
-import type { DoctorReport, Problem } from '../../../cli/report/diagnose.js';
+import { createReportClients } from '../../../cli/report/clients.js';
+import { type DoctorReport, diagnose, type Problem } from '../../../cli/report/diagnose.js';
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
+import { createTestCa, createTestCertificate, importInput } from '../../helpers/certificates.js';
 import { capture, createDemoAccount, type DemoAccount } from './status-demo.js';
 
 const exec = promisify(execFile);
@@ -45,14 +51,15 @@ const problemFor = async (kind: string, resource: string): Promise<Problem> => {
 };
 
 /** Applies one printed command: `aws ...` with the AWS CLI, `rekey ...` with the rekey command line. */
-const apply = async (command: string): Promise<void> => {
+const apply = async (command: string, cwd?: string, account: DemoAccount = demo): Promise<void> => {
   // The printed commands quote only what needs it; these hold names, ARNs and ids, never spaces.
   const [tool, ...args] = command.split(' ');
   if (tool === 'aws') {
-    await exec('aws', [...args, '--endpoint-url', demo.endpoint.url], {
+    await exec('aws', [...args, '--endpoint-url', account.endpoint.url], {
+      ...(cwd ? { cwd } : {}),
       env: {
         ...process.env,
-        AWS_ACCESS_KEY_ID: demo.account,
+        AWS_ACCESS_KEY_ID: account.account,
         AWS_SECRET_ACCESS_KEY: 'local',
         AWS_DEFAULT_REGION: REGION,
       },
@@ -166,5 +173,57 @@ describe('every fix rekey doctor prints converges', () => {
 
     expect(await stillReported('alias-key-pending-deletion', alias)).toBe(false);
     expect(await stillReported('alias-key-disabled', alias)).toBe(false);
+  });
+
+  it('certificate-expired (imported): re-importing the renewed certificate from the files the command names', async () => {
+    // Its own account and clock: ACM refuses to import an expired certificate, so the
+    // certificate expires the way it does in life, by time passing (the endpoint's clock).
+    const own = await createDemoAccount();
+    try {
+      const DAY = 86_400_000;
+      const now = own.endpoint.clock.now().getTime();
+      const ca = createTestCa();
+      const domainName = `expiring-${own.account}.rekey.example`;
+      const acm = new ACMClient({
+        endpoint: own.endpoint.url,
+        region: REGION,
+        credentials: { accessKeyId: own.account, secretAccessKey: 'local' },
+      });
+      const first = createTestCertificate({ domainName, issuer: ca, notAfter: new Date(now + DAY) });
+      const arn = (await acm.send(new ImportCertificateCommand(importInput(first)))).CertificateArn ?? '';
+      own.endpoint.clock.advance(2 * DAY);
+      const clients = createReportClients({
+        env: own.env,
+        endpoint: own.endpoint.url,
+        now: () => own.endpoint.clock.now(),
+      });
+      const expired = async () =>
+        (
+          await diagnose(clients, { regions: [REGION], gracePeriodDays: 7, thresholds: [30, 7, 1] })
+        ).problems.find((p) => p.kind === 'certificate-expired' && p.resourceArn === arn);
+      const problem = await expired();
+      expect(problem?.fix).toHaveLength(1);
+
+      const later = own.endpoint.clock.now().getTime();
+      const renewed = createTestCertificate({
+        domainName,
+        issuer: ca,
+        notBefore: new Date(later - 3600_000),
+        notAfter: new Date(later + 90 * DAY),
+      });
+      const dir = await mkdtemp(join(tmpdir(), 'rekey-doctor-fix-'));
+      try {
+        await writeFile(join(dir, 'certificate.pem'), renewed.certificatePem);
+        await writeFile(join(dir, 'private-key.pem'), renewed.privateKeyPem, { mode: 0o600 });
+        await writeFile(join(dir, 'chain.pem'), renewed.chainPem ?? '');
+        await apply(problem?.fix[0] ?? '', dir, own);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+
+      expect(await expired()).toBeUndefined();
+    } finally {
+      await own.close();
+    }
   });
 });
