@@ -173,6 +173,7 @@ export const createRotationInspector = (sources: InspectorSources): RotationInsp
     notes.push(text);
   };
   const timeouts = new Map<string, Promise<FunctionTimeout | undefined>>();
+  const unreadable = new Set<string>();
   let localLog: 'yes' | 'no' | undefined = sources.endpoint ? undefined : 'no';
 
   const functionTimeout = (lambdaArn: string): Promise<FunctionTimeout | undefined> => {
@@ -270,6 +271,8 @@ export const createRotationInspector = (sources: InspectorSources): RotationInsp
     if (token.includes('"') || token.includes('\\')) return undefined;
     const fn = await functionTimeout(lambdaArn);
     const logGroupName = fn?.logGroup ?? `/aws/lambda/${functionNameOf(lambdaArn)}`;
+    // A log that could not be read once (no permission, no such group) is not asked again.
+    if (unreadable.has(logGroupName)) return undefined;
     const events: FilteredLogEvent[] = [];
     try {
       let nextToken: string | undefined;
@@ -294,6 +297,7 @@ export const createRotationInspector = (sources: InspectorSources): RotationInsp
         pages++;
       } while (nextToken && pages < 20);
     } catch (error) {
+      unreadable.add(logGroupName);
       note(
         `logs ${logGroupName}`,
         `Could not read the rotation function's log ${logGroupName} in ${sources.region} (logs:FilterLogEvents: ${messageOf(error)}): a failed rotation is recognised only once AWSPENDING is older than the stuck threshold.`,
