@@ -158,7 +158,11 @@ export const run = async (argv: string[]): Promise<number> => {
   }
 
   const lambdaArn = described.RotationLambdaARN;
-  const timeout = timeoutOption ?? (await inspector.stuckAfter(lambdaArn)).seconds;
+  const stall = timeoutOption === undefined ? await inspector.stuckAfter(lambdaArn) : undefined;
+  const timeout = timeoutOption ?? stall?.seconds ?? 0;
+  out(
+    `  waiting; the rotation counts as failed when its function reports a failed step, or after ${timeout} s without progress${stall ? ` (${stall.basis})` : ''}`,
+  );
   let previous: Awaited<ReturnType<typeof checkRotation>> | undefined;
   for (;;) {
     const state = await checkRotation(clients, {
