@@ -7,12 +7,15 @@ import {
   CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  PutSecretValueCommand,
   RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import { run } from '../../../cli/doctor.js';
-import type { DoctorReport } from '../../../cli/report/diagnose.js';
+import { createReportClients } from '../../../cli/report/clients.js';
+import { type DoctorReport, diagnose } from '../../../cli/report/diagnose.js';
+import { templateRotationTimeout } from '../../../cli/report/rotation-failure.js';
 import { startLocalEndpoint } from '../../../local/endpoint.js';
 import { capture, createDemoAccount, type DemoAccount } from './status-demo.js';
 
@@ -105,6 +108,50 @@ describe('rekey doctor', () => {
         'Cause: the rotation function failed in createSecret: Error: createSecret failed: the test function always fails.',
       );
     }
+  });
+
+  it("judges a quiet AWSPENDING stuck only after 8 × the rotation function's timeout (template.yaml's locally)", async () => {
+    // Prepare: AWSPENDING written by hand on a secret rotated by rekey's function: no step of
+    // that token ever failed, so only the time since the last change can say it is stuck.
+    demo = await createDemoAccount();
+    const { ARN } = await demo.sm.send(
+      new CreateSecretCommand({
+        Name: `${demo.prefix}quiet`,
+        SecretString: 'quiet-initial-value',
+        Tags: [{ Key: 'rekey:rotator', Value: 'generated' }],
+      }),
+    );
+    await demo.sm.send(
+      new RotateSecretCommand({
+        SecretId: ARN,
+        RotationLambdaARN: `arn:aws:lambda:us-east-1:${demo.account}:function:rekey-secret-rotation`,
+        RotationRules: { AutomaticallyAfterDays: 30 },
+        RotateImmediately: false,
+      }),
+    );
+    await demo.sm.send(
+      new PutSecretValueCommand({
+        SecretId: ARN,
+        SecretString: 'quiet-pending-value',
+        VersionStages: ['AWSPENDING'],
+      }),
+    );
+    const limit = 8 * ((await templateRotationTimeout()) ?? 0);
+    expect(limit).toBeGreaterThan(0);
+    const at = (seconds: number) =>
+      createReportClients({
+        env: demo?.env ?? {},
+        endpoint: demo?.endpoint.url,
+        now: () => new Date(Date.now() + seconds * 1000),
+      });
+    const kindsAt = async (seconds: number) =>
+      (await diagnose(at(seconds), { regions: ['us-east-1'], gracePeriodDays: 7, thresholds: [30] })).problems
+        .filter((p) => p.resourceArn === ARN)
+        .map((p) => p.kind);
+
+    // Act and assess: still a running rotation just before the limit, failed just after it.
+    expect(await kindsAt(limit - 30)).toEqual([]);
+    expect(await kindsAt(limit + 30)).toEqual(['failed-rotation']);
   });
 
   it('--fix clears the stuck placeholder, leaves the real pending value alone, and the next rotation works', async () => {
