@@ -16,6 +16,9 @@
  * Not a timed test: run with `npm run bench:soak` (or `npx tsx bench/soak.ts`); writes
  * bench/results/soak.json and the soak section of bench/RESULTS.md.
  */
+
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -26,6 +29,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { createRotationInspector, type RotationInspector } from '../cli/report/rotation-failure.js';
 import type { LocalEndpoint } from '../local/endpoint.js';
 import type { RotationCase } from './secret-rotation.js';
 
@@ -123,26 +127,22 @@ const median = (values: number[]): number => {
 
 /**
  * Waits for a rotation as one would against AWS (RotateSecret answers before the steps may have
- * run): until the token is AWSCURRENT, or AWSPENDING left it without it being current, or the
- * endpoint's rotation log records a failed step for it; at most 60 s.
+ * run): until the token is AWSCURRENT, or the rotation function reported a failed step (the
+ * CLI's own inspector, which reads the endpoint's rotation log); at most 60 s.
  */
 const waitForRotation = async (
-  endpoint: LocalEndpoint,
   sm: SecretsManagerClient,
+  inspector: RotationInspector,
   arn: string,
   token: string,
+  startedAt: Date,
 ): Promise<boolean> => {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const stages = (await sm.send(new DescribeSecretCommand({ SecretId: arn }))).VersionIdsToStages ?? {};
     if (stages[token]?.includes('AWSCURRENT')) return true;
-    const log = await fetch(
-      `${endpoint.url}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
-      { method: 'POST', body: JSON.stringify({ SecretId: arn }) },
-    );
-    const entries = ((await log.json()) as { Rotations?: { clientRequestToken: string; outcome: string }[] })
-      .Rotations;
-    if (entries?.some((e) => e.clientRequestToken === token && e.outcome === 'failed')) return false;
+    if (await inspector.failureOf({ secretArn: arn, token, lambdaArn: ROTATION_FUNCTION, startedAt }))
+      return false;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   return false;
@@ -154,11 +154,12 @@ export const soak = async (
   testCase: RotationCase,
   options: SoakOptions = SOAK_DEFAULTS,
 ): Promise<SoakResult> => {
-  const sm = new SecretsManagerClient({
+  const config = {
     endpoint: endpoint.url,
     region: REGION,
     credentials: { accessKeyId: ACCOUNT, secretAccessKey: 'local' },
-  });
+  };
+  const sm = new SecretsManagerClient(config);
   const engine = testCase.name.startsWith('postgres') ? 'postgres' : 'mariadb';
   const { ARN } = await sm.send(
     new CreateSecretCommand({
@@ -176,6 +177,13 @@ export const soak = async (
       RotateImmediately: false,
     }),
   );
+  const inspector = createRotationInspector({
+    region: REGION,
+    endpoint: endpoint.url,
+    accountId: ACCOUNT,
+    lambda: new LambdaClient(config),
+    logs: new CloudWatchLogsClient(config),
+  });
   const fetchCurrent = async (): Promise<Credentials> => {
     const { SecretString } = await sm.send(new GetSecretValueCommand({ SecretId: arn }));
     return JSON.parse(SecretString ?? '{}') as Credentials;
@@ -213,8 +221,9 @@ export const soak = async (
   for (let i = 0; i < options.rotations; i++) {
     const token = crypto.randomUUID();
     const t0 = performance.now();
+    const startedAt = new Date();
     await sm.send(new RotateSecretCommand({ SecretId: arn, ClientRequestToken: token }));
-    if (await waitForRotation(endpoint, sm, arn, token)) finished++;
+    if (await waitForRotation(sm, inspector, arn, token, startedAt)) finished++;
     else {
       failed++;
       // A failed rotation leaves AWSPENDING: the next RotateSecret would be refused. Stop here

@@ -230,7 +230,13 @@ export const createRotationInspector = (sources: InspectorSources): RotationInsp
     if (sources.accountId) url.searchParams.set('account', sources.accountId);
     let entries: LocalLogEntry[];
     try {
-      const response = await fetch(url, { method: 'POST', body: JSON.stringify({ SecretId: secretArn }) });
+      const response = await fetch(url, {
+        method: 'POST',
+        // Admin routes of the rekey local endpoint require this header (a header a cross-site
+        // form cannot send); other endpoints ignore it.
+        headers: { 'content-type': 'application/json', 'x-rekey-admin': '1' },
+        body: JSON.stringify({ SecretId: secretArn }),
+      });
       if (response.status === 404) {
         const body = (await response.json().catch(() => ({}))) as { __type?: string };
         // A secret the endpoint does not know is ResourceNotFoundException; a missing route
