@@ -287,6 +287,22 @@ const secretProblems = async (
     const probed = await probeSecrets(fleet.secrets, region, secrets, notes);
     probes.push(...probed);
     for (const p of probed) problems.push(...probeProblems(p, region));
+    // Only a probe may say that a credential works: say it where a rotation failed, since that
+    // is what the person reading the report needs to know first.
+    const working = new Set(
+      probed
+        .filter((p) => p.probes.some((login) => login.stage === AWSCURRENT && login.outcome === 'ok'))
+        .map((p) => p.arn),
+    );
+    return problems.map((problem) =>
+      working.has(problem.resourceArn) &&
+      (problem.kind === 'failed-rotation' || problem.kind === 'stuck-pending-placeholder')
+        ? {
+            ...problem,
+            description: `${problem.description} The probe logged in with AWSCURRENT: applications that fetch it work meanwhile.`,
+          }
+        : problem,
+    );
   }
   return problems;
 };

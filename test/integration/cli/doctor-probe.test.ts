@@ -21,6 +21,7 @@ import { run as doctorRun } from '../../../cli/doctor.js';
 import { main } from '../../../cli/main.js';
 import type { DoctorReport } from '../../../cli/report/diagnose.js';
 import { logger } from '../../../functions/lib/logger.js';
+import { createHandler } from '../../../functions/secret-rotation/handler.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { captureIo } from '../../helpers/cli-io.js';
 import {
@@ -267,9 +268,12 @@ describe('rekey doctor --probe: PostgreSQL', () => {
     const argv = (problem?.fix[0] ?? '').split(' ').slice(1);
     const previousEnv = { ...process.env };
     Object.assign(process.env, env);
+    const write = process.stdout.write;
     try {
+      process.stdout.write = () => true;
       expect(await main([...argv, '--endpoint-url', endpoint.url])).toBe(0);
     } finally {
+      process.stdout.write = write;
       for (const key of Object.keys(env)) {
         if (previousEnv[key] === undefined) delete process.env[key];
         else process.env[key] = previousEnv[key];
@@ -282,6 +286,50 @@ describe('rekey doctor --probe: PostgreSQL', () => {
       ['AWSPREVIOUS', 'ok'],
     ]);
     expect(after.code).toBe(0);
+  });
+
+  it('says AWSCURRENT still works after a failed rotation only because the probe logged in with it', async () => {
+    // Prepare: the real rotation function, made to fail in setSecret before it changes anything.
+    const handler = createHandler({
+      secretsManager: new SecretsManagerClient({
+        endpoint: endpoint.url,
+        region: REGION,
+        credentials: { accessKeyId: account, secretAccessKey: 'local' },
+      }),
+    });
+    const functionName = `probe-fails-in-set-${account}`;
+    endpoint.lambdas.register(functionName, async (payload) => {
+      if ((payload as { Step?: string }).Step === 'setSecret')
+        throw new Error('setSecret failed before any change');
+      await handler(payload);
+      return null;
+    });
+    const pw = password();
+    const user = await pgUser(pw);
+    const arn = await createSecret('probe-failed-rotation', pgSecret(user, pw));
+    await sm.send(
+      new RotateSecretCommand({
+        SecretId: arn,
+        RotationLambdaARN: `arn:aws:lambda:${REGION}:${account}:function:${functionName}`,
+        RotationRules: { AutomaticallyAfterDays: 30 },
+      }),
+    );
+    // Wait as against AWS, until the failure is known.
+    await expect
+      .poll(async () => problemsOf((await doctor()).report, arn).map((p) => p.kind), { timeout: 30_000 })
+      .toEqual(['failed-rotation']);
+
+    const withProbe = problemsOf((await doctor()).report, arn)[0];
+    const io = captureIo();
+    await doctorRun(['--output', 'json'], io.io, env);
+    const withoutProbe = problemsOf(JSON.parse(io.stdout) as DoctorReport, arn)[0];
+
+    expect(withProbe?.description).toContain('failed in setSecret');
+    expect(withProbe?.description).toContain(
+      'The probe logged in with AWSCURRENT: applications that fetch it work meanwhile.',
+    );
+    expect(withoutProbe?.kind).toBe('failed-rotation');
+    expect(withoutProbe?.description).not.toMatch(/work meanwhile|keep working/);
   });
 
   it('does not claim anything about a server it cannot reach: a note, not a verdict', async () => {
