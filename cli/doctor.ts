@@ -44,7 +44,8 @@ Options:
   --stuck-after SECONDS  AWSPENDING on a secret unchanged for less than this is a rotation still
                          running, unless its function already reported a failure. Default: 8 × the
                          secret's rotation function timeout (lambda:GetFunctionConfiguration;
-                         template.yaml's for 'rekey local'), else 3600.
+                         template.yaml's for 'rekey local'), else 3600. A local key rotation
+                         stopped after its alias swap is reported after this (default 3600).
   --grace-days N         The key rotations' grace period in days (default 7).
   --thresholds LIST      Certificate alert thresholds (default ALERT_THRESHOLDS_DAYS, else 45,30,14,7,3,1).
   --endpoint-url URL     Send every call to this endpoint (e.g. the one 'rekey local' serves);
@@ -142,7 +143,12 @@ export const run = async (
   const { applySafeFixes, diagnose } = await import('./report/diagnose.js');
   let report = await diagnose(clients, options);
   const { addInterruptedKeyRotations } = await import('./report/interrupted-key-rotations.js');
-  report = await addInterruptedKeyRotations(clients, report, options);
+  // A local key retirement has no function timeout to derive a threshold from: without
+  // --stuck-after it keeps the fleet's default (an hour), as before.
+  const { DEFAULTS } = await import('../functions/secret-fleet/options.js');
+  report = await addInterruptedKeyRotations(clients, report, {
+    stuckAfterSeconds: options.stuckAfterSeconds ?? DEFAULTS.stuckAfterSeconds,
+  });
   if (values.fix === true) report = await applySafeFixes(clients, report);
   io.stdout(
     output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report, values.fix === true),
