@@ -45,7 +45,11 @@ await writeFile(new URL('./results/soak.json', import.meta.url), `${JSON.stringi
 const resultsFile = new URL('./RESULTS.md', import.meta.url);
 const current = await readFile(resultsFile, 'utf8').catch(() => '# Benchmark results\n');
 const start = current.indexOf('## Soak:');
-const next = start < 0 ? -1 : current.indexOf('\n## ', start + 1);
+// The section ends where the next one begins: a heading, or another benchmark's marked block.
+const ends = ['\n## ', '\n<!-- ']
+  .map((mark) => (start < 0 ? -1 : current.indexOf(mark, start + 1)))
+  .filter((at) => at >= 0);
+const next = ends.length > 0 ? Math.min(...ends) : -1;
 const before = start < 0 ? current : current.slice(0, start);
 const after = next < 0 ? '' : current.slice(next + 1);
 await writeFile(resultsFile, `${before.trimEnd()}\n\n${soakSection(results)}${after ? `\n${after}` : ''}`);
