@@ -10,6 +10,7 @@
  * on every line). Neither source holds a secret value: the rotation function never logs one.
  */
 
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
   type CloudWatchLogsClient,
@@ -58,14 +59,23 @@ export const functionNameOf = (arnOrName: string): string => {
   return match?.[1] ?? arnOrName;
 };
 
-const TEMPLATE = new URL('../../template.yaml', import.meta.url);
+/**
+ * template.yaml of this project: two folders up from this module's source (cli/report/), one up
+ * from the precompiled CLI's chunks (dist/); the first of those that exists.
+ */
+const projectTemplate = (): URL => {
+  const candidates = ['../../', '../'].map((up) => new URL(`${up}template.yaml`, import.meta.url));
+  return candidates.find((url) => existsSync(url)) ?? (candidates[0] as URL);
+};
 
 /**
  * `Timeout` of the secret rotation function in template.yaml (the function `rekey local`
  * serves), read without a YAML library: the resource block `SecretRotationFunction:` and
  * its `Timeout: N` line, else `Globals.Function.Timeout`. Undefined when there is no template.
  */
-export const templateRotationTimeout = async (path: URL | string = TEMPLATE): Promise<number | undefined> => {
+export const templateRotationTimeout = async (
+  path: URL | string = projectTemplate(),
+): Promise<number | undefined> => {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
