@@ -2,7 +2,7 @@
  * `npm run bench`: measures what the issues set goals for and writes the results to
  * bench/results/latest.json and bench/RESULTS.md (both committed).
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
@@ -58,6 +58,13 @@ const rows = (results.secretRotation as Awaited<ReturnType<typeof benchRotation>
 const bundleRows = (results.bundles as Awaited<ReturnType<typeof benchBundles>>)
   .map((b) => `| ${b.function} | ${b.bundleKiB} | ${b.artefactKiB} | ${b.coldImportMsMedian} |`)
   .join('\n');
+// The soak benchmark takes minutes and runs on its own (`npm run bench:soak`); its last
+// committed results stay in RESULTS.md.
+const { soakSection } = await import('./soak.js');
+const soakResults = await readFile(new URL('./results/soak.json', import.meta.url), 'utf8').then(
+  (text) => `\n${soakSection(JSON.parse(text))}`,
+  () => '',
+);
 const kr = results.keyRotation as Awaited<ReturnType<typeof benchKeyRotation>>;
 const sweepRows = (results.certificateSweep as Awaited<ReturnType<typeof benchCertificateSweep>>)
   .map(
@@ -105,7 +112,7 @@ ${sweepRows}
 | function | KiB loaded at a cold start | artefact KiB (all chunks) | cold import ms (median) |
 |---|---|---|---|
 ${bundleRows}
-`,
+${soakResults}`,
 );
 // Cold starts against AWS's Python template and the CLI against bare Node (bench/startup.ts).
 await writeStartupResults(await benchStartup(), results.date as string);

@@ -136,11 +136,18 @@ describe('rekey status --output json', () => {
     );
   });
 
-  it('reports a fresh AWSPENDING as a rotation still running with the default --stuck-after', async () => {
+  it('reports a rotation whose function failed as failed at once, with the step and the error', async () => {
+    // The demo's rotations failed seconds ago: younger than any stuck threshold.
     const { report } = await json();
-    const states = Object.fromEntries(report.secrets.map((s) => [s.name, s.state]));
-    expect(states[demo.secrets.stuck]).toBe('rotating');
-    expect(states[demo.secrets.failed]).toBe('rotating');
+    const byName = Object.fromEntries(report.secrets.map((s) => [s.name, s]));
+    expect(byName[demo.secrets.stuck]?.state).toBe('stuck');
+    expect(byName[demo.secrets.failed]?.state).toBe('failed');
+    for (const name of [demo.secrets.stuck, demo.secrets.failed]) {
+      expect(byName[name]?.severity).toBe('attention');
+      expect(byName[name]?.reason).toContain(
+        'Cause: the rotation function failed in createSecret: Error: createSecret failed: the test function always fails.',
+      );
+    }
   });
 
   it('--filter narrows the secrets by tag and by name prefix', async () => {
