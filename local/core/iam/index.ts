@@ -1,0 +1,15 @@
+/**
+ * IAM policy evaluation for the local endpoint (issue 12). Not yet called on the request path:
+ * the endpoint still allows every call.
+ */
+export { PolicyDocumentError } from './errors.js';
+export type {
+  AuthorizationRequest,
+  Decision,
+  MatchedStatement,
+  PolicySet,
+  ResourcePolicyMode,
+} from './evaluate.js';
+export { evaluate } from './evaluate.js';
+export type { ContextValue, Policy, Statement } from './policy.js';
+export { readPolicy } from './policy.js';
