@@ -13,3 +13,5 @@ export type {
 export { evaluate } from './evaluate.js';
 export type { ContextValue, Policy, Statement } from './policy.js';
 export { readPolicy } from './policy.js';
+export type { StackContext, TemplateRole, TransformedTemplate } from './template-roles.js';
+export { roleFromTemplate, roleOfResource } from './template-roles.js';
