@@ -4,9 +4,6 @@
  * evaluated against the calls the rotation function makes. The request context keys are given
  * by hand here, as the endpoint will supply them per operation (not wired yet).
  */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type AuthorizationRequest,
@@ -17,9 +14,7 @@ import {
   type TemplateRole,
   type TransformedTemplate,
 } from '../../../../local/core/iam/index.js';
-
-const run = promisify(execFile);
-const root = new URL('../../../..', import.meta.url).pathname;
+import { samTransform } from '../../../static/helpers/sam-transform.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -29,18 +24,8 @@ const OTHER_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/9999abcd-12ab-34cd-56ef-
 const REKEY_ROTATION = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rekey-secret-rotation`;
 const secretArn = (name: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-AbCdEf`;
 
-const transform = async (parameters: Record<string, string>): Promise<TransformedTemplate> => {
-  const { stdout } = await run(
-    'python3',
-    [
-      join(root, 'test/static/helpers/sam-transform.py'),
-      join(root, 'template.yaml'),
-      JSON.stringify(parameters),
-    ],
-    { maxBuffer: 64 * 1024 * 1024 },
-  );
-  return JSON.parse(stdout) as TransformedTemplate;
-};
+const transform = (parameters: Record<string, string>): Promise<TransformedTemplate> =>
+  samTransform(parameters);
 
 /** Everything optional switched on, as in test/static/iam.test.ts. */
 const EVERYTHING = {
