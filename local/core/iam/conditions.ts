@@ -8,10 +8,9 @@ type Lookup = (key: string) => ContextValue | undefined;
 /** Compares one request value with one policy value. */
 type Compare = (policyValue: string, requestValue: string, lookup: Lookup) => boolean;
 
-const toNumber = (text: string): number | undefined => {
-  const n = Number(text);
-  return text.trim() === '' || Number.isNaN(n) ? undefined : n;
-};
+// Plain decimal numbers only: `Number` would also read "0x10", "1e3" and "Infinity".
+const toNumber = (text: string): number | undefined =>
+  /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : undefined;
 
 // Date operators take ISO 8601 dates or epoch seconds (IAM user guide, "Date condition operators").
 const toTime = (text: string): number | undefined => {
@@ -128,10 +127,12 @@ const evaluateOperator = (
     const requestValue = lookup(key);
     // ForAllValues is true when the key is absent or empty; ForAnyValue is false
     // (IAM user guide, "Set operators for multivalued context keys").
+    // ForAnyValue stays false even with IfExists: AWS denies ForAnyValue:StringEqualsIfExists on
+    // aws:TagKeys for a call that has no tags (repost.aws QU9HFmDzP0QGuU-fd7rS6B7w).
     if (!present(requestValue)) {
-      if (ifExists || qualifier === 'ForAllValues') return true;
+      if (qualifier === 'ForAllValues') return true;
       if (qualifier === 'ForAnyValue') return false;
-      return operator.negated;
+      return ifExists || operator.negated;
     }
     const requestValues = typeof requestValue === 'string' ? [requestValue] : requestValue;
     const valueMatches = (value: string): boolean => {

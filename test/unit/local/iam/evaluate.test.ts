@@ -234,6 +234,7 @@ describe('evaluate: condition operators (reference_policies_elements_condition_o
     expect(decide(put({ 'aws:MultiFactorAuthAge': '3600' }), mfa)).toBe('Allow');
     expect(decide(put({ 'aws:MultiFactorAuthAge': '3601' }), mfa)).toBe('ImplicitDeny');
     expect(decide(put({ 'aws:MultiFactorAuthAge': 'soon' }), mfa)).toBe('ImplicitDeny');
+    expect(decide(put({ 'aws:MultiFactorAuthAge': '0x10' }), mfa)).toBe('ImplicitDeny');
     const window = allowWhen({
       DateGreaterThan: { 'aws:CurrentTime': '2026-12-01T00:00:00Z' },
       DateLessThan: { 'aws:CurrentTime': '1796169600' }, // 2026-12-02T00:00:00Z
@@ -313,8 +314,17 @@ describe('evaluate: multivalued keys (reference_policies_condition_examples-mult
     });
     expect(decide(tag(['owner', 'team']), p)).toBe('Allow');
     expect(decide(tag(['owner']), p)).toBe('ImplicitDeny');
-    // repost.aws QU9HFmDzP0QGuU-fd7rS6B7w: ForAnyValue on a key the request lacks is false.
+    // repost.aws QU9HFmDzP0QGuU-fd7rS6B7w: ForAnyValue on a key the request lacks is false,
+    // even with IfExists (ListQueues was denied under ForAnyValue:StringEqualsIfExists on aws:TagKeys).
     expect(decide(tag(undefined), p)).toBe('ImplicitDeny');
+    const ifExists = policy('p', {
+      Effect: 'Allow',
+      Action: 'secretsmanager:TagResource',
+      Resource: '*',
+      Condition: { 'ForAnyValue:StringEqualsIfExists': { 'aws:TagKeys': ['team'] } },
+    });
+    expect(decide(tag(undefined), ifExists)).toBe('ImplicitDeny');
+    expect(decide(tag(['team']), ifExists)).toBe('Allow');
   });
 
   it('ForAllValues:StringNotEquals holds when no request value is one of the policy values', () => {
