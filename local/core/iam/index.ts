@@ -13,5 +13,7 @@ export type {
 export { evaluate } from './evaluate.js';
 export type { ContextValue, Policy, Statement } from './policy.js';
 export { readPolicy } from './policy.js';
+export type { SecretKeyUse } from './secret-key-use.js';
+export { secretKeyRequest } from './secret-key-use.js';
 export type { StackContext, TemplateRole, TransformedTemplate } from './template-roles.js';
 export { roleFromTemplate, roleOfResource } from './template-roles.js';

@@ -11,6 +11,7 @@ import {
   readPolicy,
   roleFromTemplate,
   roleOfResource,
+  secretKeyRequest,
   type TemplateRole,
   type TransformedTemplate,
 } from '../../../../local/core/iam/index.js';
@@ -206,6 +207,60 @@ describe('roleFromTemplate: the secret-rotation role as the SAM translator build
         expect(role.policies.length, id).toBeGreaterThan(0);
       }
     }
+  });
+
+  it('the KMS call Secrets Manager makes for the role on a secret under a customer managed key is judged too', () => {
+    const role = rotationRole(withKeys, EVERYTHING);
+    const caller = call(role, '', '', {});
+    const use = (operation: string, kmsKeyArn: string | undefined) =>
+      secretKeyRequest({
+        operation,
+        secretArn: secretArn('app/db'),
+        versionId: 'v2',
+        kmsKeyArn,
+        region: REGION,
+        caller,
+      });
+    const defaultKeyPolicy = readPolicy('key policy', {
+      Statement: {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+        Action: 'kms:*',
+        Resource: '*',
+      },
+    });
+    const underKey = (request: AuthorizationRequest | undefined, keyPolicy = defaultKeyPolicy) => {
+      if (request === undefined) throw new Error('expected a KMS request');
+      return evaluate(request, {
+        identityPolicies: role.policies,
+        resourcePolicy: keyPolicy,
+        resourcePolicyMode: 'required',
+      });
+    };
+    // Reading decrypts, writing generates a data key: both allowed on the listed key only.
+    expect(use('GetSecretValue', OWN_KEY)?.action).toBe('kms:Decrypt');
+    expect(use('PutSecretValue', OWN_KEY)?.action).toBe('kms:GenerateDataKey');
+    expect(underKey(use('GetSecretValue', OWN_KEY)).decision).toBe('Allow');
+    expect(underKey(use('PutSecretValue', OWN_KEY)).decision).toBe('Allow');
+    expect(underKey(use('GetSecretValue', OTHER_KEY)).message).toBe(
+      `User: ${caller.principalArn} is not authorized to perform: kms:Decrypt on resource: ${OTHER_KEY} because no identity-based policy allows the kms:Decrypt action`,
+    );
+    // A key policy denying the role blocks the read of the secret's value.
+    const denying = readPolicy('key policy', {
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+          Action: 'kms:*',
+          Resource: '*',
+        },
+        { Effect: 'Deny', Principal: { AWS: role.roleArn }, Action: 'kms:Decrypt', Resource: '*' },
+      ],
+    });
+    expect(underKey(use('GetSecretValue', OWN_KEY), denying).decision).toBe('ExplicitDeny');
+    // The AWS managed key, and operations that touch no value, make no KMS call of the caller's.
+    expect(use('GetSecretValue', undefined)).toBeUndefined();
+    expect(use('DescribeSecret', OWN_KEY)).toBeUndefined();
   });
 
   it('refuses a logical id that is not a role, naming it', () => {
