@@ -67,6 +67,24 @@ const call = (
   context,
 });
 
+/** AWS KMS's default key policy: the account root, which delegates to the account's IAM policies. */
+const DELEGATE_TO_IAM = {
+  Sid: 'Enable IAM User Permissions',
+  Effect: 'Allow',
+  Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+  Action: 'kms:*',
+  Resource: '*',
+};
+const DEFAULT_KEY_POLICY = readPolicy('key policy', { Statement: [DELEGATE_TO_IAM] });
+/** The default key policy plus a statement denying the role kms:Decrypt. */
+const keyPolicyDenying = (roleArn: string) =>
+  readPolicy('key policy', {
+    Statement: [
+      DELEGATE_TO_IAM,
+      { Effect: 'Deny', Principal: { AWS: roleArn }, Action: 'kms:Decrypt', Resource: '*' },
+    ],
+  });
+
 describe('roleFromTemplate: the secret-rotation role as the SAM translator builds it', () => {
   it('reads the inline policies with every intrinsic resolved for the stack', () => {
     const role = rotationRole(defaults);
@@ -132,24 +150,13 @@ describe('roleFromTemplate: the secret-rotation role as the SAM translator build
 
   it('decrypts a secret’s key only through Secrets Manager, under the default key policy', () => {
     const role = rotationRole(defaults);
-    const keyPolicy = readPolicy('key policy', {
-      Statement: [
-        {
-          Sid: 'Enable IAM User Permissions',
-          Effect: 'Allow',
-          Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
-          Action: 'kms:*',
-          Resource: '*',
-        },
-      ],
-    });
     const viaSecretsManager = {
       'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com`,
       'kms:EncryptionContext:SecretARN': secretArn('app/db'),
     };
     const policies = {
       identityPolicies: role.policies,
-      resourcePolicy: keyPolicy,
+      resourcePolicy: DEFAULT_KEY_POLICY,
       resourcePolicyMode: 'required' as const,
     };
     expect(evaluate(call(role, 'kms:Decrypt', OTHER_KEY, viaSecretsManager), policies).decision).toBe(
@@ -157,20 +164,9 @@ describe('roleFromTemplate: the secret-rotation role as the SAM translator build
     );
     expect(evaluate(call(role, 'kms:Decrypt', OTHER_KEY, {}), policies).decision).toBe('ImplicitDeny');
     // A key policy that denies the role wins.
-    const denying = readPolicy('key policy', {
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
-          Action: 'kms:*',
-          Resource: '*',
-        },
-        { Effect: 'Deny', Principal: { AWS: role.roleArn }, Action: 'kms:Decrypt', Resource: '*' },
-      ],
-    });
     const denied = evaluate(call(role, 'kms:Decrypt', OTHER_KEY, viaSecretsManager), {
       ...policies,
-      resourcePolicy: denying,
+      resourcePolicy: keyPolicyDenying(role.roleArn),
     });
     expect(denied.decision).toBe('ExplicitDeny');
   });
@@ -221,15 +217,7 @@ describe('roleFromTemplate: the secret-rotation role as the SAM translator build
         region: REGION,
         caller,
       });
-    const defaultKeyPolicy = readPolicy('key policy', {
-      Statement: {
-        Effect: 'Allow',
-        Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
-        Action: 'kms:*',
-        Resource: '*',
-      },
-    });
-    const underKey = (request: AuthorizationRequest | undefined, keyPolicy = defaultKeyPolicy) => {
+    const underKey = (request: AuthorizationRequest | undefined, keyPolicy = DEFAULT_KEY_POLICY) => {
       if (request === undefined) throw new Error('expected a KMS request');
       return evaluate(request, {
         identityPolicies: role.policies,
@@ -246,18 +234,9 @@ describe('roleFromTemplate: the secret-rotation role as the SAM translator build
       `User: ${caller.principalArn} is not authorized to perform: kms:Decrypt on resource: ${OTHER_KEY} because no identity-based policy allows the kms:Decrypt action`,
     );
     // A key policy denying the role blocks the read of the secret's value.
-    const denying = readPolicy('key policy', {
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
-          Action: 'kms:*',
-          Resource: '*',
-        },
-        { Effect: 'Deny', Principal: { AWS: role.roleArn }, Action: 'kms:Decrypt', Resource: '*' },
-      ],
-    });
-    expect(underKey(use('GetSecretValue', OWN_KEY), denying).decision).toBe('ExplicitDeny');
+    expect(underKey(use('GetSecretValue', OWN_KEY), keyPolicyDenying(role.roleArn)).decision).toBe(
+      'ExplicitDeny',
+    );
     // The AWS managed key, and operations that touch no value, make no KMS call of the caller's.
     expect(use('GetSecretValue', undefined)).toBeUndefined();
     expect(use('DescribeSecret', OWN_KEY)).toBeUndefined();
