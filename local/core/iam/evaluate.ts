@@ -162,9 +162,10 @@ export const evaluate = (request: AuthorizationRequest, policies: PolicySet): De
     ? resourceAllows || (resourceDelegates && identityAllows)
     : resourceAllows || identityAllows;
   if (allowed) return { decision: 'Allow', matched };
-  // When the identity policies allow but a required resource policy neither allows nor delegates,
-  // the resource policy is what is missing; otherwise the identity policy is.
-  const missing: PolicyKind = required && identityAllows ? 'resource-based' : 'identity-based';
+  // KMS words every implicit denial as the key policy's: an IAM user missing kms:DescribeKey
+  // under a key policy that delegates to IAM got "because no resource-based policy allows the
+  // kms:DescribeKey action" and was fixed by an IAM change (github.com/jbrt/ec2cryptomatic/issues/26).
+  const missing: PolicyKind = required ? 'resource-based' : 'identity-based';
   return {
     decision: 'ImplicitDeny',
     matched,

@@ -362,7 +362,9 @@ describe('evaluate: KMS key policies (AWS KMS developer guide, "Default key poli
     const denied = evaluate(decrypt, { identityPolicies: [], ...viaKey });
     expect(denied.decision).toBe('ImplicitDeny');
     expect(denied.message).toBe(
-      `User: ${SESSION} is not authorized to perform: kms:Decrypt on resource: ${key} because no identity-based policy allows the kms:Decrypt action`,
+      // KMS blames the key policy even when it delegates and IAM is what lacks the action
+      // (github.com/jbrt/ec2cryptomatic/issues/26: fixed by adding kms:DescribeKey to the IAM policy).
+      `User: ${SESSION} is not authorized to perform: kms:Decrypt on resource: ${key} because no resource-based policy allows the kms:Decrypt action`,
     );
     // Called directly rather than through Secrets Manager, kms:ViaService is absent: denied.
     const direct = request('kms:Decrypt', key);

@@ -231,7 +231,7 @@ describe('roleFromTemplate: the secret-rotation role as the SAM translator build
     expect(underKey(use('GetSecretValue', OWN_KEY)).decision).toBe('Allow');
     expect(underKey(use('PutSecretValue', OWN_KEY)).decision).toBe('Allow');
     expect(underKey(use('GetSecretValue', OTHER_KEY)).message).toBe(
-      `User: ${caller.principalArn} is not authorized to perform: kms:Decrypt on resource: ${OTHER_KEY} because no identity-based policy allows the kms:Decrypt action`,
+      `User: ${caller.principalArn} is not authorized to perform: kms:Decrypt on resource: ${OTHER_KEY} because no resource-based policy allows the kms:Decrypt action`,
     );
     // A key policy denying the role blocks the read of the secret's value.
     expect(underKey(use('GetSecretValue', OWN_KEY), keyPolicyDenying(role.roleArn)).decision).toBe(
