@@ -11,7 +11,7 @@ export type {
   ResourcePolicyMode,
 } from './evaluate.js';
 export { evaluate } from './evaluate.js';
-export type { ContextValue, Policy, Statement } from './policy.js';
+export type { ContextValue, Policy, PolicyKind, Statement } from './policy.js';
 export { readPolicy } from './policy.js';
 export type { SecretKeyUse } from './secret-key-use.js';
 export { secretKeyRequest } from './secret-key-use.js';

@@ -70,7 +70,10 @@ const readPrincipal = (value: unknown, where: string): '*' | PrincipalSet => {
   };
 };
 
-const readStatement = (raw: unknown, where: string): Statement => {
+/** Identity policies name no principal and always a resource; resource policies name a principal. */
+export type PolicyKind = 'identity' | 'resource';
+
+const readStatement = (raw: unknown, where: string, kind: PolicyKind): Statement => {
   if (!isRecord(raw)) throw new PolicyDocumentError(`${where} must be an object`);
   for (const key of Object.keys(raw)) {
     if (!KNOWN_ELEMENTS.has(key)) {
@@ -89,6 +92,22 @@ const readStatement = (raw: unknown, where: string): Statement => {
   }
   if (raw.Resource !== undefined && raw.NotResource !== undefined) {
     throw new PolicyDocumentError(`${where} may have Resource or NotResource, not both`);
+  }
+  const namesPrincipal = raw.Principal !== undefined || raw.NotPrincipal !== undefined;
+  if (kind === 'identity' && namesPrincipal) {
+    throw new PolicyDocumentError(
+      `${where} names a Principal, which an identity policy cannot: the policy applies to whoever it is attached to`,
+    );
+  }
+  if (kind === 'identity' && raw.Resource === undefined && raw.NotResource === undefined) {
+    throw new PolicyDocumentError(
+      `${where} needs Resource or NotResource (use "Resource": "*" for every resource)`,
+    );
+  }
+  if (kind === 'resource' && !namesPrincipal) {
+    throw new PolicyDocumentError(
+      `${where} needs a Principal: a resource policy says whom it allows or denies`,
+    );
   }
   let condition: Record<string, Record<string, string[]>> | undefined;
   if (raw.Condition !== undefined) {
@@ -125,9 +144,10 @@ const readStatement = (raw: unknown, where: string): Statement => {
 /**
  * Reads a policy document (a JSON string or the parsed object) into statements the evaluator can
  * use, rejecting what IAM would reject: a missing or misspelt Effect, both or neither of
- * Action/NotAction, unknown elements. The error names the policy and the statement.
+ * Action/NotAction, unknown elements, a Principal in an identity policy or none in a resource
+ * policy (a KMS key policy, a secret's resource policy). The error names the policy and the statement.
  */
-export const readPolicy = (name: string, document: unknown): Policy => {
+export const readPolicy = (name: string, document: unknown, kind: PolicyKind = 'identity'): Policy => {
   let parsed: unknown = document;
   if (typeof document === 'string') {
     try {
@@ -142,6 +162,8 @@ export const readPolicy = (name: string, document: unknown): Policy => {
   const raw = Array.isArray(parsed.Statement) ? parsed.Statement : [parsed.Statement];
   return {
     name,
-    statements: raw.map((statement, index) => readStatement(statement, `policy ${name} Statement[${index}]`)),
+    statements: raw.map((statement, index) =>
+      readStatement(statement, `policy ${name} Statement[${index}]`, kind),
+    ),
   };
 };

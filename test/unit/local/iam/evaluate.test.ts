@@ -26,6 +26,8 @@ const request = (action: string, resource: string, context: AuthorizationRequest
 
 const policy = (name: string, ...Statement: unknown[]): Policy =>
   readPolicy(name, { Version: '2012-10-17', Statement });
+const resourcePolicy = (name: string, ...Statement: unknown[]): Policy =>
+  readPolicy(name, { Version: '2012-10-17', Statement }, 'resource');
 
 const decide = (req: AuthorizationRequest, ...identityPolicies: Policy[]) =>
   evaluate(req, { identityPolicies }).decision;
@@ -67,7 +69,7 @@ describe('evaluate: explicit deny, allow, implicit deny', () => {
       },
       { Sid: 'DenyS3Logs', Effect: 'Deny', Action: 's3:*', Resource: 'arn:aws:s3:::*log*' },
     );
-    const bucketPolicy = policy('bucket policy', {
+    const bucketPolicy = resourcePolicy('bucket policy', {
       Effect: 'Allow',
       Principal: { AWS: SESSION },
       Action: 's3:*',
@@ -341,7 +343,7 @@ describe('evaluate: multivalued keys (reference_policies_condition_examples-mult
 
 describe('evaluate: KMS key policies (AWS KMS developer guide, "Default key policy")', () => {
   const key = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
-  const defaultKeyPolicy = policy('key policy', {
+  const defaultKeyPolicy = resourcePolicy('key policy', {
     Sid: 'Enable IAM User Permissions',
     Effect: 'Allow',
     Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
@@ -372,7 +374,7 @@ describe('evaluate: KMS key policies (AWS KMS developer guide, "Default key poli
   });
 
   it('a key policy that neither names the role nor delegates to the account blocks even an allowing IAM policy', () => {
-    const adminsOnly = policy('key policy', {
+    const adminsOnly = resourcePolicy('key policy', {
       Effect: 'Allow',
       Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/KeyAdmins` },
       Action: 'kms:*',
@@ -390,7 +392,7 @@ describe('evaluate: KMS key policies (AWS KMS developer guide, "Default key poli
   });
 
   it('a custom key policy that denies the role wins over the delegation and the IAM allow', () => {
-    const denyRole = policy(
+    const denyRole = resourcePolicy(
       'key policy',
       {
         Sid: 'Enable IAM User Permissions',
@@ -425,7 +427,11 @@ describe('evaluate: KMS key policies (AWS KMS developer guide, "Default key poli
   });
 
   it('a key policy naming the role directly grants without any IAM policy', () => {
-    const direct = policy('key policy', { Effect: 'Allow', Principal: { AWS: ROLE }, Action: 'kms:Decrypt' });
+    const direct = resourcePolicy('key policy', {
+      Effect: 'Allow',
+      Principal: { AWS: ROLE },
+      Action: 'kms:Decrypt',
+    });
     expect(
       evaluate(decrypt, { identityPolicies: [], resourcePolicy: direct, resourcePolicyMode: 'required' })
         .decision,
@@ -464,6 +470,18 @@ describe('readPolicy: bad policies are refused naming the place and the fix', ()
   it('names a misspelt Effect', () => {
     expect(() => policy('RolePolicy', { Effect: 'allow', Action: '*', Resource: '*' })).toThrow(
       'policy RolePolicy Statement[0].Effect must be "Allow" or "Deny", got "allow"',
+    );
+  });
+
+  it('refuses a Principal in an identity policy, a missing Resource there, and a resource policy naming no one', () => {
+    expect(() => policy('p', { Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' })).toThrow(
+      /Statement\[0\] names a Principal, which an identity policy cannot/,
+    );
+    expect(() => policy('p', { Effect: 'Allow', Action: 'kms:Decrypt' })).toThrow(
+      'policy p Statement[0] needs Resource or NotResource (use "Resource": "*" for every resource)',
+    );
+    expect(() => resourcePolicy('key policy', { Effect: 'Allow', Action: 'kms:*', Resource: '*' })).toThrow(
+      'policy key policy Statement[0] needs a Principal',
     );
   });
 

@@ -75,15 +75,19 @@ const DELEGATE_TO_IAM = {
   Action: 'kms:*',
   Resource: '*',
 };
-const DEFAULT_KEY_POLICY = readPolicy('key policy', { Statement: [DELEGATE_TO_IAM] });
+const DEFAULT_KEY_POLICY = readPolicy('key policy', { Statement: [DELEGATE_TO_IAM] }, 'resource');
 /** The default key policy plus a statement denying the role kms:Decrypt. */
 const keyPolicyDenying = (roleArn: string) =>
-  readPolicy('key policy', {
-    Statement: [
-      DELEGATE_TO_IAM,
-      { Effect: 'Deny', Principal: { AWS: roleArn }, Action: 'kms:Decrypt', Resource: '*' },
-    ],
-  });
+  readPolicy(
+    'key policy',
+    {
+      Statement: [
+        DELEGATE_TO_IAM,
+        { Effect: 'Deny', Principal: { AWS: roleArn }, Action: 'kms:Decrypt', Resource: '*' },
+      ],
+    },
+    'resource',
+  );
 
 describe('roleFromTemplate: the secret-rotation role as the SAM translator builds it', () => {
   it('reads the inline policies with every intrinsic resolved for the stack', () => {
