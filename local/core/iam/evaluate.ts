@@ -33,11 +33,11 @@ export interface PolicySet {
   readonly resourcePolicyMode?: ResourcePolicyMode;
 }
 
-export type PolicyKind = 'identity-based' | 'resource-based';
+export type PolicyType = 'identity-based' | 'resource-based';
 
 export interface MatchedStatement {
   readonly policy: string;
-  readonly kind: PolicyKind;
+  readonly kind: PolicyType;
   readonly sid?: string;
   readonly effect: 'Allow' | 'Deny';
 }
@@ -107,7 +107,7 @@ export const evaluate = (request: AuthorizationRequest, policies: PolicySet): De
     conditionsHold(statement.condition, lookup);
 
   const matched: MatchedStatement[] = [];
-  const record = (policy: Policy, kind: PolicyKind, statement: Statement): void => {
+  const record = (policy: Policy, kind: PolicyType, statement: Statement): void => {
     matched.push({
       policy: policy.name,
       kind,
@@ -117,7 +117,7 @@ export const evaluate = (request: AuthorizationRequest, policies: PolicySet): De
   };
 
   let identityAllows = false;
-  let denyKind: PolicyKind | undefined;
+  let denyKind: PolicyType | undefined;
   for (const policy of policies.identityPolicies) {
     for (const statement of policy.statements) {
       if (!applies(statement)) continue;
@@ -165,7 +165,7 @@ export const evaluate = (request: AuthorizationRequest, policies: PolicySet): De
   // KMS words every implicit denial as the key policy's: an IAM user missing kms:DescribeKey
   // under a key policy that delegates to IAM got "because no resource-based policy allows the
   // kms:DescribeKey action" and was fixed by an IAM change (github.com/jbrt/ec2cryptomatic/issues/26).
-  const missing: PolicyKind = required ? 'resource-based' : 'identity-based';
+  const missing: PolicyType = required ? 'resource-based' : 'identity-based';
   return {
     decision: 'ImplicitDeny',
     matched,
