@@ -89,12 +89,49 @@ const keyPolicyDenying = (roleArn: string) =>
     'resource',
   );
 
+describe('roleFromTemplate: IAM access keys only of the users the deployer chose', () => {
+  const user = (path: string, name: string) => `arn:aws:iam::${ACCOUNT}:user${path}${name}`;
+  const decide = (
+    role: TemplateRole,
+    action: string,
+    resource: string,
+    context: AuthorizationRequest['context'],
+  ) => evaluate(call(role, action, resource, context), { identityPolicies: role.policies }).decision;
+
+  it('defaults: any path, only users tagged rekey:access-keys=rotate, and only access key ids as tag keys', () => {
+    const role = rotationRole(defaults);
+    const tagged = { 'aws:ResourceTag/rekey:access-keys': 'rotate' };
+    expect(decide(role, 'iam:CreateAccessKey', user('/team/', 'ci'), tagged)).toBe('Allow');
+    expect(decide(role, 'iam:DeleteAccessKey', user('/', 'ci'), tagged)).toBe('Allow');
+    expect(decide(role, 'iam:CreateAccessKey', user('/', 'admin'), {})).toBe('ImplicitDeny');
+    expect(
+      decide(role, 'iam:CreateAccessKey', user('/', 'admin'), { 'aws:ResourceTag/rekey:access-keys': 'no' }),
+    ).toBe('ImplicitDeny');
+    expect(
+      decide(role, 'iam:TagUser', user('/', 'ci'), { ...tagged, 'aws:TagKeys': ['AKIAEXAMPLE1234567'] }),
+    ).toBe('Allow');
+    expect(
+      decide(role, 'iam:TagUser', user('/', 'ci'), { ...tagged, 'aws:TagKeys': ['rekey:access-keys'] }),
+    ).toBe('ImplicitDeny');
+    expect(decide(role, 'iam:AttachUserPolicy', user('/', 'ci'), tagged)).toBe('ImplicitDeny');
+  });
+
+  it('IamKeyUserPath narrows to a path; an empty IamKeyUserTagValue lets the path alone decide', async () => {
+    const parameters = { IamKeyUserPath: '/rotated/', IamKeyUserTagValue: '' };
+    const role = rotationRole(await transform(parameters), parameters);
+    expect(decide(role, 'iam:CreateAccessKey', user('/rotated/', 'ci'), {})).toBe('Allow');
+    expect(decide(role, 'iam:CreateAccessKey', user('/', 'ci'), {})).toBe('ImplicitDeny');
+    expect(decide(role, 'iam:CreateAccessKey', user('/other/', 'ci'), {})).toBe('ImplicitDeny');
+  }, 60_000);
+});
+
 describe('roleFromTemplate: the secret-rotation role as the SAM translator builds it', () => {
   it('reads the inline policies with every intrinsic resolved for the stack', () => {
     const role = rotationRole(defaults);
     expect(role.roleName).toBe('rekey-SecretRotationFunctionRole');
     expect(role.policies.map((p) => p.name)).toEqual([
       'rekey-SecretRotationFunctionRole/rotate-secrets',
+      'rekey-SecretRotationFunctionRole/rotate-iam-access-keys',
       'rekey-SecretRotationFunctionRole/write-logs',
     ]);
     const text = JSON.stringify(role.policies);
