@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { secretValueCache } from '../functions/secret-rotation/cache.js';
 import { createHandler } from '../functions/secret-rotation/handler.js';
+import { adminFetch } from '../local/admin-client.js';
 import type { LocalEndpoint } from '../local/endpoint.js';
 import { takeCalls } from './calls.js';
 
@@ -87,12 +88,9 @@ export const benchRotation = async (
       );
       times.push(performance.now() - started);
       const calls = await takeCalls(endpoint, 'secretsmanager');
-      const log = await fetch(
+      const log = await adminFetch(
         `${endpoint.url}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
-        {
-          method: 'POST',
-          body: JSON.stringify({ SecretId: arn }),
-        },
+        { SecretId: arn },
       );
       const rotationsLog = (await log.json()) as {
         Rotations: { outcome: string; step: string; message?: string }[];

@@ -12,7 +12,9 @@ access key id selects the account.
 
 Options:
   --port N                 Port to listen on (default 4566; 0 picks a free port and prints it).
-  --host HOST              Address to bind (default 127.0.0.1; the endpoint has no authentication).
+  --host HOST              Address to bind (default 127.0.0.1). The endpoint has no authentication:
+                           any other address prints a warning; requests must name
+                           this address or localhost in their Host header.
   --state FILE             Load state from FILE (a missing file starts empty) and save it after each
                            change and on exit. FILE holds secret values: it is written with mode 0600.
   --lambda-endpoint URL    Lambda Invoke endpoint for rotation functions this process does not serve,
@@ -101,6 +103,7 @@ export const run = async (argv: string[]): Promise<number> => {
     'Press Ctrl+C to stop.',
   );
   process.stdout.write(`${lines.join('\n')}\n`);
+  for (const warning of endpoint.warnings) process.stderr.write(`${warning}\n`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
+import { adminFetch } from '../local/admin-client.js';
 import { integerOption, parseEndpoint, parseOptionsAndPositionals } from './args.js';
 import { UsageError } from './errors.js';
 
@@ -68,7 +69,7 @@ const localFailure = async (
   if (!target.endpoint) return undefined;
   try {
     const url = `${target.endpoint.replace(/\/$/, '')}/_rekey/secretsmanager/rotations?region=${encodeURIComponent(target.region)}&account=${target.accountId}`;
-    const response = await fetch(url, { method: 'POST', body: JSON.stringify({ SecretId: arn }) });
+    const response = await adminFetch(url, { SecretId: arn });
     if (!response.ok) return undefined;
     const body = (await response.json()) as {
       Rotations?: {

@@ -1,6 +1,6 @@
 import { registerDefaultFunctions } from './functions.js';
 import { LambdaRegistry } from './lambdas.js';
-import { Clock, createEndpointServer, listen } from './server.js';
+import { bindWarning, Clock, createEndpointServer, listen } from './server.js';
 import { createAcm } from './services/acm.js';
 import { createEventBridge } from './services/eventbridge.js';
 import { createKms } from './services/kms.js';
@@ -31,6 +31,8 @@ export interface LocalEndpoint {
   clock: Clock;
   lambdas: LambdaRegistry;
   services: LocalService[];
+  /** What the caller should tell the user at start (binding beyond loopback, ...). */
+  warnings: string[];
   /** ARNs of the in-process functions as seen from one account and Region. */
   functionArns(region: string, account: string): string[];
   /** Stops serving and saves the state (when `stateFile` is set); losing nothing on a clean stop. */
@@ -57,8 +59,16 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
     await loadState(options.stateFile, services);
     persister = createStatePersister(options.stateFile, services, { onError: options.onStateError });
   }
-  const server = createEndpointServer({ services, clock, onMutation: () => persister?.schedule() });
   const host = options.host ?? '127.0.0.1';
+  const server = createEndpointServer({
+    services,
+    clock,
+    host,
+    beforeResponse: () => {
+      persister?.schedule();
+      return undefined;
+    },
+  });
   const port = await listen(server, options.port ?? 0, host);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   if (options.registerDefaultFunctions ?? true) registerDefaultFunctions(lambdas, url);
@@ -70,6 +80,7 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
     clock,
     lambdas,
     services,
+    warnings: [bindWarning(host)].filter((w): w is string => w !== undefined),
     functionArns: (region, account) =>
       lambdas.localFunctionNames().map((name) => `arn:aws:lambda:${region}:${account}:function:${name}`),
     close() {

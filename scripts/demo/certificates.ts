@@ -1,15 +1,16 @@
 /** Demo part: a handful of certificates in the states that need attention, swept once. */
 import { ACMClient, ImportCertificateCommand } from '@aws-sdk/client-acm';
 import { run as sweepCertificates } from '../../cli/sweep-certificates.js';
+import { adminFetch } from '../../local/admin-client.js';
 import { createTestCertificate, importInput } from '../../test/helpers/certificates.js';
 import { DEMO_ACCOUNT, DEMO_REGION, heading, localClientConfig } from './common.js';
 
 const inDays = (days: number): Date => new Date(Date.now() + days * 86_400_000);
 
 const seed = async (endpoint: string, body: Record<string, unknown>): Promise<void> => {
-  const res = await fetch(
+  const res = await adminFetch(
     `${endpoint}/_rekey/CertificateManager/seed?region=${DEMO_REGION}&account=${DEMO_ACCOUNT}`,
-    { method: 'POST', body: JSON.stringify(body) },
+    body,
   );
   if (!res.ok) throw new Error(`seeding ${String(body.domainName)} failed: ${await res.text()}`);
 };

@@ -21,6 +21,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { logger } from '../../../functions/lib/logger.js';
+import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { createTestCertificate, importInput } from '../../helpers/certificates.js';
 
@@ -184,9 +185,9 @@ export const createDemoAccount = async (): Promise<DemoAccount> => {
 
   // Certificates.
   const admin = async (route: string, body: unknown) => {
-    const response = await fetch(
+    const response = await adminFetch(
       `${endpoint.url}/_rekey/CertificateManager/${route}?region=${REGION}&account=${account}`,
-      { method: 'POST', body: JSON.stringify(body) },
+      body,
     );
     const json = (await response.json()) as { CertificateArn: string };
     if (!response.ok) throw new Error(`CertificateManager/${route}: ${JSON.stringify(json)}`);

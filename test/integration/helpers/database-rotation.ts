@@ -13,6 +13,7 @@ import { expect, it } from 'vitest';
 import { logger } from '../../../functions/lib/logger.js';
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
 import type { PasswordPolicy } from '../../../functions/secret-rotation/rotators/types.js';
+import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { captureLogs } from '../../unit/secret-rotation/helpers.js';
 
@@ -99,9 +100,9 @@ export const startRotationHarness = async (): Promise<RotationHarness> => {
   const created: string[] = [];
 
   const rotationLog = async (secretId: string): Promise<RotationLogEntry[]> => {
-    const response = await fetch(
+    const response = await adminFetch(
       `${endpoint.url}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
-      { method: 'POST', body: JSON.stringify({ SecretId: secretId }) },
+      { SecretId: secretId },
     );
     const body = (await response.json()) as { Rotations: RotationLogEntry[] };
     return body.Rotations;

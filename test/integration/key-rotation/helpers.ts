@@ -19,6 +19,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll } from 'vitest';
 import { createClients, type KeyRotationClients } from '../../../functions/key-rotation/clients.js';
 import { createHandler } from '../../../functions/key-rotation/handler.js';
+import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import {
   type RunStateMachineOptions,
@@ -178,12 +179,9 @@ export interface PublishedEvent {
 
 /** Events on the default bus of the test account, read through the local EventBridge's admin route. */
 export const publishedEvents = async (h: Harness): Promise<PublishedEvent[]> => {
-  const response = await fetch(
+  const response = await adminFetch(
     `${h.endpoint.url}/_rekey/AWSEvents/events?region=${REGION}&account=${ACCOUNT}`,
-    {
-      method: 'POST',
-      body: JSON.stringify({ EventBusName: 'default' }),
-    },
+    { EventBusName: 'default' },
   );
   if (!response.ok) throw new Error(`reading events failed: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { Events: PublishedEvent[] }).Events;

@@ -23,6 +23,7 @@ import {
   ValidationException,
 } from '@aws-sdk/client-acm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { Clock } from '../../../local/server.js';
 import { createAcm } from '../../../local/services/acm.js';
@@ -53,9 +54,9 @@ const clientFor = (region: string, account = ACCOUNT) =>
 
 /** Calls an admin route of the local ACM as `account` in `region`. */
 const admin = async (route: string, body: unknown, region = REGION, account = ACCOUNT) => {
-  const response = await fetch(
+  const response = await adminFetch(
     `${endpoint.url}/_rekey/CertificateManager/${route}?region=${region}&account=${account}`,
-    { method: 'POST', body: JSON.stringify(body) },
+    body,
   );
   const json = (await response.json()) as Record<string, unknown>;
   if (!response.ok) throw new Error(`${route}: ${String(json.__type)}: ${String(json.message)}`);

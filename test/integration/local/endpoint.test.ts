@@ -14,6 +14,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_HEADER, adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 
 const ROOT = join(import.meta.dirname, '../../..');
@@ -98,10 +99,7 @@ describe('request scope', () => {
       expect(body.message).toMatch(message);
     }
     for (const route of ['constructor', 'toString', 'no-such-route']) {
-      const response = await fetch(`${endpoint.url}/_rekey/secretsmanager/${route}`, {
-        method: 'POST',
-        body: '{}',
-      });
+      const response = await adminFetch(`${endpoint.url}/_rekey/secretsmanager/${route}`, {});
       expect(response.status).toBe(404);
       expect(((await response.json()) as { __type?: string }).__type).toBe('UnknownOperationException');
     }
@@ -116,6 +114,7 @@ describe('request scope', () => {
     const body = `{"SecretId": "x", "SecretString": ${fragment}-secret}`;
     const headers = {
       'content-type': 'application/x-amz-json-1.1',
+      [ADMIN_HEADER]: '1',
       authorization: 'AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/x/aws4_request, Signature=0',
     };
     const answers = [

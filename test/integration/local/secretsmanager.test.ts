@@ -22,6 +22,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 
 const ACCOUNT = '111122223333';
@@ -96,9 +97,9 @@ const stagesOf = async (secretId: string) =>
   (await sm.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages ?? {};
 
 const rotationLog = async (secretId: string) => {
-  const response = await fetch(
+  const response = await adminFetch(
     `${endpoint.url}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
-    { method: 'POST', body: JSON.stringify({ SecretId: secretId }) },
+    { SecretId: secretId },
   );
   return {
     text: await response.clone().text(),

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../cli/main.js';
+import { adminFetch } from '../../../local/admin-client.js';
 import type { LocalEndpoint } from '../../../local/endpoint.js';
 import { holder, stagesOf, startFleetEndpoint } from './helpers.js';
 
@@ -268,12 +269,9 @@ describe('rekey rotate-fleet', () => {
   });
 
   it('publishes the summary event on the local bus', async () => {
-    const response = await fetch(
+    const response = await adminFetch(
       `${endpoint.url}/_rekey/AWSEvents/events?region=${REGION}&account=${ACCOUNT}`,
-      {
-        method: 'POST',
-        body: JSON.stringify({ EventBusName: 'default' }),
-      },
+      { EventBusName: 'default' },
     );
     const { Events } = (await response.json()) as {
       Events: { 'detail-type': string; detail: { counts: { rotated: number } } }[];

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClients } from '../../../functions/secret-fleet/clients.js';
 import { createHandler } from '../../../functions/secret-fleet/handler.js';
 import type { FleetSummary } from '../../../functions/secret-fleet/summary.js';
+import { adminFetch } from '../../../local/admin-client.js';
 import type { LocalEndpoint } from '../../../local/endpoint.js';
 import { runStateMachine, type WorkflowRun } from '../../helpers/state-machine.js';
 import { holder, stagesOf, startFleetEndpoint } from './helpers.js';
@@ -184,12 +185,9 @@ beforeAll(async () => {
     accountId: ACCOUNT,
   });
   summary = run.output as FleetSummary;
-  const response = await fetch(
+  const response = await adminFetch(
     `${endpoint.url}/_rekey/AWSEvents/events?region=${REGION}&account=${ACCOUNT}`,
-    {
-      method: 'POST',
-      body: JSON.stringify({ EventBusName: 'default' }),
-    },
+    { EventBusName: 'default' },
   );
   events = ((await response.json()) as { Events: typeof events }).Events;
 }, 120_000);

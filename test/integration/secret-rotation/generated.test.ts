@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
 import { type CallCounter, countCalls } from '../../../functions/secret-rotation/call-counter.js';
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
+import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { captureLogs, testLogger } from '../../unit/secret-rotation/helpers.js';
 
@@ -138,12 +139,9 @@ const valueAt = (state: Record<string, VersionState>, stage: string): string => 
 
 /** The endpoint's record of the function's step outcomes (error types and messages). */
 const rotationLog = async (secretId: string) => {
-  const response = await fetch(
+  const response = await adminFetch(
     `${endpoint.url}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
-    {
-      method: 'POST',
-      body: JSON.stringify({ SecretId: secretId }),
-    },
+    { SecretId: secretId },
   );
   const body = (await response.json()) as {
     Rotations: {
