@@ -5,7 +5,7 @@ import { createAcm } from './services/acm.js';
 import { createEventBridge } from './services/eventbridge.js';
 import { createKms } from './services/kms.js';
 import { createSecretsManager } from './services/secretsmanager.js';
-import { createStatePersister, loadState, type StatePersister } from './state.js';
+import { openStateStore, type StateStore } from './state.js';
 import type { LocalService } from './types.js';
 
 export interface LocalEndpointOptions {
@@ -13,15 +13,21 @@ export interface LocalEndpointOptions {
   port?: number;
   host?: string;
   /**
-   * Loads state from this file at start (a missing file is an empty state) and saves it after
-   * every mutation and on close. The file holds secret values; it is written with mode 0600.
+   * Loads state from this file at start (a missing file is an empty state) and journals every
+   * change to `FILE.journal-N`, fsync'd before the response; see `state.ts`. The files hold
+   * secret values; they are written with mode 0600.
    */
   stateFile?: string;
   /** Lambda Invoke endpoint for rotation functions not served in-process (e.g. `sam local start-lambda`). */
   lambdaEndpoint?: string;
   /** Registers the project's own functions (secret rotation, ...) in-process. Default true. */
   registerDefaultFunctions?: boolean;
-  /** Called when a background state save fails (the endpoint keeps serving; close() retries). */
+  /**
+   * Secrets Manager, KMS and ACM request quotas, answered with ThrottlingException as AWS does.
+   * Default true; `false` (`--quotas off`) serves every request.
+   */
+  quotas?: boolean;
+  /** Called when a background state write fails (a compaction, or a background rotation's journal record). */
   onStateError?: (error: unknown) => void;
 }
 
@@ -45,29 +51,28 @@ export interface LocalEndpoint {
  */
 export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Promise<LocalEndpoint> => {
   const clock = new Clock();
+  const onStateError = (error: unknown) => options.onStateError?.(error);
   const lambdas = new LambdaRegistry(options.lambdaEndpoint);
   // One line per service: add yours here.
+  let store: StateStore | undefined;
   const services: LocalService[] = [
-    createSecretsManager({ lambdas, clock }),
+    createSecretsManager({
+      lambdas,
+      clock,
+      onBackgroundChange: () => void store?.record()?.catch(onStateError),
+    }),
     createAcm({ clock }),
     createEventBridge({ clock }),
     createKms({ clock }),
   ];
 
-  let persister: StatePersister | undefined;
-  if (options.stateFile) {
-    await loadState(options.stateFile, services);
-    persister = createStatePersister(options.stateFile, services, { onError: options.onStateError });
-  }
+  if (options.stateFile) store = await openStateStore(options.stateFile, services, { onError: onStateError });
   const host = options.host ?? '127.0.0.1';
   const server = createEndpointServer({
     services,
     clock,
     host,
-    beforeResponse: () => {
-      persister?.schedule();
-      return undefined;
-    },
+    beforeResponse: (service, operation) => store?.record(service, operation),
   });
   const port = await listen(server, options.port ?? 0, host);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -89,7 +94,7 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
           server.close(() => resolve());
           server.closeAllConnections();
         });
-        await persister?.flush();
+        await store?.close();
       })();
       return closing;
     },

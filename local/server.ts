@@ -58,7 +58,7 @@ export interface EndpointServerOptions {
    * Called after every request, before its response is sent: the response waits for the returned
    * promise (used to make `--state` durable before a write is acknowledged).
    */
-  beforeResponse?: () => Promise<void> | undefined;
+  beforeResponse?: (service: LocalService | undefined, operation: string) => Promise<void> | undefined;
 }
 
 /**
@@ -211,7 +211,7 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
         const ctx = contextFromRequest(req.headers.authorization ?? fakeAuth(url), options.clock);
         const body = parseJsonObject(raw);
         const answer = await admin(body, ctx);
-        await options.beforeResponse?.();
+        await options.beforeResponse?.(service, `admin:${route}`);
         send(res, 200, answer, 'application/json', requestId);
         return;
       }
@@ -240,11 +240,11 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
       calls.set(target, (calls.get(target) ?? 0) + 1);
       const input = parseJsonObject(raw);
       const output = await service.handle(operation, input, ctx);
-      await options.beforeResponse?.();
+      await options.beforeResponse?.(service, operation);
       send(res, 200, output ?? {}, contentType, requestId);
     } catch (error) {
       // A write the failed request made (a rotation log entry, ...) is made durable too.
-      await options.beforeResponse?.()?.catch(() => undefined);
+      await options.beforeResponse?.(undefined, '')?.catch(() => undefined);
       if (error instanceof AwsError && error.status === 413) {
         // The rest of the body is not read: answer and close the connection.
         res.setHeader('connection', 'close');

@@ -100,6 +100,58 @@ interface Snapshot {
 
 type Input = Record<string, unknown>;
 
+/** Length of the `-XXXXXX` suffix Secrets Manager appends to a secret's name in its ARN. */
+const ARN_SUFFIX = 7;
+
+/**
+ * The secrets of one account and Region, indexed by name, ARN and partial ARN (the ARN without
+ * its random suffix), so a lookup costs the same with ten secrets or ten thousand. Secrets
+ * scheduled for deletion are kept apart too, so purging them does not walk every secret.
+ */
+class Scope {
+  readonly #byName = new Map<string, SecretRecord>();
+  readonly #byArn = new Map<string, SecretRecord>();
+  readonly #byPartialArn = new Map<string, SecretRecord>();
+  readonly scheduled = new Set<SecretRecord>();
+
+  public get size(): number {
+    return this.#byName.size;
+  }
+  public get(name: string): SecretRecord | undefined {
+    return this.#byName.get(name);
+  }
+  public byArn(arn: string): SecretRecord | undefined {
+    return this.#byArn.get(arn) ?? this.#byPartialArn.get(arn);
+  }
+  public values(): IterableIterator<SecretRecord> {
+    return this.#byName.values();
+  }
+  public set(secret: SecretRecord): void {
+    this.delete(secret.name);
+    this.#byName.set(secret.name, secret);
+    this.#byArn.set(secret.arn, secret);
+    this.#byPartialArn.set(secret.arn.slice(0, -ARN_SUFFIX), secret);
+    if (secret.deletionMs !== undefined) this.scheduled.add(secret);
+  }
+  public delete(name: string): void {
+    const secret = this.#byName.get(name);
+    if (!secret) return;
+    this.#byName.delete(name);
+    this.#byArn.delete(secret.arn);
+    this.#byPartialArn.delete(secret.arn.slice(0, -ARN_SUFFIX));
+    this.scheduled.delete(secret);
+  }
+}
+
+/** `ACCOUNT/REGION` of a secret, from its ARN (`arn:aws:secretsmanager:REGION:ACCOUNT:secret:...`). */
+const scopeKeyOf = (secret: SecretRecord): string => {
+  const [, , , region, account] = secret.arn.split(':');
+  return `${account}/${region}`;
+};
+
+/** Operations that change nothing a restart must keep (GetSecretValue's day-rounded access date aside). */
+const READ_ONLY = /^(Describe|Get|List|BatchGet|Validate)/;
+
 // ---------------------------------------------------------------------------------------------
 // Input helpers: every message names the field and what would be valid.
 
@@ -199,25 +251,41 @@ const compact = <T extends Record<string, unknown>>(obj: T): T =>
  * Creates the Secrets Manager service of the local endpoint. Rotation functions are invoked
  * through `lambdas` (in-process or remote); `clock` stamps every date.
  */
-export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clock }): LocalService => {
+export const createSecretsManager = (deps: {
+  lambdas: LambdaRegistry;
+  clock: Clock;
+  /** Called when state changed outside a request (a rotation running after its response). */
+  onBackgroundChange?: () => void;
+}): LocalService => {
   const { lambdas, clock } = deps;
-  let scopes = new Map<string, Map<string, SecretRecord>>();
+  let scopes = new Map<string, Scope>();
+  /** Secrets changed since the journal last took them: `ACCOUNT/REGION/NAME` → record, null when removed. */
+  const changed = new Map<string, SecretRecord | null>();
+  /** Secrets the operation running now has looked up (handle() marks them changed when it writes). */
+  let found: SecretRecord[] = [];
 
-  const scopeOf = (ctx: RequestContext): Map<string, SecretRecord> => {
-    const key = `${ctx.accountId}/${ctx.region}`;
+  const markChanged = (secret: SecretRecord, removed = false) => {
+    changed.set(`${scopeKeyOf(secret)}/${secret.name}`, removed ? null : secret);
+  };
+
+  const scopeFor = (key: string): Scope => {
     let scope = scopes.get(key);
     if (!scope) {
-      scope = new Map();
+      scope = new Scope();
       scopes.set(key, scope);
     }
     return scope;
   };
+  const scopeOf = (ctx: RequestContext): Scope => scopeFor(`${ctx.accountId}/${ctx.region}`);
 
   /** Removes secrets whose recovery window has ended, as AWS does at the scheduled date. */
-  const purge = (scope: Map<string, SecretRecord>) => {
+  const purge = (scope: Scope) => {
     const now = clock.now().getTime();
-    for (const [name, secret] of scope) {
-      if (secret.deletionMs !== undefined && secret.deletionMs <= now) scope.delete(name);
+    for (const secret of scope.scheduled) {
+      if (secret.deletionMs !== undefined && secret.deletionMs <= now) {
+        scope.delete(secret.name);
+        markChanged(secret, true);
+      }
     }
   };
 
@@ -225,15 +293,10 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
   const find = (ctx: RequestContext, secretId: string): SecretRecord => {
     const scope = scopeOf(ctx);
     purge(scope);
-    if (secretId.startsWith('arn:')) {
-      for (const secret of scope.values()) {
-        if (secret.arn === secretId || secret.arn.slice(0, -7) === secretId) return secret;
-      }
-    } else {
-      const secret = scope.get(secretId);
-      if (secret) return secret;
-    }
-    throw new AwsError('ResourceNotFoundException', NOT_FOUND);
+    const secret = secretId.startsWith('arn:') ? scope.byArn(secretId) : scope.get(secretId);
+    if (!secret) throw new AwsError('ResourceNotFoundException', NOT_FOUND);
+    found.push(secret);
+    return secret;
   };
 
   const findLive = (ctx: RequestContext, input: Input): SecretRecord => {
@@ -364,6 +427,7 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
 
   const log = (secret: SecretRecord, entry: Omit<RotationLogEntry, 'time'>) => {
     secret.rotationLog.push({ ...entry, time: clock.now().getTime() / 1000 });
+    markChanged(secret);
     if (secret.rotationLog.length > MAX_ROTATION_LOG)
       secret.rotationLog.splice(0, secret.rotationLog.length - MAX_ROTATION_LOG);
   };
@@ -450,7 +514,8 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
       };
       // Without a value AWS creates the secret with no version at all.
       const version = value ? putVersion(secret, token ?? randomUUID(), value, [CURRENT], now) : undefined;
-      scope.set(name, secret);
+      scope.set(secret);
+      markChanged(secret);
       return compact({ ARN: secret.arn, Name: secret.name, VersionId: version?.versionId });
     },
 
@@ -736,6 +801,7 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
         const done = clock.now().getTime();
         secret.lastRotatedMs = done;
         if (secret.rotationRules) secret.nextRotationMs = nextRotationDate(secret.rotationRules, done, done);
+        markChanged(secret);
       } else {
         log(secret, {
           clientRequestToken: token,
@@ -798,11 +864,13 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
       const now = ctx.now.getTime();
       if (force) {
         scopeOf(ctx).delete(secret.name);
+        markChanged(secret, true);
         return { ARN: secret.arn, Name: secret.name, DeletionDate: now / 1000 };
       }
       if (secret.deletedMs !== undefined) throw invalidRequest(MARKED_FOR_DELETION);
       secret.deletedMs = now;
       secret.deletionMs = now + (window ?? 30) * 86_400_000;
+      scopeOf(ctx).scheduled.add(secret);
       return { ARN: secret.arn, Name: secret.name, DeletionDate: secret.deletionMs / 1000 };
     },
 
@@ -810,6 +878,7 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
       const secret = find(ctx, reqString(input, 'SecretId', 2048));
       secret.deletedMs = undefined;
       secret.deletionMs = undefined;
+      scopeOf(ctx).scheduled.delete(secret);
       secret.lastChangedMs = ctx.now.getTime();
       return { ARN: secret.arn, Name: secret.name };
     },
@@ -826,7 +895,36 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
           `The local Secrets Manager does not implement ${operation}. It serves: ${Object.keys(operations).join(', ')}.`,
         );
       }
-      return run(input, ctx);
+      // Operations run synchronously up to their first await, so the secrets found until then are
+      // the ones this operation changes; a failed write may still have changed them (rotation log).
+      found = [];
+      let result: unknown;
+      try {
+        result = run(input, ctx);
+      } finally {
+        const touched = found;
+        found = [];
+        if (!READ_ONLY.test(operation)) for (const secret of touched) markChanged(secret);
+      }
+      return result;
+    },
+    journal: {
+      drainChanges() {
+        const out = [...changed];
+        changed.clear();
+        return out;
+      },
+      *entries() {
+        for (const [key, scope] of scopes) {
+          for (const secret of scope.values()) yield [`${key}/${secret.name}`, secret] as [string, unknown];
+        }
+      },
+      applyRecord(key, value) {
+        const [account, region, ...name] = key.split('/');
+        const scope = scopeFor(`${account}/${region}`);
+        if (value === null) scope.delete(name.join('/'));
+        else scope.set(value as SecretRecord);
+      },
     },
     admin: {
       /** The rotation log of one secret: steps, outcomes, error types and messages, never values. */
@@ -847,12 +945,11 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
       if (typeof snapshot.scopes !== 'object' || snapshot.scopes === null) {
         throw new Error('Secrets Manager state must be an object with "scopes".');
       }
-      scopes = new Map(
-        Object.entries(snapshot.scopes).map(([key, secrets]) => [
-          key,
-          new Map(structuredClone(secrets).map((s) => [s.name, s])),
-        ]),
-      );
+      scopes = new Map();
+      for (const [key, secrets] of Object.entries(snapshot.scopes)) {
+        const scope = scopeFor(key);
+        for (const secret of structuredClone(secrets)) scope.set(secret);
+      }
     },
   };
 };
