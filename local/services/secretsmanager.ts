@@ -20,13 +20,25 @@ import { FunctionInvocationError, type LambdaRegistry, parseLambdaArn } from '..
 import type { Clock } from '../server.js';
 import type { LocalService, RequestContext } from '../types.js';
 import { generatePassword } from './secretsmanager/password.js';
-import { nextRotationDate, type RotationRules, validateRotationRules } from './secretsmanager/schedule.js';
+import {
+  isCron,
+  nextRotationDate,
+  type RotationRules,
+  validateRotationRules,
+} from './secretsmanager/schedule.js';
 
 const CURRENT = 'AWSCURRENT';
 const PREVIOUS = 'AWSPREVIOUS';
 const PENDING = 'AWSPENDING';
-/** Secrets Manager keeps about 100 versions; deprecated (unlabelled) ones beyond that are removed. */
+/**
+ * "Secrets Manager removes unlabeled versions when there are more than 100, but it does not remove
+ * versions created less than 24 hours ago" (Secrets Manager quotas).
+ */
 const MAX_VERSIONS = 100;
+const PRUNE_AFTER_MS = 24 * 3_600_000;
+const MAX_POLICY_CHARS = 20_480;
+const MAX_BATCH_IDS = 20;
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const MAX_VALUE_BYTES = 65_536;
 const MAX_TAGS = 50;
 const MAX_ROTATION_LOG = 100;
@@ -91,6 +103,19 @@ interface SecretRecord {
   lastRotatedMs?: number;
   nextRotationMs?: number;
   rotationLog: RotationLogEntry[];
+  /** The resource policy, as the JSON text PutResourcePolicy received. */
+  resourcePolicy?: string;
+  /** On a replica: the Region of its primary secret. */
+  primaryRegion?: string;
+  /** On a primary: its replicas, as ReplicationStatus reports them. */
+  replicas?: ReplicaStatus[];
+}
+
+interface ReplicaStatus {
+  Region: string;
+  KmsKeyId?: string;
+  Status: 'InSync' | 'Failed' | 'InProgress';
+  StatusMessage: string;
 }
 
 interface Snapshot {
@@ -142,6 +167,8 @@ class Scope {
     this.scheduled.delete(secret);
   }
 }
+
+const regionOf = (secret: SecretRecord): string => secret.arn.split(':')[3] ?? '';
 
 /** `ACCOUNT/REGION` of a secret, from its ARN (`arn:aws:secretsmanager:REGION:ACCOUNT:secret:...`). */
 const scopeKeyOf = (secret: SecretRecord): string => {
@@ -305,6 +332,32 @@ export const createSecretsManager = (deps: {
     return secret;
   };
 
+  /** A secret the caller may change: live, and not a replica (replicas follow their primary). */
+  const findWritable = (ctx: RequestContext, input: Input): SecretRecord => {
+    const secret = findLive(ctx, input);
+    if (secret.primaryRegion !== undefined) {
+      throw invalidRequest(
+        `Operation is not permitted on a replica secret. Change the primary secret in ${secret.primaryRegion}; its replicas follow.`,
+      );
+    }
+    return secret;
+  };
+
+  /** Copies a primary's values, labels and metadata to its replicas, as replication does. */
+  const syncReplicas = (primary: SecretRecord) => {
+    for (const status of primary.replicas ?? []) {
+      if (status.Status !== 'InSync') continue;
+      const replica = scopeFor(`${scopeKeyOf(primary).split('/')[0]}/${status.Region}`).get(primary.name);
+      if (!replica || replica.primaryRegion === undefined) continue;
+      replica.versions = structuredClone(primary.versions);
+      replica.description = primary.description;
+      replica.tags = structuredClone(primary.tags);
+      replica.lastChangedMs = primary.lastChangedMs;
+      replica.deletedMs = primary.deletedMs;
+      markChanged(replica);
+    }
+  };
+
   const holderOf = (secret: SecretRecord, stage: string) =>
     secret.versions.find((v) => v.stages.includes(stage));
   const versionById = (secret: SecretRecord, id: string) => secret.versions.find((v) => v.versionId === id);
@@ -329,9 +382,12 @@ export const createSecretsManager = (deps: {
   };
 
   /** Removes the oldest deprecated (unlabelled) versions beyond the ~100 versions AWS keeps. */
+  const prunable = (v: VersionRecord, now: number) =>
+    v.stages.length === 0 && v.createdMs <= now - PRUNE_AFTER_MS;
   const prune = (secret: SecretRecord) => {
+    const now = clock.now().getTime();
     while (secret.versions.length > MAX_VERSIONS) {
-      const index = secret.versions.findIndex((v) => v.stages.length === 0);
+      const index = secret.versions.findIndex((v) => prunable(v, now));
       if (index < 0) return;
       secret.versions.splice(index, 1);
     }
@@ -365,11 +421,11 @@ export const createSecretsManager = (deps: {
     if (
       !existing &&
       secret.versions.length >= MAX_VERSIONS &&
-      !secret.versions.some((v) => !v.stages.length)
+      !secret.versions.some((v) => prunable(v, now))
     ) {
       throw new AwsError(
         'LimitExceededException',
-        `The secret already has ${MAX_VERSIONS} versions that all carry staging labels; remove labels from old versions first.`,
+        `The secret already has ${secret.versions.length} versions and none can be removed: Secrets Manager removes only unlabelled versions older than 24 hours. Update the value less often (at most once every 10 minutes is recommended) or remove labels from old versions.`,
       );
     }
     // "If this operation creates the first version for the secret, then Secrets Manager
@@ -381,6 +437,16 @@ export const createSecretsManager = (deps: {
     if (!existing) secret.versions.push(version);
     for (const stage of labels) attachStage(secret, version, stage);
     secret.lastChangedMs = now;
+    // "Manually updating the secret value by calling PutSecretValue or UpdateSecret is considered
+    // a valid rotation" (RotationRulesType): an interval schedule counts from it.
+    if (
+      labels.includes(CURRENT) &&
+      secret.rotationEnabled &&
+      secret.rotationRules &&
+      !isCron(secret.rotationRules)
+    ) {
+      secret.nextRotationMs = nextRotationDate(secret.rotationRules, now, now);
+    }
     prune(secret);
     return version;
   };
@@ -417,6 +483,8 @@ export const createSecretsManager = (deps: {
       NextRotationDate: secret.rotationEnabled ? seconds(secret.nextRotationMs) : undefined,
       Tags: secret.tags.length ? secret.tags : undefined,
       CreatedDate: seconds(secret.createdMs),
+      PrimaryRegion: secret.primaryRegion ?? (secret.replicas?.length ? regionOf(secret) : undefined),
+      ReplicationStatus: secret.replicas?.length ? secret.replicas.map((r) => compact({ ...r })) : undefined,
     });
 
   /** Versions with at least one label; unlabelled ones are deprecated and not reported. */
@@ -573,7 +641,7 @@ export const createSecretsManager = (deps: {
     },
 
     PutSecretValue(input, ctx) {
-      const secret = findLive(ctx, input);
+      const secret = findWritable(ctx, input);
       const token = clientToken(input) ?? randomUUID();
       const value = secretValue(input);
       if (!value) throw invalidParameter('You must provide either SecretString or SecretBinary.');
@@ -590,7 +658,7 @@ export const createSecretsManager = (deps: {
     },
 
     UpdateSecret(input, ctx) {
-      const secret = findLive(ctx, input);
+      const secret = findWritable(ctx, input);
       const token = clientToken(input) ?? randomUUID();
       const value = secretValue(input);
       const description = optString(input, 'Description', 2048);
@@ -604,7 +672,7 @@ export const createSecretsManager = (deps: {
     },
 
     UpdateSecretVersionStage(input, ctx) {
-      const secret = findLive(ctx, input);
+      const secret = findWritable(ctx, input);
       const stage = reqString(input, 'VersionStage', 256);
       const moveTo = optString(input, 'MoveToVersionId', 64);
       const removeFrom = optString(input, 'RemoveFromVersionId', 64);
@@ -715,7 +783,7 @@ export const createSecretsManager = (deps: {
     },
 
     async RotateSecret(input, ctx) {
-      const secret = findLive(ctx, input);
+      const secret = findWritable(ctx, input);
       const token = clientToken(input) ?? randomUUID();
       const lambdaArn = optString(input, 'RotationLambdaARN', 2048) ?? secret.rotationLambdaArn;
       const rules =
@@ -814,8 +882,214 @@ export const createSecretsManager = (deps: {
       return { ARN: secret.arn, Name: secret.name, VersionId: token };
     },
 
-    CancelRotateSecret(input, ctx) {
+    BatchGetSecretValue(input, ctx) {
+      const ids = input.SecretIdList;
+      const hasFilters = input.Filters !== undefined && input.Filters !== null;
+      if ((ids === undefined || ids === null) === !hasFilters) {
+        throw invalidParameter('Specify either SecretIdList or Filters, not both (and not neither).');
+      }
+      const currentValueOf = (secret: SecretRecord) => {
+        const version = holderOf(secret, CURRENT);
+        if (!version || !hasValue(version)) return undefined;
+        const today = dayOf(ctx.now.getTime());
+        version.lastAccessedMs = today;
+        secret.lastAccessedMs = today;
+        return compact({
+          ARN: secret.arn,
+          Name: secret.name,
+          VersionId: version.versionId,
+          SecretString: version.secretString,
+          SecretBinary: version.secretBinary,
+          VersionStages: [...version.stages],
+          CreatedDate: seconds(version.createdMs),
+        });
+      };
+      if (hasFilters) {
+        // As ListSecrets with the same filters, then each secret's AWSCURRENT value.
+        const maxResults = optInt(input, 'MaxResults', 1, MAX_BATCH_IDS) ?? MAX_BATCH_IDS;
+        const scope = scopeOf(ctx);
+        purge(scope);
+        const filters = parseFilters(input.Filters);
+        const matching = [...scope.values()]
+          .filter((s) => s.deletedMs === undefined && filters.every((f) => f(s)))
+          .sort((a, b) => a.createdMs - b.createdMs || (a.name < b.name ? -1 : 1));
+        const start = decodeToken(input.NextToken);
+        const page = matching.slice(start, start + maxResults);
+        return compact({
+          SecretValues: page.map(currentValueOf).filter((v) => v !== undefined),
+          Errors: [],
+          NextToken: start + maxResults < matching.length ? encodeToken(start + maxResults) : undefined,
+        });
+      }
+      if (input.MaxResults !== undefined || input.NextToken !== undefined) {
+        throw invalidParameter(
+          'MaxResults and NextToken apply only with Filters; SecretIdList is answered at once.',
+        );
+      }
+      if (
+        !Array.isArray(ids) ||
+        ids.length < 1 ||
+        ids.length > MAX_BATCH_IDS ||
+        !ids.every((id) => typeof id === 'string' && id.length >= 1 && id.length <= 2048)
+      ) {
+        throw invalidParameter(`SecretIdList must list 1 to ${MAX_BATCH_IDS} secret names or ARNs.`);
+      }
+      const values: unknown[] = [];
+      const errors: unknown[] = [];
+      for (const id of ids as string[]) {
+        try {
+          const secret = find(ctx, id);
+          if (secret.deletedMs !== undefined) throw invalidRequest(MARKED_FOR_DELETION);
+          const value = currentValueOf(secret);
+          if (!value) {
+            throw new AwsError(
+              'ResourceNotFoundException',
+              "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+            );
+          }
+          values.push(value);
+        } catch (error) {
+          if (!(error instanceof AwsError)) throw error;
+          errors.push({ SecretId: id, ErrorCode: error.type, Message: error.message });
+        }
+      }
+      return { SecretValues: values, Errors: errors };
+    },
+
+    ValidateResourcePolicy(input, ctx) {
+      const policy = reqString(input, 'ResourcePolicy', MAX_POLICY_CHARS);
+      const secretId = optString(input, 'SecretId', 2048);
+      if (secretId !== undefined) find(ctx, secretId);
+      const problems = policyProblems(policy);
+      return {
+        PolicyValidationPassed: problems.length === 0,
+        ValidationErrors: problems.map((ErrorMessage) => ({ CheckName: 'JSON_SCHEMA_CHECK', ErrorMessage })),
+      };
+    },
+
+    PutResourcePolicy(input, ctx) {
+      const secret = findWritable(ctx, input);
+      const policy = reqString(input, 'ResourcePolicy', MAX_POLICY_CHARS);
+      const problems = policyProblems(policy);
+      if (problems.length) {
+        throw new AwsError(
+          'MalformedPolicyDocumentException',
+          `The resource policy has errors: ${problems.join(' ')}`,
+        );
+      }
+      // BlockPublicPolicy defaults to true in the API (the console and CLI pass it explicitly).
+      if ((optBool(input, 'BlockPublicPolicy') ?? true) && grantsBroadAccess(policy)) {
+        throw new AwsError(
+          'PublicPolicyException',
+          'The BlockPublicPolicy parameter is set to true, and the resource policy did not prevent broad access to the secret: it allows Principal "*" without a condition. Name the principals, add a condition, or pass BlockPublicPolicy false.',
+        );
+      }
+      secret.resourcePolicy = policy;
+      secret.lastChangedMs = ctx.now.getTime();
+      return { ARN: secret.arn, Name: secret.name };
+    },
+
+    GetResourcePolicy(input, ctx) {
       const secret = findLive(ctx, input);
+      return compact({ ARN: secret.arn, Name: secret.name, ResourcePolicy: secret.resourcePolicy });
+    },
+
+    DeleteResourcePolicy(input, ctx) {
+      const secret = findWritable(ctx, input);
+      secret.resourcePolicy = undefined;
+      secret.lastChangedMs = ctx.now.getTime();
+      return { ARN: secret.arn, Name: secret.name };
+    },
+
+    ReplicateSecretToRegions(input, ctx) {
+      const secret = findWritable(ctx, input);
+      const add = input.AddReplicaRegions;
+      if (!Array.isArray(add) || add.length < 1) {
+        throw invalidParameter('AddReplicaRegions must list at least one {Region, KmsKeyId}.');
+      }
+      const force = optBool(input, 'ForceOverwriteReplicaSecret') ?? false;
+      const requested = add.map((raw, i) => {
+        const entry = (raw ?? {}) as Input;
+        const region = entry.Region;
+        if (typeof region !== 'string' || !REGION_PATTERN.test(region)) {
+          throw invalidParameter(`AddReplicaRegions[${i}].Region must be a Region ID such as eu-west-1.`);
+        }
+        if (region === ctx.region) {
+          throw invalidParameter(
+            `AddReplicaRegions[${i}].Region ${region} is the Region of the primary secret.`,
+          );
+        }
+        const kmsKeyId = entry.KmsKeyId;
+        if (kmsKeyId !== undefined && typeof kmsKeyId !== 'string') {
+          throw invalidParameter(`AddReplicaRegions[${i}].KmsKeyId must be a string.`);
+        }
+        return { region, kmsKeyId: kmsKeyId as string | undefined };
+      });
+      const replicas = secret.replicas ?? [];
+      for (const { region, kmsKeyId } of requested) {
+        if (replicas.some((r) => r.Region === region)) {
+          throw invalidParameter(`The secret is already replicated to ${region}.`);
+        }
+        const target = scopeFor(`${ctx.accountId}/${region}`);
+        purge(target);
+        const existing = target.get(secret.name);
+        const status: ReplicaStatus = compact({
+          Region: region,
+          KmsKeyId: kmsKeyId ?? 'alias/aws/secretsmanager',
+          Status: 'InSync' as const,
+          StatusMessage: 'Replication succeeded',
+        });
+        if (existing && !force) {
+          status.Status = 'Failed';
+          status.StatusMessage = `Replication failed: a secret named ${secret.name} already exists in ${region}. Pass ForceOverwriteReplicaSecret to overwrite it.`;
+        } else {
+          const replica: SecretRecord = {
+            arn: secret.arn.replace(`:${ctx.region}:`, `:${region}:`),
+            name: secret.name,
+            tags: [],
+            versions: [],
+            createdMs: ctx.now.getTime(),
+            lastChangedMs: ctx.now.getTime(),
+            rotationEnabled: false,
+            rotationLog: [],
+            primaryRegion: ctx.region,
+            ...compact({ kmsKeyId }),
+          };
+          target.set(replica);
+          markChanged(replica);
+        }
+        replicas.push(status);
+      }
+      secret.replicas = replicas;
+      syncReplicas(secret);
+      return { ARN: secret.arn, ReplicationStatus: replicas.map((r) => compact({ ...r })) };
+    },
+
+    RemoveRegionsFromReplication(input, ctx) {
+      const secret = findWritable(ctx, input);
+      const remove = input.RemoveReplicaRegions;
+      if (!Array.isArray(remove) || remove.length < 1 || !remove.every((r) => typeof r === 'string')) {
+        throw invalidParameter('RemoveReplicaRegions must list at least one Region.');
+      }
+      const replicas = secret.replicas ?? [];
+      for (const region of remove as string[]) {
+        if (!replicas.some((r) => r.Region === region)) {
+          throw invalidParameter(`The secret is not replicated to ${region}.`);
+        }
+        const target = scopeFor(`${ctx.accountId}/${region}`);
+        const replica = target.get(secret.name);
+        if (replica?.primaryRegion === ctx.region) {
+          target.delete(replica.name);
+          markChanged(replica, true);
+        }
+      }
+      secret.replicas = replicas.filter((r) => !(remove as string[]).includes(r.Region));
+      if (!secret.replicas.length) secret.replicas = undefined;
+      return { ARN: secret.arn, ReplicationStatus: (secret.replicas ?? []).map((r) => compact({ ...r })) };
+    },
+
+    CancelRotateSecret(input, ctx) {
+      const secret = findWritable(ctx, input);
       // Turns rotation off; the function ARN and rules stay so RotateSecret can turn it on again.
       // Labels are left as they are: the docs ask the caller to clean up a partial AWSPENDING.
       secret.rotationEnabled = false;
@@ -861,6 +1135,16 @@ export const createSecretsManager = (deps: {
           "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.",
         );
       }
+      if (secret.replicas?.length) {
+        throw invalidRequest(
+          `The secret ${secret.name} has replicas in ${secret.replicas.map((r) => r.Region).join(', ')}: remove them with RemoveRegionsFromReplication before deleting it.`,
+        );
+      }
+      if (secret.primaryRegion !== undefined) {
+        throw invalidRequest(
+          `Operation is not permitted on a replica secret: remove ${regionOf(secret)} from replication on the primary secret in ${secret.primaryRegion}.`,
+        );
+      }
       const now = ctx.now.getTime();
       if (force) {
         scopeOf(ctx).delete(secret.name);
@@ -904,7 +1188,12 @@ export const createSecretsManager = (deps: {
       } finally {
         const touched = found;
         found = [];
-        if (!READ_ONLY.test(operation)) for (const secret of touched) markChanged(secret);
+        if (!READ_ONLY.test(operation)) {
+          for (const secret of touched) {
+            markChanged(secret);
+            if (secret.replicas?.length) syncReplicas(secret);
+          }
+        }
       }
       return result;
     },
@@ -999,8 +1288,9 @@ const parseFilters = (value: unknown): Array<(s: SecretRecord) => boolean> => {
         case 'tag-value':
           return secret.tags.some((t) => t.Value.startsWith(term));
         case 'primary-region':
+          return (secret.primaryRegion ?? (secret.replicas?.length ? regionOf(secret) : undefined)) === term;
         case 'owning-service':
-          // Local secrets are neither replicated nor owned by another service.
+          // Local secrets are not owned by another service.
           return false;
         default: {
           const haystack = [
@@ -1038,4 +1328,55 @@ const decodeToken = (value: unknown): number => {
     'InvalidNextTokenException',
     'The NextToken value is invalid: pass the NextToken of the previous response.',
   );
+};
+
+// ---------------------------------------------------------------------------------------------
+// Resource policies.
+
+/** What is wrong with a resource policy's shape (empty when nothing): parsed, never quoted back. */
+const policyProblems = (text: string): string[] => {
+  let policy: unknown;
+  try {
+    policy = JSON.parse(text);
+  } catch {
+    return ['The policy is not valid JSON.'];
+  }
+  if (typeof policy !== 'object' || policy === null || Array.isArray(policy))
+    return ['The policy must be a JSON object.'];
+  const doc = policy as Record<string, unknown>;
+  const problems: string[] = [];
+  if (doc.Version !== undefined && doc.Version !== '2012-10-17' && doc.Version !== '2008-10-17') {
+    problems.push('Version must be 2012-10-17.');
+  }
+  const statements = Array.isArray(doc.Statement)
+    ? doc.Statement
+    : doc.Statement === undefined
+      ? []
+      : [doc.Statement];
+  if (statements.length === 0) problems.push('The policy needs a Statement.');
+  for (const [i, raw] of statements.entries()) {
+    const st = (raw ?? {}) as Record<string, unknown>;
+    if (st.Effect !== 'Allow' && st.Effect !== 'Deny')
+      problems.push(`Statement[${i}].Effect must be Allow or Deny.`);
+    if (st.Action === undefined && st.NotAction === undefined)
+      problems.push(`Statement[${i}] needs Action or NotAction.`);
+    if (st.Principal === undefined && st.NotPrincipal === undefined) {
+      problems.push(`Statement[${i}] needs a Principal (a resource policy names who it applies to).`);
+    }
+  }
+  return problems;
+};
+
+/** Whether an Allow statement grants Principal "*" (or AWS "*") without any condition. */
+const grantsBroadAccess = (text: string): boolean => {
+  const doc = JSON.parse(text) as { Statement?: unknown };
+  const statements = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+  return statements.some((raw) => {
+    const st = (raw ?? {}) as { Effect?: unknown; Principal?: unknown; Condition?: unknown };
+    if (st.Effect !== 'Allow' || st.Condition !== undefined) return false;
+    const principal = st.Principal;
+    if (principal === '*') return true;
+    const aws = (principal as { AWS?: unknown } | undefined)?.AWS;
+    return aws === '*' || (Array.isArray(aws) && aws.includes('*'));
+  });
 };
