@@ -198,7 +198,7 @@ export const eventsFor = async (h: Harness, alias: string): Promise<PublishedEve
 export const rotate = (
   h: Harness,
   input: Record<string, unknown>,
-  options: Partial<Pick<RunStateMachineOptions, 'tasks' | 'waitOverrides' | 'onEvent'>> = {},
+  options: Partial<Pick<RunStateMachineOptions, 'tasks' | 'waitOverrides' | 'onEvent' | 'retryDelayMs'>> = {},
 ): Promise<WorkflowRun> => {
   const handler = createHandler(h.clients);
   return runStateMachine({
@@ -211,6 +211,7 @@ export const rotate = (
     stateMachineName: 'rekey-key-rotation',
     ...(options.waitOverrides ? { waitOverrides: options.waitOverrides } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
   });
 };
 
