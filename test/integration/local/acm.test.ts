@@ -7,6 +7,7 @@ import {
   AddTagsToCertificateCommand,
   DeleteCertificateCommand,
   DescribeCertificateCommand,
+  ExportCertificateCommand,
   GetAccountConfigurationCommand,
   GetCertificateCommand,
   ImportCertificateCommand,
@@ -126,7 +127,7 @@ describe('ImportCertificate', () => {
       expect(detail).toMatchObject({
         Type: 'IMPORTED',
         Status: 'ISSUED',
-        KeyAlgorithm: keyAlgorithm,
+        KeyAlgorithm: keyAlgorithm.replace('_', '-'),
         DomainName: 'api.import.example',
         SubjectAlternativeNames: ['api.import.example', 'www.import.example'],
         RenewalEligibility: 'INELIGIBLE',
@@ -189,7 +190,7 @@ describe('ImportCertificate', () => {
     const { CertificateArn } = await acm.send(new ImportCertificateCommand(importInput(cert)));
     const detail = await describeArn(CertificateArn ?? '');
 
-    expect(detail?.KeyAlgorithm).toBe('EC_prime256v1');
+    expect(detail?.KeyAlgorithm).toBe('EC-prime256v1');
     expect(detail?.SignatureAlgorithm).toMatch(/RSA/);
   });
 
@@ -231,7 +232,7 @@ describe('ImportCertificate', () => {
 
     await expect(attempt).rejects.toBeInstanceOf(ValidationException);
     await expect(attempt).rejects.toThrow(/EC_prime256v1 differs from RSA_2048/);
-    expect((await describeArn(CertificateArn ?? ''))?.KeyAlgorithm).toBe('RSA_2048');
+    expect((await describeArn(CertificateArn ?? ''))?.KeyAlgorithm).toBe('RSA-2048');
   });
 
   it('rejects an expired certificate and one that is not valid yet', async () => {
@@ -357,7 +358,7 @@ describe('ListCertificates', () => {
       HasAdditionalSubjectAlternativeNames: false,
       Status: 'ISSUED',
       Type: 'IMPORTED',
-      KeyAlgorithm: 'RSA_4096',
+      KeyAlgorithm: 'RSA-4096',
       InUse: false,
       Exported: false,
       RenewalEligibility: 'INELIGIBLE',
@@ -601,7 +602,7 @@ describe('RenewCertificate', () => {
     const leaf = new X509Certificate(got.Certificate ?? '');
 
     expect(after?.CertificateArn).toBe(arn);
-    expect(after?.KeyAlgorithm).toBe('EC_secp384r1');
+    expect(after?.KeyAlgorithm).toBe('EC-secp384r1');
     expect(after?.NotAfter?.getTime()).toBeGreaterThan((before?.NotAfter?.getTime() ?? 0) + 300 * DAY_MS);
     expect(after?.Serial).not.toBe(before?.Serial);
     expect(after?.RenewalSummary?.RenewalStatus).toBe('SUCCESS');
@@ -804,7 +805,7 @@ describe('quota emulation and call counting', () => {
     expect(page.CertificateSummaryList?.[0]).toMatchObject({
       Type: 'PRIVATE',
       Status: 'ISSUED',
-      KeyAlgorithm: 'RSA_2048',
+      KeyAlgorithm: 'RSA-2048',
     });
     client.destroy();
   });
@@ -882,5 +883,56 @@ describe('snapshot and restore', () => {
 
     expect(after.Certificate).toEqual(before.Certificate);
     expect(got.Certificate?.trim()).toBe(cert.certificatePem.trim());
+  });
+});
+
+describe('ExportCertificate', () => {
+  it('exports a private certificate with its key encrypted by the passphrase, and marks it exported', async () => {
+    const arn = await seed({
+      type: 'PRIVATE',
+      domainName: 'export.private.example',
+      notAfter: inDays(200).toISOString(),
+    });
+    const passphrase = Buffer.from('correct horse battery');
+    const out = await acm.send(new ExportCertificateCommand({ CertificateArn: arn, Passphrase: passphrase }));
+    expect(out.PrivateKey).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+    const key = createPrivateKey({ key: out.PrivateKey ?? '', passphrase });
+    const certificate = new X509Certificate(out.Certificate ?? '');
+    // The exported key is the certificate's key.
+    expect(certificate.checkPrivateKey(key)).toBe(true);
+    expect(() =>
+      createPrivateKey({ key: out.PrivateKey ?? '', passphrase: Buffer.from('wrong pass') }),
+    ).toThrow();
+    expect(out.CertificateChain).toMatch(/BEGIN CERTIFICATE/);
+    expect((await describeArn(arn))?.RenewalEligibility).toBe('ELIGIBLE');
+    const listed = await acm.send(new ListCertificatesCommand({ Includes: { exportOption: 'ENABLED' } }));
+    expect(listed.CertificateSummaryList?.find((c) => c.CertificateArn === arn)?.Exported).toBe(true);
+  });
+
+  it('exports a public certificate requested as exportable, and refuses other public and imported ones', async () => {
+    const notAfter = inDays(200).toISOString();
+    const exportable = await seed({
+      type: 'AMAZON_ISSUED',
+      domainName: 'export.public.example',
+      notAfter,
+      export: 'ENABLED',
+    });
+    const passphrase = Buffer.from('pass-1234');
+    const out = await acm.send(
+      new ExportCertificateCommand({ CertificateArn: exportable, Passphrase: passphrase }),
+    );
+    expect(
+      new X509Certificate(out.Certificate ?? '').checkPrivateKey(
+        createPrivateKey({ key: out.PrivateKey ?? '', passphrase }),
+      ),
+    ).toBe(true);
+
+    const plain = await seed({ type: 'AMAZON_ISSUED', domainName: 'noexport.public.example', notAfter });
+    await expect(
+      acm.send(new ExportCertificateCommand({ CertificateArn: plain, Passphrase: passphrase })),
+    ).rejects.toThrow(/requested with Options Export ENABLED/);
+    await expect(
+      acm.send(new ExportCertificateCommand({ CertificateArn: exportable, Passphrase: Buffer.from('abc') })),
+    ).rejects.toThrow(/passphrase/);
   });
 });
