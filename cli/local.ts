@@ -4,7 +4,7 @@ import { UsageError } from './errors.js';
 
 export const summary = 'Run the local AWS endpoint (Secrets Manager and more) with the project functions';
 
-export const help = `Usage: rekey local [--port 4566] [--host 127.0.0.1] [--state FILE] [--lambda-endpoint URL]
+export const help = `Usage: rekey local [--port 4566] [--host 127.0.0.1] [--state FILE] [--quotas on|off] [--lambda-endpoint URL]
 
 Starts the local AWS-compatible endpoint and keeps it running until Ctrl+C (SIGINT) or SIGTERM.
 Point the AWS SDK or CLI at it with AWS_ENDPOINT_URL; any credentials work, and a 12-digit
@@ -15,8 +15,11 @@ Options:
   --host HOST              Address to bind (default 127.0.0.1). The endpoint has no authentication:
                            any other address prints a warning; requests must name
                            this address or localhost in their Host header.
-  --state FILE             Load state from FILE (a missing file starts empty) and save it after each
-                           change and on exit. FILE holds secret values: it is written with mode 0600.
+  --state FILE             Load state from FILE (a missing file starts empty); every change is
+                           journaled to FILE.journal-N and fsync'd before it is answered, so an
+                           answered write survives a crash. The files hold secret values (mode 0600).
+  --quotas on|off          AWS's documented request quotas, answered with ThrottlingException
+                           (default on).
   --lambda-endpoint URL    Lambda Invoke endpoint for rotation functions this process does not serve,
                            for example the URL of 'sam local start-lambda'.
   -h, --help               Show this help.`;
@@ -47,8 +50,13 @@ export const run = async (argv: string[]): Promise<number> => {
     port: { type: 'string' },
     host: { type: 'string' },
     state: { type: 'string' },
+    quotas: { type: 'string' },
     'lambda-endpoint': { type: 'string' },
   });
+  const quotas = values.quotas ?? 'on';
+  if (quotas !== 'on' && quotas !== 'off') {
+    throw new UsageError(`--quotas must be on or off; got '${quotas}'.`);
+  }
   const port = parsePort(values.port ?? '4566');
   const lambdaEndpoint =
     values['lambda-endpoint'] === undefined ? undefined : parseUrl(values['lambda-endpoint']);
@@ -63,6 +71,7 @@ export const run = async (argv: string[]): Promise<number> => {
       port,
       host,
       stateFile: values.state,
+      quotas: quotas === 'on',
       lambdaEndpoint,
       onStateError: (error) =>
         process.stderr.write(
@@ -98,8 +107,9 @@ export const run = async (argv: string[]): Promise<number> => {
   if (lambdaEndpoint) lines.push(`Other functions are invoked through ${lambdaEndpoint}`);
   lines.push(
     values.state
-      ? `State: ${values.state} (saved after each change and on exit; it holds secret values, mode 0600)`
+      ? `State: ${values.state} (each change on disk before it is answered; it holds secret values, mode 0600)`
       : 'State: in memory only (pass --state FILE to keep it)',
+    `Quotas: ${quotas === 'on' ? "AWS's documented request rates (ThrottlingException beyond them; --quotas off to lift)" : 'off'}`,
     'Press Ctrl+C to stop.',
   );
   process.stdout.write(`${lines.join('\n')}\n`);

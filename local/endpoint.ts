@@ -1,5 +1,6 @@
 import { registerDefaultFunctions } from './functions.js';
 import { LambdaRegistry } from './lambdas.js';
+import { Quotas } from './quotas.js';
 import { bindWarning, Clock, createEndpointServer, listen } from './server.js';
 import { createAcm } from './services/acm.js';
 import { createEventBridge } from './services/eventbridge.js';
@@ -23,8 +24,9 @@ export interface LocalEndpointOptions {
   /** Registers the project's own functions (secret rotation, ...) in-process. Default true. */
   registerDefaultFunctions?: boolean;
   /**
-   * Secrets Manager, KMS and ACM request quotas, answered with ThrottlingException as AWS does.
-   * Default true; `false` (`--quotas off`) serves every request.
+   * Secrets Manager, KMS and ACM request quotas, answered with ThrottlingException as AWS does
+   * (see quotas.ts). `rekey local` turns them on unless `--quotas off`; in-process endpoints
+   * (the test suite's) leave them off unless asked, so a test's setup is not paced.
    */
   quotas?: boolean;
   /** Called when a background state write fails (a compaction, or a background rotation's journal record). */
@@ -72,6 +74,7 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
     services,
     clock,
     host,
+    quotas: options.quotas ? new Quotas() : undefined,
     beforeResponse: (service, operation) => store?.record(service, operation),
   });
   const port = await listen(server, options.port ?? 0, host);

@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { ADMIN_HEADER } from './admin-client.js';
 import { AwsError } from './aws-error.js';
+import type { Quotas } from './quotas.js';
 import type { LocalService, RequestContext } from './types.js';
 
 /** Account used when the access key id is not a 12-digit account number. */
@@ -59,6 +60,8 @@ export interface EndpointServerOptions {
    * promise (used to make `--state` durable before a write is acknowledged).
    */
   beforeResponse?: (service: LocalService | undefined, operation: string) => Promise<void> | undefined;
+  /** AWS's documented request quotas; absent, every request is served. */
+  quotas?: Quotas;
 }
 
 /**
@@ -238,6 +241,7 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
       contentType = `application/x-amz-json-${service.jsonVersion}`;
       const ctx = contextFromRequest(req.headers.authorization, options.clock);
       calls.set(target, (calls.get(target) ?? 0) + 1);
+      options.quotas?.take(prefix, operation, ctx.accountId, ctx.region);
       const input = parseJsonObject(raw);
       const output = await service.handle(operation, input, ctx);
       await options.beforeResponse?.(service, operation);
