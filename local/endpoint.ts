@@ -9,6 +9,9 @@ import { createSecretsManager } from './services/secretsmanager.js';
 import { openStateStore, type StateStore } from './state.js';
 import type { LocalService } from './types.js';
 
+/** Whether RotateSecret runs its steps before answering when `syncRotation` is not given. */
+const SYNC_ROTATION_DEFAULT = true;
+
 export interface LocalEndpointOptions {
   /** 0 (the default) picks a free port; the chosen one is in `port` and `url`. */
   port?: number;
@@ -29,6 +32,11 @@ export interface LocalEndpointOptions {
    * (the test suite's) leave them off unless asked, so a test's setup is not paced.
    */
   quotas?: boolean;
+  /**
+   * Run RotateSecret's four steps before answering it (`--sync-rotation`). By default they run
+   * after the response, as on AWS: wait for the rotation as you would against AWS.
+   */
+  syncRotation?: boolean;
   /** Called when a background state write fails (a compaction, or a background rotation's journal record). */
   onStateError?: (error: unknown) => void;
 }
@@ -61,6 +69,7 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
     createSecretsManager({
       lambdas,
       clock,
+      syncRotation: options.syncRotation ?? SYNC_ROTATION_DEFAULT,
       onBackgroundChange: () => void store?.record()?.catch(onStateError),
     }),
     createAcm({ clock }),
@@ -93,6 +102,8 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
       lambdas.localFunctionNames().map((name) => `arn:aws:lambda:${region}:${account}:function:${name}`),
     close() {
       closing ??= (async () => {
+        // Rotations running after their response finish first: their steps call this endpoint.
+        await Promise.all(services.map((s) => s.finishBackgroundWork?.()));
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

@@ -33,6 +33,8 @@ export interface LocalService {
    * state. A service without it is saved whole after each operation that may change it.
    */
   readonly journal?: Journaled;
+  /** Resolves when work the service runs after its responses (rotations) has finished. */
+  finishBackgroundWork?(): Promise<void>;
   /** Everything the service holds, as JSON-serialisable data (for `--state FILE`). */
   snapshot(): unknown;
   /** Replaces the service's state with a snapshot taken earlier. */

@@ -7,12 +7,10 @@
  * ResourceExistsException, and RotateSecret refuses while AWSPENDING sits on a version other than
  * AWSCURRENT.
  *
- * Rotation runs the function's four steps *synchronously*, before RotateSecret returns. AWS runs
- * them asynchronously after answering; the end state (labels, LastRotatedDate, the pending
- * version a failure leaves behind) is the same, and running them inline makes every test
- * deterministic: when RotateSecret returns, the rotation has finished or failed. Failures are
- * reported as AWS reports them, out of band: RotateSecret still answers 200, and the failure is
- * recorded in a per-secret rotation log served at `/_rekey/secretsmanager/rotations`.
+ * RotateSecret answers at once and runs the function's four steps after the response, as AWS
+ * does; `syncRotation` runs them before answering instead. Failures are reported as AWS reports
+ * them, out of band: RotateSecret still answers 200, and the failure is recorded in a per-secret
+ * rotation log served at `/_rekey/secretsmanager/rotations` (with `InProgress` while steps run).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsError, invalidParameter, invalidRequest } from '../aws-error.js';
@@ -283,6 +281,8 @@ export const createSecretsManager = (deps: {
   clock: Clock;
   /** Called when state changed outside a request (a rotation running after its response). */
   onBackgroundChange?: () => void;
+  /** Run RotateSecret's steps before answering (the old local behaviour), not after. */
+  syncRotation?: boolean;
 }): LocalService => {
   const { lambdas, clock } = deps;
   let scopes = new Map<string, Scope>();
@@ -290,6 +290,8 @@ export const createSecretsManager = (deps: {
   const changed = new Map<string, SecretRecord | null>();
   /** Secrets the operation running now has looked up (handle() marks them changed when it writes). */
   let found: SecretRecord[] = [];
+  /** Rotations running after their RotateSecret answered, by secret. */
+  const inFlight = new Map<SecretRecord, Promise<void>>();
 
   const markChanged = (secret: SecretRecord, removed = false) => {
     changed.set(`${scopeKeyOf(secret)}/${secret.name}`, removed ? null : secret);
@@ -530,6 +532,93 @@ export const createSecretsManager = (deps: {
       const message = error instanceof Error ? error.message : String(error);
       log(secret, { clientRequestToken: token, step, outcome: 'failed', errorType, message });
       return false;
+    }
+  };
+
+  /**
+   * Runs a rotation's steps: after the response, as AWS does ("RotateSecret ... returns
+   * immediately; the rotation runs asynchronously"), or before it with `syncRotation`. A secret
+   * runs one rotation at a time; `/_rekey/secretsmanager/rotations` reports `InProgress`.
+   */
+  const startRotation = async (secret: SecretRecord, work: () => Promise<void>): Promise<void> => {
+    const running = work()
+      .catch((error: unknown) => {
+        // runStep catches what a function throws; this is an emulator fault. Logged, never thrown.
+        log(secret, {
+          clientRequestToken: '-',
+          step: 'rotation',
+          outcome: 'failed',
+          errorType: 'InternalFailure',
+          message: error instanceof Error ? error.message : String(error),
+        });
+      })
+      .finally(() => {
+        inFlight.delete(secret);
+        markChanged(secret);
+        deps.onBackgroundChange?.();
+      });
+    inFlight.set(secret, running);
+    if (deps.syncRotation) await running;
+  };
+
+  /** The four steps with one token; a failed step ends the rotation (AWSPENDING stays behind). */
+  const rotate = async (secret: SecretRecord, lambdaArn: string, token: string, ctx: RequestContext) => {
+    for (const step of STEPS) {
+      if (!(await runStep(secret, lambdaArn, step, token, ctx))) return;
+    }
+    const finished = versionById(secret, token);
+    if (finished?.stages.includes(CURRENT)) {
+      const done = clock.now().getTime();
+      secret.lastRotatedMs = done;
+      if (secret.rotationRules) secret.nextRotationMs = nextRotationDate(secret.rotationRules, done, done);
+      markChanged(secret);
+    } else {
+      log(secret, {
+        clientRequestToken: token,
+        step: 'finishSecret',
+        outcome: 'failed',
+        errorType: 'RotationIncompleteError',
+        message: `The function finished every step but version ${token} is not AWSCURRENT; the rotation is not complete.`,
+      });
+    }
+  };
+
+  /**
+   * RotateImmediately false: AWS tests the configuration by running only testSecret: "The test
+   * creates an AWSPENDING version of the secret and then removes it." The test version carries
+   * the current value, so the function can read and test it exactly as in a rotation.
+   */
+  const testConfiguration = async (
+    secret: SecretRecord,
+    lambdaArn: string,
+    now: number,
+    ctx: RequestContext,
+  ) => {
+    const current = holderOf(secret, CURRENT);
+    const testToken = randomUUID();
+    if (!current) {
+      log(secret, {
+        clientRequestToken: testToken,
+        step: 'testSecret',
+        outcome: 'failed',
+        errorType: 'ResourceNotFoundException',
+        message: 'The secret has no AWSCURRENT version to test rotation with.',
+      });
+      return;
+    }
+    const previousPending = holderOf(secret, PENDING);
+    secret.versions.push({
+      versionId: testToken,
+      ...compact({ secretString: current.secretString, secretBinary: current.secretBinary }),
+      stages: [],
+      createdMs: now,
+    });
+    const test = versionById(secret, testToken);
+    if (test) attachStage(secret, test, PENDING);
+    await runStep(secret, lambdaArn, 'testSecret', testToken, ctx);
+    secret.versions = secret.versions.filter((v) => v.versionId !== testToken);
+    if (previousPending && versionById(secret, previousPending.versionId)) {
+      attachStage(secret, previousPending, PENDING);
     }
   };
 
@@ -819,35 +908,7 @@ export const createSecretsManager = (deps: {
         secret.nextRotationMs = nextRotationDate(secret.rotationRules, secret.lastRotatedMs, now);
 
       if (!immediately) {
-        // AWS tests the configuration by running only testSecret: "The test creates an AWSPENDING
-        // version of the secret and then removes it." The test version carries the current value,
-        // so the function can read and test it exactly as in a rotation.
-        const current = holderOf(secret, CURRENT);
-        const testToken = randomUUID();
-        if (current) {
-          const previousPending = holderOf(secret, PENDING);
-          secret.versions.push({
-            versionId: testToken,
-            ...compact({ secretString: current.secretString, secretBinary: current.secretBinary }),
-            stages: [],
-            createdMs: now,
-          });
-          const test = versionById(secret, testToken);
-          if (test) attachStage(secret, test, PENDING);
-          await runStep(secret, lambdaArn, 'testSecret', testToken, ctx);
-          secret.versions = secret.versions.filter((v) => v.versionId !== testToken);
-          if (previousPending && versionById(secret, previousPending.versionId)) {
-            attachStage(secret, previousPending, PENDING);
-          }
-        } else {
-          log(secret, {
-            clientRequestToken: testToken,
-            step: 'testSecret',
-            outcome: 'failed',
-            errorType: 'ResourceNotFoundException',
-            message: 'The secret has no AWSCURRENT version to test rotation with.',
-          });
-        }
+        await startRotation(secret, () => testConfiguration(secret, lambdaArn, now, ctx));
         return { ARN: secret.arn, Name: secret.name };
       }
 
@@ -859,26 +920,7 @@ export const createSecretsManager = (deps: {
         attachStage(secret, placeholder, PENDING);
         prune(secret);
       }
-      for (const step of STEPS) {
-        if (!(await runStep(secret, lambdaArn, step, token, ctx))) {
-          return { ARN: secret.arn, Name: secret.name, VersionId: token };
-        }
-      }
-      const finished = versionById(secret, token);
-      if (finished?.stages.includes(CURRENT)) {
-        const done = clock.now().getTime();
-        secret.lastRotatedMs = done;
-        if (secret.rotationRules) secret.nextRotationMs = nextRotationDate(secret.rotationRules, done, done);
-        markChanged(secret);
-      } else {
-        log(secret, {
-          clientRequestToken: token,
-          step: 'finishSecret',
-          outcome: 'failed',
-          errorType: 'RotationIncompleteError',
-          message: `The function finished every step but version ${token} is not AWSCURRENT; the rotation is not complete.`,
-        });
-      }
+      await startRotation(secret, () => rotate(secret, lambdaArn, token, ctx));
       return { ARN: secret.arn, Name: secret.name, VersionId: token };
     },
 
@@ -1219,8 +1261,17 @@ export const createSecretsManager = (deps: {
       /** The rotation log of one secret: steps, outcomes, error types and messages, never values. */
       async rotations(body, ctx) {
         const secret = find(ctx, reqString(body, 'SecretId', 2048));
-        return { ARN: secret.arn, Name: secret.name, Rotations: secret.rotationLog };
+        return {
+          ARN: secret.arn,
+          Name: secret.name,
+          InProgress: inFlight.has(secret),
+          Rotations: secret.rotationLog,
+        };
       },
+    },
+    async finishBackgroundWork() {
+      // Rotations still running finish (or fail) before the endpoint stops.
+      while (inFlight.size) await Promise.all(inFlight.values());
     },
     snapshot(): Snapshot {
       const out: Snapshot = { scopes: {} };
