@@ -4,7 +4,8 @@ import { UsageError } from './errors.js';
 
 export const summary = 'Run the local AWS endpoint (Secrets Manager and more) with the project functions';
 
-export const help = `Usage: rekey local [--port 4566] [--host 127.0.0.1] [--state FILE] [--quotas on|off] [--lambda-endpoint URL]
+export const help = `Usage: rekey local [--port 4566] [--host 127.0.0.1] [--state FILE] [--quotas on|off] [--sync-rotation]
+                   [--lambda-endpoint URL]
 
 Starts the local AWS-compatible endpoint and keeps it running until Ctrl+C (SIGINT) or SIGTERM.
 Point the AWS SDK or CLI at it with AWS_ENDPOINT_URL; any credentials work, and a 12-digit
@@ -20,6 +21,8 @@ Options:
                            answered write survives a crash. The files hold secret values (mode 0600).
   --quotas on|off          AWS's documented request quotas, answered with ThrottlingException
                            (default on).
+  --sync-rotation          RotateSecret runs the rotation function's four steps before it answers.
+                           By default it answers at once and the steps run afterwards, as on AWS.
   --lambda-endpoint URL    Lambda Invoke endpoint for rotation functions this process does not serve,
                            for example the URL of 'sam local start-lambda'.
   -h, --help               Show this help.`;
@@ -51,6 +54,7 @@ export const run = async (argv: string[]): Promise<number> => {
     host: { type: 'string' },
     state: { type: 'string' },
     quotas: { type: 'string' },
+    'sync-rotation': { type: 'boolean' },
     'lambda-endpoint': { type: 'string' },
   });
   const quotas = values.quotas ?? 'on';
@@ -72,6 +76,7 @@ export const run = async (argv: string[]): Promise<number> => {
       host,
       stateFile: values.state,
       quotas: quotas === 'on',
+      syncRotation: values['sync-rotation'] === true,
       lambdaEndpoint,
       onStateError: (error) =>
         process.stderr.write(
@@ -110,6 +115,7 @@ export const run = async (argv: string[]): Promise<number> => {
       ? `State: ${values.state} (each change on disk before it is answered; it holds secret values, mode 0600)`
       : 'State: in memory only (pass --state FILE to keep it)',
     `Quotas: ${quotas === 'on' ? "AWS's documented request rates (ThrottlingException beyond them; --quotas off to lift)" : 'off'}`,
+    `Rotation: ${values['sync-rotation'] ? 'synchronous (--sync-rotation)' : 'RotateSecret answers at once, the steps run after it (as on AWS)'}`,
     'Press Ctrl+C to stop.',
   );
   process.stdout.write(`${lines.join('\n')}\n`);

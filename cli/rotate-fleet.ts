@@ -31,10 +31,9 @@ Options:
   --endpoint-url URL      Run locally against this AWS-compatible endpoint (e.g. 'rekey local').
   --region R              Region (default AWS_REGION, or us-east-1 with --endpoint-url).
   --event-bus NAME        Bus for the summary event when running locally (default 'default').
-  --stall-timeout S       A rotation with no change for S seconds has failed. Default 0 with
-                          --endpoint-url: the rekey local endpoint finishes a rotation before
-                          RotateSecret answers, so one still pending at the first check has failed.
-                          Give a longer time for endpoints that rotate in the background.
+  --stall-timeout S       A rotation with no change for S seconds has failed. Default 10 with
+                          --endpoint-url: RotateSecret answers before the steps run (as on AWS),
+                          and a local rotation changes the secret well within that.
   --state-machine-arn ARN The deployed fleet state machine.
   --stack-name NAME       Stack to read SecretFleetStateMachineArn from (default rekey).
   -h, --help              Show this help.
@@ -277,7 +276,7 @@ export const run = async (argv: string[]): Promise<number> => {
   const maxConcurrency = optionalInteger(values['max-concurrency'], '--max-concurrency', { min: 1, max: 40 });
   if (maxConcurrency !== undefined) input.maxConcurrency = maxConcurrency;
   const local = values['endpoint-url'] !== undefined;
-  const stall = optionalInteger(values['stall-timeout'] ?? (local ? '0' : undefined), '--stall-timeout', {
+  const stall = optionalInteger(values['stall-timeout'] ?? (local ? '10' : undefined), '--stall-timeout', {
     min: 0,
     max: 3600,
     unit: 'seconds',

@@ -15,3 +15,30 @@ export const adminFetch = (url: string, body: unknown = {}): Promise<Response> =
     headers: { 'content-type': 'application/json', [ADMIN_HEADER]: '1' },
     body: JSON.stringify(body),
   });
+
+/** One entry of the rotation log: a step's outcome, never a secret value. */
+export interface RotationLogEntry {
+  clientRequestToken: string;
+  step: string;
+  outcome: 'succeeded' | 'failed';
+  errorType?: string;
+  message?: string;
+  time: number;
+}
+
+/**
+ * Reads the local rotation log of a secret (`/_rekey/secretsmanager/rotations`): its entries and
+ * whether a rotation's steps are still running after their RotateSecret answered.
+ */
+export const readRotationLog = async (
+  local: { endpointUrl: string; region: string; account: string },
+  secretId: string,
+): Promise<{ inProgress: boolean; entries: RotationLogEntry[] }> => {
+  const response = await adminFetch(
+    `${local.endpointUrl.replace(/\/$/, '')}/_rekey/secretsmanager/rotations?region=${encodeURIComponent(local.region)}&account=${local.account}`,
+    { SecretId: secretId },
+  );
+  if (!response.ok) throw new Error(`reading the rotation log failed: HTTP ${response.status}`);
+  const body = (await response.json()) as { InProgress?: boolean; Rotations: RotationLogEntry[] };
+  return { inProgress: body.InProgress === true, entries: body.Rotations };
+};

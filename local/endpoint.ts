@@ -10,7 +10,7 @@ import { openStateStore, type StateStore } from './state.js';
 import type { LocalService } from './types.js';
 
 /** Whether RotateSecret runs its steps before answering when `syncRotation` is not given. */
-const SYNC_ROTATION_DEFAULT = true;
+const SYNC_ROTATION_DEFAULT = false;
 
 export interface LocalEndpointOptions {
   /** 0 (the default) picks a free port; the chosen one is in `port` and `url`. */

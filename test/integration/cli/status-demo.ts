@@ -24,6 +24,7 @@ import { logger } from '../../../functions/lib/logger.js';
 import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { createTestCertificate, importInput } from '../../helpers/certificates.js';
+import { waitForRotation } from '../../helpers/rotation.js';
 
 const DAY = 86_400_000;
 
@@ -107,22 +108,26 @@ export const createDemoAccount = async (): Promise<DemoAccount> => {
 
   // Secrets.
   const healthy = await newSecret('healthy');
-  await sm.send(
+  const local = { endpointUrl: endpoint.url, region: REGION, account };
+  // RotateSecret answers before the steps run, as on AWS: each rotation is waited for.
+  const healthyRun = await sm.send(
     new RotateSecretCommand({
       SecretId: healthy,
       RotationLambdaARN: rotationArn('rekey-secret-rotation'),
       RotationRules: { AutomaticallyAfterDays: 30 },
     }),
   );
+  await waitForRotation({ sm, secretId: healthy, token: healthyRun.VersionId, local });
   const stuck = await newSecret('stuck');
   // RotateSecret creates the AWSPENDING placeholder, then the function fails in createSecret.
-  await sm.send(
+  const stuckRun = await sm.send(
     new RotateSecretCommand({
       SecretId: stuck,
       RotationLambdaARN: rotationArn(BROKEN_FUNCTION),
       RotationRules: { AutomaticallyAfterDays: 30 },
     }),
   );
+  await waitForRotation({ sm, secretId: stuck, token: stuckRun.VersionId, local });
   const failed = await newSecret('failed');
   const failedToken = crypto.randomUUID();
   await sm.send(
@@ -133,6 +138,7 @@ export const createDemoAccount = async (): Promise<DemoAccount> => {
       ClientRequestToken: failedToken,
     }),
   );
+  await waitForRotation({ sm, secretId: failed, token: failedToken, local });
   // What createSecret does before a later step fails: the new value goes into the pending version.
   const pendingValue = `pending-${randomBytes(12).toString('hex')}`;
   initialValues.push(pendingValue);

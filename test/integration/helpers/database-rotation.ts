@@ -15,6 +15,7 @@ import { createHandler } from '../../../functions/secret-rotation/handler.js';
 import type { PasswordPolicy } from '../../../functions/secret-rotation/rotators/types.js';
 import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { waitForRotation } from '../../helpers/rotation.js';
 import { captureLogs } from '../../unit/secret-rotation/helpers.js';
 
 /**
@@ -136,6 +137,14 @@ export const startRotationHarness = async (): Promise<RotationHarness> => {
           RotationRules: { AutomaticallyAfterDays: 30 },
         }),
       );
+      // RotateSecret answers before the steps run, as on AWS: wait for them to end, either way.
+      await waitForRotation({
+        sm,
+        secretId,
+        token,
+        local: { endpointUrl: endpoint.url, region: REGION, account: ACCOUNT },
+        timeoutMs: 120_000,
+      });
       const log = await rotationLog(secretId);
       const versions = await sm.send(
         new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: true }),

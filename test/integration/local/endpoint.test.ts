@@ -16,6 +16,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_HEADER, adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { waitForRotation } from '../../helpers/rotation.js';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const clients: SecretsManagerClient[] = [];
@@ -146,6 +147,15 @@ describe('request scope', () => {
       new CreateSecretCommand({ Name: name, SecretString: `old-${randomUUID()}` }),
     );
     const rotated = await sm.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: arn }));
+    // RotateSecret answers before the steps run, as on AWS.
+    expect(
+      await waitForRotation({
+        sm,
+        secretId: name,
+        token: rotated.VersionId,
+        local: { endpointUrl: endpoint.url, region: 'eu-west-1', account: '333333333333' },
+      }),
+    ).toEqual({ status: 'succeeded' });
     const current = await sm.send(new GetSecretValueCommand({ SecretId: name }));
     expect(current.VersionId).toBe(rotated.VersionId);
     expect(current.SecretString).not.toMatch(/^old-/);

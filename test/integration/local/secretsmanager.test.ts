@@ -23,7 +23,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminFetch } from '../../../local/admin-client.js';
-import type { LocalEndpoint } from '../../../local/endpoint.js';
+import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { waitForRotation } from '../../helpers/rotation.js';
 import { itLocal, openTarget, type Target } from './target.js';
 
 // Runs against AWS_ENDPOINT_URL when set (see target.ts); `itLocal` tests need this endpoint's
@@ -96,6 +97,15 @@ const registerFakeRotation = (name: string): string => {
 const track = (arn: string | undefined) => {
   if (arn) created.push(arn);
 };
+
+/** Waits for a rotation as on AWS (RotateSecret answers before the steps run), reading the local log. */
+const settled = (secretId: string, token?: string) =>
+  waitForRotation({
+    sm,
+    secretId,
+    token,
+    local: { endpointUrl: endpoint.url, region: REGION, account: ACCOUNT },
+  });
 
 const uniqueName = (label: string) => `test/${label}-${randomUUID().slice(0, 8)}`;
 
@@ -587,6 +597,89 @@ describe('tags', () => {
 });
 
 describe('RotateSecret', () => {
+  itLocal('answers at once and runs the steps after the response, as AWS does', async () => {
+    const name = `rotation-async-${randomUUID().slice(0, 6)}`;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const fn = registerFakeRotation(name);
+    // The function's first step waits for the test: the rotation is still running when RotateSecret answers.
+    const steps = endpoint.lambdas;
+    const inner = fn.split(':').at(-1) ?? '';
+    const real = registerFakeRotation(`${inner}-inner`);
+    steps.register(inner, async (payload, ctx) => {
+      await gate;
+      return steps.invoke(real, payload, ctx);
+    });
+    const secret = await createSecret('async');
+    const rotated = await sm.send(new RotateSecretCommand({ SecretId: secret.arn, RotationLambdaARN: fn }));
+    // What a caller sees straight after RotateSecret: the old value, a valueless AWSPENDING.
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: secret.arn }))).SecretString).toBe(
+      secret.value,
+    );
+    expect((await stagesOf(secret.arn))[rotated.VersionId ?? '']).toEqual(['AWSPENDING']);
+    expect((await rotationLog(secret.arn)).body).toMatchObject({ InProgress: true });
+    release();
+    expect(await settled(secret.arn, rotated.VersionId)).toEqual({ status: 'succeeded' });
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: secret.arn }))).VersionId).toBe(
+      rotated.VersionId,
+    );
+    expect((await rotationLog(secret.arn)).body).toMatchObject({ InProgress: false });
+  });
+
+  itLocal('with syncRotation (--sync-rotation) answers only after the four steps ran', async () => {
+    const local = await startLocalEndpoint({ port: 0, registerDefaultFunctions: false, syncRotation: true });
+    const client = new SecretsManagerClient({
+      endpoint: local.url,
+      region: REGION,
+      credentials: { accessKeyId: ACCOUNT, secretAccessKey: 'x' },
+    });
+    try {
+      const steps: string[] = [];
+      local.lambdas.register('sync-rotation', async (payload) => {
+        const { Step, SecretId, ClientRequestToken } = payload as Record<string, string>;
+        steps.push(Step ?? '');
+        if (Step === 'createSecret') {
+          await client.send(
+            new PutSecretValueCommand({
+              SecretId,
+              ClientRequestToken,
+              SecretString: 'new',
+              VersionStages: ['AWSPENDING'],
+            }),
+          );
+        }
+        if (Step === 'finishSecret') {
+          const current = Object.entries(
+            (await client.send(new DescribeSecretCommand({ SecretId }))).VersionIdsToStages ?? {},
+          ).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
+          await client.send(
+            new UpdateSecretVersionStageCommand({
+              SecretId,
+              VersionStage: 'AWSCURRENT',
+              MoveToVersionId: ClientRequestToken,
+              RemoveFromVersionId: current,
+            }),
+          );
+        }
+        return null;
+      });
+      await client.send(new CreateSecretCommand({ Name: 'sync', SecretString: 'old' }));
+      await client.send(
+        new RotateSecretCommand({
+          SecretId: 'sync',
+          RotationLambdaARN: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:sync-rotation`,
+        }),
+      );
+      expect(steps).toEqual(['createSecret', 'setSecret', 'testSecret', 'finishSecret']);
+      expect((await client.send(new GetSecretValueCommand({ SecretId: 'sync' }))).SecretString).toBe('new');
+    } finally {
+      client.destroy();
+      await local.close();
+    }
+  });
+
   itLocal(
     'invokes createSecret, setSecret, testSecret, finishSecret in order with the secret ARN, the ClientRequestToken and a RotationToken',
     async () => {
@@ -599,6 +692,7 @@ describe('RotateSecret', () => {
           RotationRules: { AutomaticallyAfterDays: 30 },
         }),
       );
+      expect(await settled(secret.arn, rotated.VersionId)).toEqual({ status: 'succeeded' });
       const calls = invocations.get(fn.split(':').at(-1) ?? '') ?? [];
       expect(calls.map((c) => c.Step)).toEqual(['createSecret', 'setSecret', 'testSecret', 'finishSecret']);
       for (const call of calls) {
@@ -622,6 +716,7 @@ describe('RotateSecret', () => {
       expect(described.NextRotationDate?.getTime()).toBe(day + 31 * 86_400_000 - 1000);
       // Rotating again works: AWSPENDING sits on the AWSCURRENT version.
       const again = await sm.send(new RotateSecretCommand({ SecretId: secret.arn }));
+      await settled(secret.arn, again.VersionId);
       expect((await sm.send(new GetSecretValueCommand({ SecretId: secret.arn }))).VersionId).toBe(
         again.VersionId,
       );
@@ -636,6 +731,7 @@ describe('RotateSecret', () => {
       const secret = await createSecret('rotate-fail');
       failAt.set(name, 'setSecret');
       const failed = await sm.send(new RotateSecretCommand({ SecretId: secret.arn, RotationLambdaARN: fn }));
+      expect((await settled(secret.arn, failed.VersionId)).failure?.step).toBe('setSecret');
       expect(invocations.get(name)?.map((c) => c.Step)).toEqual(['createSecret', 'setSecret']);
       const stages = await stagesOf(secret.arn);
       expect(stages[failed.VersionId ?? '']).toEqual(['AWSPENDING']);
@@ -664,6 +760,7 @@ describe('RotateSecret', () => {
       // Reattempting the same rotation (its ClientRequestToken) recovers once the function works.
       failAt.delete(name);
       await sm.send(new RotateSecretCommand({ SecretId: secret.arn, ClientRequestToken: failed.VersionId }));
+      expect(await settled(secret.arn, failed.VersionId)).toEqual({ status: 'succeeded' });
       const after = await sm.send(new GetSecretValueCommand({ SecretId: secret.arn }));
       expect(after.VersionId).toBe(failed.VersionId);
       expect(after.SecretString).toMatch(/^rotated-/);
@@ -681,6 +778,7 @@ describe('RotateSecret', () => {
       failAt.set(name, 'createSecret');
       const secret = await createSecret('placeholder');
       const rotated = await sm.send(new RotateSecretCommand({ SecretId: secret.arn, RotationLambdaARN: fn }));
+      expect((await settled(secret.arn, rotated.VersionId)).failure?.step).toBe('createSecret');
       await expect(
         sm.send(new GetSecretValueCommand({ SecretId: secret.arn, VersionStage: 'AWSPENDING' })),
       ).rejects.toThrow(ResourceNotFoundException);
@@ -716,6 +814,7 @@ describe('RotateSecret', () => {
           RotationRules: { ScheduleExpression: 'rate(10 days)', Duration: '3h' },
         }),
       );
+      expect(await settled(secret.arn)).toEqual({ status: 'succeeded' });
       const calls = invocations.get(name) ?? [];
       expect(calls.map((c) => c.Step)).toEqual(['testSecret']);
       expect(calls[0]?.ClientRequestToken).not.toBe(token);
@@ -783,6 +882,7 @@ describe('RotateSecret', () => {
           RotationRules: { AutomaticallyAfterDays: 7 },
         }),
       );
+      expect((await settled(secret.arn, failed.VersionId)).failure?.step).toBe('testSecret');
       const cancelled = await sm.send(new CancelRotateSecretCommand({ SecretId: secret.arn }));
       expect(cancelled.VersionId).toBe(failed.VersionId);
       const described = await sm.send(new DescribeSecretCommand({ SecretId: secret.arn }));

@@ -12,6 +12,7 @@ import { createHandler } from '../../../functions/secret-fleet/handler.js';
 import type { FleetSummary } from '../../../functions/secret-fleet/summary.js';
 import { adminFetch } from '../../../local/admin-client.js';
 import type { LocalEndpoint } from '../../../local/endpoint.js';
+import { waitForRotation } from '../../helpers/rotation.js';
 import { runStateMachine, type WorkflowRun } from '../../helpers/state-machine.js';
 import { holder, stagesOf, startFleetEndpoint } from './helpers.js';
 
@@ -36,6 +37,7 @@ import { holder, stagesOf, startFleetEndpoint } from './helpers.js';
 const REGION = 'us-east-1';
 // An account of its own: the listing sees only this test's secrets.
 const ACCOUNT = String(randomInt(100_000_000_000, 999_999_999_999));
+const localLog = () => ({ endpointUrl: endpoint.url, region: REGION, account: ACCOUNT });
 const FLEET_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rekey-secret-fleet`;
 const TEST_ROTATION = 'rekey-it-fleet-rotation';
 const TEST_ROTATION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${TEST_ROTATION}`;
@@ -135,28 +137,35 @@ beforeAll(async () => {
     if (group === 'stuck') failCreateOnce.add(arn);
     if (group === 'failed') failSetOnce.add(arn);
     if (group !== 'disabled' && group !== 'healthy') {
-      await sm.send(
+      const started = await sm.send(
         new RotateSecretCommand({
           SecretId: arn,
           RotationLambdaARN: TEST_ROTATION_ARN,
           RotationRules: { AutomaticallyAfterDays: group === 'due' ? 2 : 1 },
         }),
       );
+      // RotateSecret answers before the steps run, as on AWS: wait, then move the clock.
+      await waitForRotation({ sm, secretId: arn, token: started.VersionId, local: localLog() });
     }
     secrets.push({ group, name, arn, currentBefore: '', stagesBefore: {} });
   });
-  endpoint.clock.advance(2 * DAY_MS + 3_600_000);
+  // To noon UTC three days after today. NextRotationDate is the end (23:59:59) of a UTC-day
+  // rotation window, as AWS reports it: the every-2-days secrets are 12 h past theirs (due) and
+  // the daily ones 36 h past theirs (overdue), whatever the time of day the test runs.
+  const now = endpoint.clock.now().getTime();
+  endpoint.clock.advance(Math.floor(now / DAY_MS) * DAY_MS + 3 * DAY_MS + 12 * 3_600_000 - now);
   await inBatches(
     secrets.filter((s) => s.group === 'healthy'),
     25,
     async (s) => {
-      await sm.send(
+      const started = await sm.send(
         new RotateSecretCommand({
           SecretId: s.arn,
           RotationLambdaARN: TEST_ROTATION_ARN,
           RotationRules: { AutomaticallyAfterDays: 30 },
         }),
       );
+      await waitForRotation({ sm, secretId: s.arn, token: started.VersionId, local: localLog() });
     },
   );
   for (const s of secrets) if (s.group === 'failing') failSetAlways.add(s.arn);
@@ -179,8 +188,10 @@ beforeAll(async () => {
     aslPath: 'statemachines/secret-fleet-rotation.asl.json',
     substitutions: { SecretFleetFunctionArn: FLEET_ARN, EventBusName: 'default' },
     tasks: { [FLEET_ARN]: createHandler(clients) },
-    waitOverrides: { 'Wait For Rotation': 1, 'Pause After Error': 1 },
-    input: { filter: { tag: { key: TAG, value: runId } }, stallTimeoutSeconds: 0, stuckAfterSeconds: 600 },
+    waitOverrides: { 'Wait For Rotation': 50, 'Pause After Error': 1 },
+    // RotateSecret answers before the steps run, as on AWS: a rotation that has not changed the
+    // secret for 15 s has failed (local ones change it within milliseconds, or seconds under load).
+    input: { filter: { tag: { key: TAG, value: runId } }, stallTimeoutSeconds: 15, stuckAfterSeconds: 600 },
     region: REGION,
     accountId: ACCOUNT,
   });

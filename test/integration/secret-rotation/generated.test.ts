@@ -14,6 +14,7 @@ import { type CallCounter, countCalls } from '../../../functions/secret-rotation
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
 import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { waitForRotation } from '../../helpers/rotation.js';
 import { captureLogs, testLogger } from '../../unit/secret-rotation/helpers.js';
 
 /**
@@ -101,8 +102,12 @@ const rotate = async (secretId: string, options: { functionArn?: string; token?:
       ...(options.token ? { ClientRequestToken: options.token } : {}),
     }),
   );
+  // RotateSecret answers before the steps run, as on AWS: wait for them to end, either way.
+  await waitForRotation({ sm, secretId, token: output.VersionId, local: localLog() });
   return output.VersionId ?? '';
 };
+
+const localLog = () => ({ endpointUrl: endpoint.url, region: REGION, account: ACCOUNT });
 
 interface VersionState {
   readonly stages: string[];
@@ -267,6 +272,7 @@ describe('rotation configured without rotating now', () => {
         RotateImmediately: false,
       }),
     );
+    await waitForRotation({ sm, secretId: arn, local: localLog() });
 
     expect(await rotationLog(arn)).toEqual([
       expect.objectContaining({ step: 'testSecret', outcome: 'succeeded' }),
