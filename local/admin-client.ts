@@ -1,3 +1,7 @@
+import type { RotationLogEntry } from './services/secretsmanager.js';
+
+export type { RotationLogEntry };
+
 /**
  * The header every `/_rekey/` admin route requires. It is not a CORS-safelisted header, so a web
  * page on another site cannot send it without a preflight, which this endpoint never grants: a
@@ -15,16 +19,6 @@ export const adminFetch = (url: string, body: unknown = {}): Promise<Response> =
     headers: { 'content-type': 'application/json', [ADMIN_HEADER]: '1' },
     body: JSON.stringify(body),
   });
-
-/** One entry of the rotation log: a step's outcome, never a secret value. */
-export interface RotationLogEntry {
-  clientRequestToken: string;
-  step: string;
-  outcome: 'succeeded' | 'failed';
-  errorType?: string;
-  message?: string;
-  time: number;
-}
 
 /**
  * Reads the local rotation log of a secret (`/_rekey/secretsmanager/rotations`): its entries and

@@ -70,3 +70,14 @@ export const waitForRotation = async (options: {
     await new Promise((resolve) => setTimeout(resolve, interval));
   }
 };
+
+/** Waits as `waitForRotation` does and throws, naming the failed step, when the rotation failed. */
+export const rotationSucceeded = async (options: Parameters<typeof waitForRotation>[0]): Promise<void> => {
+  const outcome = await waitForRotation(options);
+  if (outcome.status === 'failed') {
+    const step = outcome.failure
+      ? ` in ${outcome.failure.step} (${outcome.failure.errorType ?? 'Error'})`
+      : '';
+    throw new Error(`The rotation of ${options.secretId} failed${step}.`);
+  }
+};

@@ -489,6 +489,22 @@ export const createSecretsManager = (deps: {
       ReplicationStatus: secret.replicas?.length ? secret.replicas.map((r) => compact({ ...r })) : undefined,
     });
 
+  /** A version's value as GetSecretValue returns it; reading it stamps the access date (to the day). */
+  const readValue = (secret: SecretRecord, version: VersionRecord, ctx: RequestContext) => {
+    const today = dayOf(ctx.now.getTime());
+    version.lastAccessedMs = today;
+    secret.lastAccessedMs = today;
+    return compact({
+      ARN: secret.arn,
+      Name: secret.name,
+      VersionId: version.versionId,
+      SecretString: version.secretString,
+      SecretBinary: version.secretBinary,
+      VersionStages: [...version.stages],
+      CreatedDate: seconds(version.createdMs),
+    });
+  };
+
   /** Versions with at least one label; unlabelled ones are deprecated and not reported. */
   const stagesMap = (secret: SecretRecord) =>
     Object.fromEntries(
@@ -715,18 +731,7 @@ export const createSecretsManager = (deps: {
           `Secrets Manager can't find the specified secret value for VersionId: ${version.versionId}`,
         );
       }
-      const today = dayOf(ctx.now.getTime());
-      version.lastAccessedMs = today;
-      secret.lastAccessedMs = today;
-      return compact({
-        ARN: secret.arn,
-        Name: secret.name,
-        VersionId: version.versionId,
-        SecretString: version.secretString,
-        SecretBinary: version.secretBinary,
-        VersionStages: [...version.stages],
-        CreatedDate: seconds(version.createdMs),
-      });
+      return readValue(secret, version, ctx);
     },
 
     PutSecretValue(input, ctx) {
@@ -932,19 +937,7 @@ export const createSecretsManager = (deps: {
       }
       const currentValueOf = (secret: SecretRecord) => {
         const version = holderOf(secret, CURRENT);
-        if (!version || !hasValue(version)) return undefined;
-        const today = dayOf(ctx.now.getTime());
-        version.lastAccessedMs = today;
-        secret.lastAccessedMs = today;
-        return compact({
-          ARN: secret.arn,
-          Name: secret.name,
-          VersionId: version.versionId,
-          SecretString: version.secretString,
-          SecretBinary: version.secretBinary,
-          VersionStages: [...version.stages],
-          CreatedDate: seconds(version.createdMs),
-        });
+        return version && hasValue(version) ? readValue(secret, version, ctx) : undefined;
       };
       if (hasFilters) {
         // As ListSecrets with the same filters, then each secret's AWSCURRENT value.

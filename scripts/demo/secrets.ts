@@ -5,7 +5,7 @@ import {
   RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { waitForRotation } from '../../local/rotation-wait.js';
+import { rotationSucceeded } from '../../local/rotation-wait.js';
 import { DEMO_ACCOUNT, DEMO_REGION, heading, localClientConfig, printLabels } from './common.js';
 
 export const demoGeneratedSecret = async (endpoint: string): Promise<void> => {
@@ -33,15 +33,12 @@ export const demoGeneratedSecret = async (endpoint: string): Promise<void> => {
         }),
       );
       // RotateSecret answers before the steps run, as on AWS: wait for them (bounded).
-      const outcome = await waitForRotation({
+      await rotationSucceeded({
         sm: client,
         secretId: arn,
         token: started.VersionId,
         local: { endpointUrl: endpoint, region: DEMO_REGION, account: DEMO_ACCOUNT },
       });
-      if (outcome.status === 'failed') {
-        throw new Error(`rotation ${round} of ${arn} failed in ${outcome.failure?.step ?? 'a step'}`);
-      }
       const described = await client.send(new DescribeSecretCommand({ SecretId: arn }));
       const pending = Object.values(described.VersionIdsToStages ?? {}).some(
         (stages) => stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT'),
