@@ -11,6 +11,8 @@ import type { LocalService } from './types.js';
 
 /** Whether RotateSecret runs its steps before answering when `syncRotation` is not given. */
 const SYNC_ROTATION_DEFAULT = false;
+/** How long close() waits for rotations still running after their response. */
+const BACKGROUND_WORK_GRACE_MS = 30_000;
 
 export interface LocalEndpointOptions {
   /** 0 (the default) picks a free port; the chosen one is in `port` and `url`. */
@@ -102,8 +104,16 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
       lambdas.localFunctionNames().map((name) => `arn:aws:lambda:${region}:${account}:function:${name}`),
     close() {
       closing ??= (async () => {
-        // Rotations running after their response finish first: their steps call this endpoint.
-        await Promise.all(services.map((s) => s.finishBackgroundWork?.()));
+        // Rotations running after their response finish first (their steps call this endpoint),
+        // for at most 30 s: a function that never answers must not keep the endpoint from stopping.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.all(services.map((s) => s.finishBackgroundWork?.())),
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, BACKGROUND_WORK_GRACE_MS);
+          }),
+        ]);
+        clearTimeout(timer);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

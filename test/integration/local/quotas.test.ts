@@ -10,6 +10,9 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClients } from '../../../functions/certificate-expiry/clients.js';
+import { sweepRegion } from '../../../functions/certificate-expiry/sweep.js';
+import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { Quotas, quotaOf } from '../../../local/quotas.js';
 
@@ -115,4 +118,39 @@ describe('quotas', () => {
     );
     expect(burst).toEqual({ ok: 80, throttled: 0, other: [] });
   });
+});
+
+describe('pacing under the documented quotas', () => {
+  it('the certificate sweep examines every certificate although DescribeCertificate is limited to 10 per second', async () => {
+    const account = '510000000005';
+    const region = 'eu-west-2';
+    const seeded = await adminFetch(
+      `${limited.url}/_rekey/CertificateManager/bulk-seed?region=${region}&account=${account}`,
+      {
+        count: 40,
+        type: 'AMAZON_ISSUED',
+        domainName: 'paced-{n}.example.com',
+        notAfter: new Date(Date.now() + 20 * 86_400_000).toISOString(),
+        inUseBy: ['arn:aws:cloudfront::123456789012:distribution/EDFDVBD6EXAMPLE'],
+      },
+    );
+    expect(seeded.ok).toBe(true);
+    const clients = createClients({
+      endpoint: limited.url,
+      credentials: { accessKeyId: account, secretAccessKey: 'local' },
+      homeRegion: region,
+    });
+    const sweep = await sweepRegion(region, {
+      clients,
+      now: new Date(),
+      thresholds: [30],
+      dryRun: true,
+      // Eight in flight: more than the quota allows, so the sweep must back off and retry.
+      concurrency: 8,
+    });
+    expect(sweep.listed).toBe(40);
+    expect(sweep.examined).toHaveLength(40);
+    // Retries happened: more requests than certificates (a ListCertificates page plus 40 describes).
+    expect(sweep.acmCalls).toBeGreaterThan(41);
+  }, 60_000);
 });
