@@ -3,7 +3,7 @@
  * `kill -9` straight after an answer keeps it. These tests need this endpoint itself (its process
  * and its files), so they run only against `rekey local`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,8 +16,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalEndpoint } from '../../../local/endpoint.js';
+import { startRekeyLocalProcess } from './process.js';
 
-const ROOT = join(import.meta.dirname, '../../..');
 const ACCOUNT = '123456789012';
 
 let dir: string;
@@ -35,36 +35,6 @@ const clientFor = (url: string) =>
     credentials: { accessKeyId: ACCOUNT, secretAccessKey: 'x' },
     maxAttempts: 1,
   });
-
-/** Starts `rekey local --state file` as its own process and returns its URL. */
-const startProcess = async (file: string): Promise<{ child: ChildProcess; url: string }> => {
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'bin/rekey.mjs'), 'local', '--port', '0', '--state', file],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed; stderr: ${stderr}`)), 30_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /export AWS_ENDPOINT_URL=(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.on('exit', () => reject(new Error(`exited early; stderr: ${stderr}`)));
-  });
-  return { child, url };
-};
 
 const killHard = async (child: ChildProcess) => {
   const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -88,7 +58,7 @@ describe('--state durability', () => {
   it('keeps every answered write through kill -9 straight after the answer (8 tries)', async () => {
     for (let attempt = 0; attempt < 8; attempt++) {
       const file = join(dir, `kill-${attempt}-${randomUUID()}.state`);
-      const { child, url } = await startProcess(file);
+      const { child, url } = await startRekeyLocalProcess(['--state', file]);
       const sm = clientFor(url);
       const name = `durable/${randomUUID()}`;
       const last = `value-${attempt}-${randomUUID()}`;
@@ -107,7 +77,7 @@ describe('--state durability', () => {
 
   it('drops a torn last journal record and keeps everything before it', async () => {
     const file = join(dir, `torn-${randomUUID()}.state`);
-    const { child, url } = await startProcess(file);
+    const { child, url } = await startRekeyLocalProcess(['--state', file]);
     const sm = clientFor(url);
     const name = `torn/${randomUUID()}`;
     try {

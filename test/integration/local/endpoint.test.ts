@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,8 +16,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_HEADER, adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
+import { startRekeyLocalProcess } from './process.js';
 
-const ROOT = join(import.meta.dirname, '../../..');
 const clients: SecretsManagerClient[] = [];
 const client = (url: string, region: string, account: string) => {
   const c = new SecretsManagerClient({
@@ -240,34 +239,10 @@ describe('state file', () => {
 describe('rekey local', () => {
   it('runs as a command, answers the SDK on the printed URL and saves its state on SIGTERM', async () => {
     const file = join(dir, `cli-${randomUUID()}.json`);
-    const child = spawn(
-      process.execPath,
-      [join(ROOT, 'bin/rekey.mjs'), 'local', '--port', '0', '--state', file],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const { child, url, output } = await startRekeyLocalProcess(['--state', file]);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      let stdout = '';
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no URL printed; stderr: ${stderr}`)), 30_000);
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          const match = /export AWS_ENDPOINT_URL=(http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
-          if (match?.[1]) {
-            clearTimeout(timer);
-            resolve(match[1]);
-          }
-        });
-        child.on('exit', () => reject(new Error(`exited early; stderr: ${stderr}`)));
-      });
-      expect(stdout).toContain('arn:aws:lambda:us-east-1:123456789012:function:rekey-secret-rotation');
+      expect(output()).toContain('arn:aws:lambda:us-east-1:123456789012:function:rekey-secret-rotation');
       const sm = client(url, 'us-east-1', '666666666666');
       await sm.send(new CreateSecretCommand({ Name: 'from-cli', SecretString: 'kept' }));
       child.kill('SIGTERM');

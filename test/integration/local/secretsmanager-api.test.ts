@@ -25,7 +25,7 @@ import {
   ValidateResourcePolicyCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { itLocal, openTarget, type Target } from './target.js';
+import { deleteExternalSecrets, itLocal, openTarget, type Target } from './target.js';
 
 const ACCOUNT = '210987654321';
 const REGION = 'eu-west-1';
@@ -43,13 +43,8 @@ beforeAll(async () => {
   replicaSm = new SecretsManagerClient({ ...target.clientConfig, region: REPLICA_REGION, maxAttempts: 1 });
 });
 afterAll(async () => {
-  if (!target?.local) {
-    for (const arn of created) {
-      await sm
-        .send(new DeleteSecretCommand({ SecretId: arn, ForceDeleteWithoutRecovery: true }))
-        .catch(() => undefined);
-    }
-  }
+  // Against a real account, leave nothing behind.
+  await deleteExternalSecrets(target, sm, created);
   sm?.destroy();
   replicaSm?.destroy();
   await target?.close();

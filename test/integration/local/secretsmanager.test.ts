@@ -25,7 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
-import { itLocal, openTarget, type Target } from './target.js';
+import { deleteExternalSecrets, itLocal, openTarget, type Target } from './target.js';
 
 // Runs against AWS_ENDPOINT_URL when set (see target.ts); `itLocal` tests need this endpoint's
 // in-process rotation functions, rotation log, clock or raw wire access.
@@ -137,13 +137,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Against a real account, leave nothing behind.
-  if (!target?.local) {
-    for (const arn of created) {
-      await sm
-        .send(new DeleteSecretCommand({ SecretId: arn, ForceDeleteWithoutRecovery: true }))
-        .catch(() => undefined);
-    }
-  }
+  await deleteExternalSecrets(target, sm, created);
   sm?.destroy();
   await target?.close();
 });

@@ -9,6 +9,7 @@
  * declared with `itLocal` and says why in its name's file; it is skipped only in that mode, so
  * in CI (no `AWS_ENDPOINT_URL`) every test runs.
  */
+import { DeleteSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { it } from 'vitest';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 
@@ -61,4 +62,18 @@ export const openTarget = async (region: string, account: string): Promise<Targe
     local,
     close: () => local.close(),
   };
+};
+
+/** Against an external endpoint (a real account), force-deletes the secrets a test file made. */
+export const deleteExternalSecrets = async (
+  target: Target | undefined,
+  sm: SecretsManagerClient | undefined,
+  arns: readonly string[],
+): Promise<void> => {
+  if (!target || target.local || !sm) return;
+  for (const arn of arns) {
+    await sm
+      .send(new DeleteSecretCommand({ SecretId: arn, ForceDeleteWithoutRecovery: true }))
+      .catch(() => undefined);
+  }
 };
