@@ -4,11 +4,15 @@
  * at the documented rate; operations a quota names together share one bucket.
  *
  * Sources:
- * - Secrets Manager: "AWS Secrets Manager quotas" (User Guide, reference_limits).
+ * - Secrets Manager: "AWS Secrets Manager quotas" (User Guide, reference_limits), checked
+ *   against the page: the combined write quota of 50/s, 10,000/s for DescribeSecret and
+ *   GetSecretValue, 50/s for the resource-policy operations.
  * - KMS: "Request quotas" (Developer Guide, requests-per-second): the shared cryptographic-
- *   operation quota (symmetric 5,500/s, the smallest Regional default; RSA 500/s; ECC 300/s)
- *   and the per-operation rates of the management APIs.
- * - ACM: "Quotas" (User Guide, acm-limits): the per-operation request rates.
+ *   operation quota (symmetric 5,500/s, the smallest Regional default; asymmetric 500/s) and
+ *   the management APIs' rates. The management rates below were not re-read against the current
+ *   table: check them there before relying on an exact figure.
+ * - ACM: the per-operation request rates of the ACM quotas table (DescribeCertificate 10/s, as
+ *   the local ACM's throttle route already assumes); the others likewise not re-read.
  * Operations a table does not name are not limited.
  */
 import { AwsError } from './aws-error.js';
