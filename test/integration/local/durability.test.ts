@@ -12,10 +12,12 @@ import {
   CreateSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
+  RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalEndpoint } from '../../../local/endpoint.js';
+import { waitForRotation } from '../../helpers/rotation.js';
 import { startRekeyLocalProcess } from './process.js';
 
 const ACCOUNT = '123456789012';
@@ -74,6 +76,53 @@ describe('--state durability', () => {
       expect(await valueAfterRestart(file, name)).toBe(last);
     }
   }, 120_000);
+
+  it('keeps a finished rotation through kill -9 straight after it was seen to finish', async () => {
+    const file = join(dir, `rotation-${randomUUID()}.state`);
+    const { child, url } = await startRekeyLocalProcess(['--state', file]);
+    const sm = clientFor(url);
+    const name = `rotated/${randomUUID()}`;
+    let token: string | undefined;
+    try {
+      await sm.send(
+        new CreateSecretCommand({
+          Name: name,
+          SecretString: 'before',
+          Tags: [{ Key: 'rekey:rotator', Value: 'generated' }],
+        }),
+      );
+      token = (
+        await sm.send(
+          new RotateSecretCommand({
+            SecretId: name,
+            RotationLambdaARN: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:rekey-secret-rotation`,
+          }),
+        )
+      ).VersionId;
+      expect(
+        await waitForRotation({
+          sm,
+          secretId: name,
+          token,
+          local: { endpointUrl: url, region: 'us-east-1', account: ACCOUNT },
+        }),
+      ).toEqual({ status: 'succeeded' });
+      await killHard(child);
+    } finally {
+      sm.destroy();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    const endpoint = await startLocalEndpoint({ port: 0, stateFile: file, registerDefaultFunctions: false });
+    const again = clientFor(endpoint.url);
+    try {
+      const current = await again.send(new GetSecretValueCommand({ SecretId: name }));
+      expect(current.VersionId).toBe(token);
+      expect(current.SecretString).not.toBe('before');
+    } finally {
+      again.destroy();
+      await endpoint.close();
+    }
+  }, 60_000);
 
   it('drops a torn last journal record and keeps everything before it', async () => {
     const file = join(dir, `torn-${randomUUID()}.state`);
