@@ -5,7 +5,7 @@ import { UsageError } from './errors.js';
 export const summary = 'Run the local AWS endpoint (Secrets Manager and more) with the project functions';
 
 export const help = `Usage: rekey local [--port 4566] [--host 127.0.0.1] [--state FILE] [--quotas on|off] [--sync-rotation]
-                   [--lambda-endpoint URL]
+                   [--allow-host NAME,...] [--lambda-endpoint URL]
 
 Starts the local AWS-compatible endpoint and keeps it running until Ctrl+C (SIGINT) or SIGTERM.
 Point the AWS SDK or CLI at it with AWS_ENDPOINT_URL; any credentials work, and a 12-digit
@@ -23,6 +23,8 @@ Options:
                            (default on).
   --sync-rotation          RotateSecret runs the rotation function's four steps before it answers.
                            By default it answers at once and the steps run afterwards, as on AWS.
+  --allow-host NAMES       More Host header names to answer, comma-separated (for example
+                           host.docker.internal, for rotation functions run in containers).
   --lambda-endpoint URL    Lambda Invoke endpoint for rotation functions this process does not serve,
                            for example the URL of 'sam local start-lambda'.
   -h, --help               Show this help.`;
@@ -55,6 +57,7 @@ export const run = async (argv: string[]): Promise<number> => {
     state: { type: 'string' },
     quotas: { type: 'string' },
     'sync-rotation': { type: 'boolean' },
+    'allow-host': { type: 'string' },
     'lambda-endpoint': { type: 'string' },
   });
   const quotas = values.quotas ?? 'on';
@@ -77,6 +80,10 @@ export const run = async (argv: string[]): Promise<number> => {
       stateFile: values.state,
       quotas: quotas === 'on',
       syncRotation: values['sync-rotation'] === true,
+      allowHosts: values['allow-host']
+        ?.split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
       lambdaEndpoint,
       onStateError: (error) =>
         process.stderr.write(

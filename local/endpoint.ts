@@ -18,6 +18,8 @@ export interface LocalEndpointOptions {
   /** 0 (the default) picks a free port; the chosen one is in `port` and `url`. */
   port?: number;
   host?: string;
+  /** `Host` header names to accept besides loopback names and `host` (see server.ts). */
+  allowHosts?: string[];
   /**
    * Loads state from this file at start (a missing file is an empty state) and journals every
    * change to `FILE.journal-N`, fsync'd before the response; see `state.ts`. The files hold
@@ -85,6 +87,7 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
     services,
     clock,
     host,
+    allowHosts: options.allowHosts,
     quotas: options.quotas ? new Quotas() : undefined,
     beforeResponse: (service, operation) => store?.record(service, operation),
   });

@@ -55,6 +55,8 @@ export interface EndpointServerOptions {
   clock: Clock;
   /** The address the server is bound to: with loopback names, the only `Host` names accepted. */
   host?: string;
+  /** More `Host` names to accept, e.g. `host.docker.internal` for functions in containers. */
+  allowHosts?: string[];
   /**
    * Called after every request, before its response is sent: the response waits for the returned
    * promise (used to make `--state` durable before a write is acknowledged).
@@ -169,6 +171,7 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
   // (`POST /_rekey/calls`, body `{ "reset": true }` to start counting afresh).
   const calls = new Map<string, number>();
   const hostNames = allowedHostNames(options.host ?? '127.0.0.1');
+  for (const name of options.allowHosts ?? []) hostNames.add(name.toLowerCase());
   const server = createServer(async (req, res) => {
     const requestId = randomUUID();
     let contentType = 'application/x-amz-json-1.1';
@@ -177,7 +180,7 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
       if (!name || !(hostNames.has(name) || (isIP(name) === 0 && name.endsWith('.localhost')))) {
         throw new AwsError(
           'AccessDeniedException',
-          `This endpoint answers only requests addressed to ${[...hostNames].slice(0, 4).join(', ')} (Host header); the request named another host. This protects it from DNS rebinding: use AWS_ENDPOINT_URL=http://127.0.0.1:PORT.`,
+          `This endpoint answers only requests addressed to ${[...hostNames].slice(0, 4).join(', ')} (Host header); the request named another host. This protects it from DNS rebinding: use AWS_ENDPOINT_URL=http://127.0.0.1:PORT, or start it with --allow-host NAME for a name you trust.`,
           403,
         );
       }

@@ -98,6 +98,44 @@ describe('DNS rebinding', () => {
   });
 });
 
+describe('allowed host names', () => {
+  it('answers a Host name given with allowHosts (--allow-host), and still no other', async () => {
+    const docker = await startLocalEndpoint({
+      port: 0,
+      registerDefaultFunctions: false,
+      allowHosts: ['host.docker.internal'],
+    });
+    try {
+      const ask = (host: string) =>
+        new Promise<number | undefined>((resolve, reject) => {
+          const req = request(
+            `${docker.url}/`,
+            {
+              method: 'POST',
+              headers: {
+                host,
+                'content-type': 'application/x-amz-json-1.1',
+                'x-amz-target': 'secretsmanager.ListSecrets',
+                authorization: AUTH,
+                'content-length': '2',
+              },
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode));
+            },
+          );
+          req.on('error', reject);
+          req.end('{}');
+        });
+      expect(await ask(`host.docker.internal:${docker.port}`)).toBe(200);
+      expect(await ask(`rebind.attacker.example:${docker.port}`)).toBe(403);
+    } finally {
+      await docker.close();
+    }
+  });
+});
+
 describe('admin routes', () => {
   it('need the non-simple admin header, so a cross-site form cannot call them', async () => {
     const path = '/_rekey/calls';
