@@ -4,4 +4,6 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../cli/main.ts');
-process.exit(await main(process.argv.slice(2)));
+// process.exitCode, never process.exit(): exit() drops output still queued for a pipe
+// (`rekey status --output json | jq` would read a cut document).
+process.exitCode = await main(process.argv.slice(2));

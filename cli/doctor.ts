@@ -16,7 +16,9 @@ Looks for broken states and prints, for each, what is wrong and the exact comman
                 VERSION', or remove the label if the value was never applied); rotation enabled
                 with no rotation function set, or with a function that does not exist.
   keys          an alias pointing at a disabled key or at a key pending deletion; a rotated
-                key whose predecessor is still enabled more than a day past the grace period.
+                key whose predecessor is still enabled more than a day past the grace period; a
+                rotation that began and never reached the alias swap (rekey:pending-rotation);
+                against a local endpoint, one stopped after the swap with the old key enabled.
   certificates  expired, or ACM's managed renewal failed.
 Secret values are never printed: secrets appear by name, ARN and version id.
 
@@ -115,6 +117,8 @@ export const run = async (
 
   const { applySafeFixes, diagnose } = await import('./report/diagnose.js');
   let report = await diagnose(clients, options);
+  const { addInterruptedKeyRotations } = await import('./report/interrupted-key-rotations.js');
+  report = await addInterruptedKeyRotations(clients, report, options);
   if (values.fix === true) report = await applySafeFixes(clients, report);
   io.stdout(
     output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report, values.fix === true),

@@ -8,8 +8,10 @@ export const help = `Usage: rekey local [--port 4566] [--host 127.0.0.1] [--stat
                    [--allow-host NAME,...] [--lambda-endpoint URL]
 
 Starts the local AWS-compatible endpoint and keeps it running until Ctrl+C (SIGINT) or SIGTERM.
-Point the AWS SDK or CLI at it with AWS_ENDPOINT_URL; any credentials work, and a 12-digit
-access key id selects the account.
+It prints the exports a shell needs to point the AWS SDKs, the AWS CLI and rekey at it
+(AWS_ENDPOINT_URL, AWS_REGION and AWS_DEFAULT_REGION, credentials: any work, and a 12-digit
+access key id selects the account), and the --endpoint-url form for older AWS CLIs. The logs
+of the functions it serves go to standard error (--quiet: none).
 
 Options:
   --port N                 Port to listen on (default 4566; 0 picks a free port and prints it).
@@ -48,6 +50,21 @@ const parseUrl = (text: string): string => {
     );
   }
 };
+
+/**
+ * What a shell needs to point the AWS SDKs and CLIs at the endpoint: the endpoint, both Region
+ * variables (AWS CLI v1 reads only AWS_DEFAULT_REGION, the SDKs AWS_REGION), credentials (any
+ * work; a 12-digit access key id is the account), and the `--endpoint-url` form for AWS CLI
+ * v1 before 1.29 and v2 before 2.13 (Debian's 2.9 among them), which ignore AWS_ENDPOINT_URL.
+ */
+export const exportLines = (url: string, region: string): string[] => [
+  'Point the AWS SDKs, the AWS CLI and rekey at it (bash, zsh):',
+  `  export AWS_ENDPOINT_URL=${url} AWS_REGION=${region} AWS_DEFAULT_REGION=${region} \\`,
+  `         AWS_ACCESS_KEY_ID=${DEFAULT_ACCOUNT_ID} AWS_SECRET_ACCESS_KEY=local`,
+  'AWS CLI v1 before 1.29 and v2 before 2.13 (Debian 12 ships 2.9) ignore AWS_ENDPOINT_URL:',
+  'give them the endpoint on each command, e.g.',
+  `  aws --endpoint-url ${url} secretsmanager list-secrets`,
+];
 
 /** `rekey local`: serves until SIGINT/SIGTERM, then saves the state and exits 0. */
 export const run = async (argv: string[]): Promise<number> => {
@@ -104,8 +121,7 @@ export const run = async (argv: string[]): Promise<number> => {
   const lines = [
     `rekey local endpoint listening on ${endpoint.url}`,
     '',
-    'Point the AWS SDK and CLI at it:',
-    `  export AWS_ENDPOINT_URL=${endpoint.url}`,
+    ...exportLines(endpoint.url, region),
     '',
     `Services: ${endpoint.services.map((s) => s.targetPrefix).join(', ')}`,
   ];

@@ -1,5 +1,8 @@
 import { pathToFileURL } from 'node:url';
+import { closest, GLOBAL_OPTIONS } from './args.js';
 import { UsageError } from './errors.js';
+import { configureOutput, silenceLogs } from './io.js';
+import { applyProfile, endpointFrom, unreachable, unreachableMessage } from './target.js';
 
 /** What every command module exports. */
 export interface CommandModule {
@@ -46,37 +49,215 @@ const globalHelp = async (): Promise<string> => {
   return text;
 };
 
+/** Examples shown under each command's help. */
+const EXAMPLES: Record<string, string[]> = {
+  local: ['npx rekey local --port 4566 --state .rekey-state.json', 'npx rekey local --port 0'],
+  status: [
+    'rekey status --endpoint-url http://127.0.0.1:4566',
+    'rekey status --region eu-west-1 --region us-east-1 --output json | jq .summary',
+    'rekey status --profile prod --output html --out dist/status.html',
+  ],
+  doctor: ['rekey doctor --endpoint-url http://127.0.0.1:4566', 'rekey doctor --fix --region eu-west-1'],
+  'sweep-certificates': [
+    'rekey sweep-certificates --endpoint-url http://127.0.0.1:4566 --dry-run',
+    'rekey sweep-certificates --region eu-west-1 --output json',
+  ],
+  'rotate-key': [
+    'rekey rotate-key alias/rekey/payments-signing --force --endpoint-url http://127.0.0.1:4566',
+    'rekey rotate-key alias/rekey/payments-signing --force --wait --profile prod',
+  ],
+  'rotate-secret': [
+    'rekey rotate-secret demo/app/db --wait --endpoint-url http://127.0.0.1:4566',
+    'rekey rotate-secret prod/app/db --wait --region eu-west-1',
+  ],
+  'rotate-fleet': [
+    'rekey rotate-fleet --filter tag:rekey:fleet=true --dry-run --endpoint-url http://127.0.0.1:4566',
+    'rekey rotate-fleet --filter name-prefix:prod/ --wait',
+  ],
+};
+
+const GLOBAL_HELP = `Global options (any command, before or after its name):
+  --profile NAME         Use this profile of the shared AWS config and credentials files
+                         (~/.aws/config, ~/.aws/credentials) for credentials and Region.
+  --quiet, -q            Print results and errors only: no progress or notes.
+  --verbose, -v          Show the logs of the functions this command runs in-process (on stderr).
+  --log-file FILE        Append those logs to FILE instead.
+  --version              Print the version of rekey.
+Target: --endpoint-url, else AWS_ENDPOINT_URL, else AWS; --region, else AWS_REGION, else
+AWS_DEFAULT_REGION, else the profile's region, else us-east-1.`;
+
+const helpOf = (name: string, command: CommandModule): string => {
+  const examples = EXAMPLES[name] ?? [];
+  return `${command.help}\n\n${examples.length ? `Examples:\n${examples.map((e) => `  ${e}`).join('\n')}\n\n` : ''}${GLOBAL_HELP}`;
+};
+
 /**
- * Runs `rekey <command> [options]` and returns the exit code: 0 ok, 1 failure, 2 usage error.
+ * The package version: the nearest package.json named rekey above this module (cli/ when run
+ * from source, the bundle's folder when precompiled).
+ */
+const version = async (): Promise<string> => {
+  const { readFile } = await import('node:fs/promises');
+  for (const up of ['../', '../../', '../../../']) {
+    try {
+      const pkg = JSON.parse(await readFile(new URL(`${up}package.json`, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'rekey' && pkg.version) return pkg.version;
+    } catch {
+      // not here: one folder up
+    }
+  }
+  return 'unknown';
+};
+
+interface Globals {
+  profile?: string;
+  quiet: boolean;
+  verbose: boolean;
+  logFile?: string;
+  version: boolean;
+}
+
+/** Takes the global options out of `argv` (wherever they are, up to `--`). */
+const takeGlobals = (argv: string[]): { globals: Globals; rest: string[] } => {
+  const globals: Globals = { quiet: false, verbose: false, version: false };
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] ?? '';
+    if (token === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    const [flag, inline] = token.startsWith('--') && token.includes('=') ? token.split(/=(.*)/s) : [token];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === '' || (inline === undefined && v.startsWith('--'))) {
+        throw new UsageError(
+          `${flag} needs a value, e.g. ${flag} ${flag === '--profile' ? 'prod' : 'rekey.log'}.`,
+        );
+      }
+      return v;
+    };
+    if (flag === '--profile') globals.profile = value();
+    else if (flag === '--log-file') globals.logFile = value();
+    else if (token === '--quiet' || token === '-q') globals.quiet = true;
+    else if (token === '--verbose' || token === '-v') globals.verbose = true;
+    else if (token === '--version') globals.version = true;
+    else rest.push(token);
+  }
+  return { globals, rest };
+};
+
+/** The `--endpoint-url` value in a command's arguments, if any (checked later by the command). */
+const endpointFlag = (argv: string[]): string | undefined => {
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] ?? '';
+    if (token === '--') return undefined;
+    if (token === '--endpoint-url') return argv[i + 1];
+    if (token.startsWith('--endpoint-url=')) return token.slice('--endpoint-url='.length);
+  }
+  return undefined;
+};
+
+/** A network failure's code anywhere in an error's cause chain (the SDK wraps them). */
+const networkCode = (error: unknown): string | undefined => {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (
+      typeof code === 'string' &&
+      ['ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code)
+    )
+      return code;
+  }
+  return undefined;
+};
+
+const unknownCommand = (name: string): string => {
+  if (name.startsWith('-')) {
+    const option = closest(name.replace(/^-+/, '').split('=')[0] ?? '', GLOBAL_OPTIONS);
+    return `Unknown option '${name.split('=')[0]}' before the command.${option ? ` Did you mean --${option}?` : ''} Run 'rekey --help' for the commands and global options.\n`;
+  }
+  const guess = closest(name, Object.keys(COMMANDS));
+  return `Unknown command '${name}'.${guess ? ` Did you mean 'rekey ${guess}'?` : ''} Run 'rekey --help' to list the commands.\n`;
+};
+
+/**
+ * Runs `rekey <command> [options]` and returns the exit code: 0 ok, 1 failure, 2 usage error
+ * (3 where a command says so). Never exits the process: the caller sets `process.exitCode`, so
+ * everything written to a pipe is delivered first.
  */
 export const main = async (argv: string[]): Promise<number> => {
-  const [name, ...rest] = argv;
+  let globals: Globals;
+  let args: string[];
+  try {
+    ({ globals, rest: args } = takeGlobals(argv));
+  } catch (error) {
+    process.stderr.write(`rekey: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+  if (globals.version) {
+    process.stdout.write(`rekey ${await version()}\n`);
+    return 0;
+  }
+  const [name, ...rest] = args;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined;
     const load = topic === undefined ? undefined : COMMANDS[topic];
     if (topic !== undefined && !load) {
-      process.stderr.write(`Unknown command '${topic}'. Run 'rekey --help' to list the commands.\n`);
+      process.stderr.write(unknownCommand(topic));
       return 2;
     }
-    process.stdout.write(`${load ? (await load()).help : await globalHelp()}\n`);
+    process.stdout.write(
+      `${load && topic ? helpOf(topic, await load()) : `${await globalHelp()}\n\n${GLOBAL_HELP}`}\n`,
+    );
     return name === undefined ? 2 : 0;
   }
-  const load = COMMANDS[name];
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
-    process.stderr.write(`Unknown command '${name}'. Run 'rekey --help' to list the commands.\n`);
+    process.stderr.write(unknownCommand(name));
     return 2;
   }
   const command = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`${command.help}\n`);
+    process.stdout.write(`${helpOf(name, command)}\n`);
     return 0;
   }
+  let endpoint: string | undefined;
   try {
+    configureOutput({
+      quiet: globals.quiet,
+      verbose: globals.verbose,
+      ...(globals.logFile ? { logFile: globals.logFile } : {}),
+    });
+    applyProfile(globals.profile);
+    if (name !== 'local') {
+      const flag = endpointFlag(rest);
+      // A bad URL is left to the command, which names its option.
+      try {
+        endpoint = endpointFrom(flag);
+      } catch {
+        endpoint = undefined;
+      }
+      const why = endpoint === undefined ? undefined : await unreachable(endpoint);
+      if (endpoint !== undefined && why !== undefined) {
+        process.stderr.write(`rekey ${name}: ${unreachableMessage(endpoint, why, flag === undefined)}`);
+        return 1;
+      }
+    }
+    await silenceLogs(process.env, { keepLevel: name === 'local' });
     return await command.run(rest);
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`rekey ${name}: ${error.message}\nRun 'rekey ${name} --help' for its options.\n`);
       return 2;
+    }
+    const code = networkCode(error);
+    if (code && endpoint) {
+      process.stderr.write(
+        `rekey ${name}: ${unreachableMessage(endpoint, code, endpointFlag(rest) === undefined)}`,
+      );
+      return 1;
     }
     process.stderr.write(`rekey ${name} failed: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
@@ -84,6 +265,7 @@ export const main = async (argv: string[]): Promise<number> => {
 };
 
 // Run when executed directly (`tsx cli/main.ts ...`); bin/rekey.mjs imports `main` instead.
+// process.exitCode, not process.exit(): output still queued for a pipe is written first.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exit(await main(process.argv.slice(2)));
+  process.exitCode = await main(process.argv.slice(2));
 }

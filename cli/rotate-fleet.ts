@@ -3,6 +3,7 @@ import { optionalInteger, parseOptions } from './args.js';
 import { UsageError } from './errors.js';
 import { alignColumns } from './report/table.js';
 import { type AwsTarget, awsTarget } from './rotate-secret.js';
+import { endpointFrom } from './target.js';
 
 export const summary =
   'Rotate every secret matching a filter that is due, overdue or stuck (the fleet workflow)';
@@ -268,6 +269,8 @@ export const run = async (argv: string[]): Promise<number> => {
     'stack-name': { type: 'string' },
   });
   const filter = parseFilters(values.filter);
+  // --endpoint-url, else AWS_ENDPOINT_URL: with either the workflow runs here, never a deployed stack.
+  values['endpoint-url'] ??= endpointFrom(undefined);
   const output = values.output ?? 'table';
   if (output !== 'table' && output !== 'json')
     throw new UsageError(`--output must be table or json; got '${output}'.`);

@@ -1,10 +1,15 @@
 import type { WorkflowRun } from '../local/workflows.js';
-import { optionalInteger, parseEndpoint, parseOptionsAndPositionals } from './args.js';
+import { optionalInteger, parseOptionsAndPositionals } from './args.js';
 import { UsageError } from './errors.js';
-import { defaultIo, type Io, silenceLogs } from './io.js';
+import { defaultIo, type Io, note, silenceLogs } from './io.js';
+import { createProgress } from './progress.js';
+import { resolveTarget, type Target } from './target.js';
 
 export const summary =
   'Rotate the KMS key behind an alias now (alias swap), deployed or against a local endpoint';
+
+/** Grace and retention of a local run unless flags say otherwise: a demo, not a production key. */
+export const LOCAL_WAIT_SECONDS = 5;
 
 export const help = `Usage: rekey rotate-key ALIAS [--force] [--grace-seconds N] [--retention-seconds N]
                         [--period-days N] [--pending-window-days N] [--region R]
@@ -16,21 +21,26 @@ spec, usage, origin, description, policy, tags and Regions, proves it works, poi
 at it, keeps the old key enabled through a grace period, then disables it and schedules its
 deletion. A failure rolls back and publishes a 'Key Rotation Failed' event.
 
-Without --endpoint-url, starts the deployed key-rotation state machine (StartExecution) and
-prints the execution ARN; --wait follows it to the end. With --endpoint-url, runs the same
-state machine in this process against that endpoint (e.g. the one 'rekey local' serves): the
-swap happens as soon as the successor is verified, and the grace and retention waits last as
-configured unless the flags shorten them.
+Without an endpoint, starts the deployed key-rotation state machine (StartExecution) and
+prints the execution ARN; --wait follows it to the end. With --endpoint-url (or
+AWS_ENDPOINT_URL), runs the same state machine in this process against that endpoint (e.g. the
+one 'rekey local' serves): the swap happens as soon as the successor is verified, and the
+grace and retention waits are ${LOCAL_WAIT_SECONDS} s each unless the flags say otherwise (deployed: 7 days).
+A local rotation stopped before the alias swap (Ctrl+C, a crash) is resumed by running the
+same command again: the old key's rekey:pending-rotation tag names it; 'rekey doctor' lists it.
 
 Options:
   --force                    Rotate even if the key is not due.
   --period-days N            Rotation period; the key is due N days after it went into service (default 365).
-  --grace-seconds N          Seconds the old key stays enabled after the swap (default 604800, 7 days).
-  --retention-seconds N      Seconds the old key stays disabled before its deletion is scheduled (default 7 days).
+  --grace-seconds N          Seconds the old key stays enabled after the swap (default 604800, 7 days;
+                             local runs ${LOCAL_WAIT_SECONDS}).
+  --retention-seconds N      Seconds the old key stays disabled before its deletion is scheduled
+                             (default 7 days; local runs ${LOCAL_WAIT_SECONDS}).
   --pending-window-days N    PendingWindowInDays of the old key's deletion, 7-30 (default 30).
   --import-timeout-seconds N EXTERNAL keys: how long to wait for key material (default 86400).
-  --region R                 Region of the alias (default AWS_REGION, else us-east-1).
-  --endpoint-url URL         Run locally against this endpoint instead of starting the deployed workflow.
+  --region R                 Region of the alias (default AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1).
+  --endpoint-url URL         Run locally against this endpoint instead of starting the deployed workflow
+                             (default AWS_ENDPOINT_URL).
   --event-bus NAME           Local runs: EventBridge bus for the rotation events (default 'default').
   --state-machine-arn ARN    Deployed runs: the key-rotation state machine.
   --stack-name NAME          Deployed runs: read KeyRotationStateMachineArn from this stack's outputs (default rekey).
@@ -86,36 +96,121 @@ export const formatRotation = (outcome: {
   return `${lines.join('\n')}\n`;
 };
 
+/**
+ * The execution name of a rotation of this alias's key that began and never reached the swap
+ * (the key still carries rekey:pending-rotation), so running again resumes it: the successor
+ * step finds the key that rotation made by its tags instead of making another.
+ */
+export const interruptedRotation = async (target: Target, alias: string): Promise<string | undefined> => {
+  const { DescribeKeyCommand, KMSClient, ListResourceTagsCommand, NotFoundException } = await import(
+    '@aws-sdk/client-kms'
+  );
+  const { TAG, tagValue } = await import('../functions/key-rotation/tags.js');
+  const kms = new KMSClient({
+    region: target.region,
+    ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+    ...(target.credentials ? { credentials: target.credentials } : {}),
+  });
+  try {
+    // ListResourceTags takes a key id or ARN, never an alias.
+    const key = await kms.send(new DescribeKeyCommand({ KeyId: alias }));
+    const tags = await kms.send(new ListResourceTagsCommand({ KeyId: key.KeyMetadata?.KeyId ?? alias }));
+    return tagValue(tags.Tags, TAG.pendingRotation);
+  } catch (error) {
+    // A missing alias is the plan step's to report, with its own words.
+    if (error instanceof NotFoundException) return undefined;
+    throw error;
+  } finally {
+    kms.destroy();
+  }
+};
+
+/**
+ * Finishes the retirement a local rotation of this alias left undone (stopped after the swap),
+ * before anything else: the old key is disabled and its deletion scheduled. Returns what to print.
+ */
+const finishInterruptedRetirement = async (
+  io: Io,
+  target: Target,
+  alias: string,
+  options: { json: boolean; retentionSeconds: number; pendingWindowInDays: number },
+): Promise<string | undefined> => {
+  const { createClients } = await import('../functions/key-rotation/clients.js');
+  const { findUnfinishedRetirement, finishRetirement } = await import('./key-retirement.js');
+  const clients = createClients({
+    region: target.region,
+    ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+    credentials: target.credentials ?? { accessKeyId: target.accountId, secretAccessKey: 'local' },
+  });
+  const found = await findUnfinishedRetirement(clients.kms(target.region), alias, target.region);
+  if (!found) return undefined;
+  if (!options.json) {
+    note(
+      io,
+      `Finishing the retirement of ${found.predecessorKeyId}, interrupted after the swap of ${found.rotatedAt}: ${alias} already uses ${found.keyArn}.\n`,
+    );
+  }
+  const keys = await finishRetirement(clients, found, {
+    retentionSeconds: options.retentionSeconds,
+    pendingWindowInDays: options.pendingWindowInDays,
+    progress: options.json ? { step: () => {}, wait: () => {}, end: () => {} } : createProgress(io),
+  });
+  return keys
+    .map((k) => `  old key in ${k.region} disabled, deletion scheduled for ${k.deletionDate ?? 'unknown'}\n`)
+    .join('');
+};
+
 const runLocally = async (
   io: Io,
+  target: Target,
   options: {
-    endpointUrl: string;
     alias: string;
-    region: string;
     json: boolean;
     eventBus?: string;
     input: Record<string, number | boolean | undefined>;
+    executionName?: string;
   },
 ): Promise<WorkflowRun> => {
   await silenceLogs();
   const { runKeyRotationLocally } = await import('../local/workflows.js');
-  const { DEFAULT_ACCOUNT_ID } = await import('../local/server.js');
-  const env = process.env;
-  const accountId =
-    env.AWS_ACCESS_KEY_ID && /^\d{12}$/.test(env.AWS_ACCESS_KEY_ID)
-      ? env.AWS_ACCESS_KEY_ID
-      : DEFAULT_ACCOUNT_ID;
-  return runKeyRotationLocally({
-    endpointUrl: options.endpointUrl,
-    alias: options.alias,
-    region: options.region,
-    accountId,
-    ...(options.eventBus ? { eventBusName: options.eventBus } : {}),
-    ...Object.fromEntries(Object.entries(options.input).filter(([, v]) => v !== undefined)),
-    onEvent: (event) => {
-      if (!options.json && event.type === 'StateEntered' && event.state) io.stderr(`  ${event.state.name}\n`);
-    },
-  });
+  const waits: Record<string, number | undefined> = {
+    'Wait Grace Period': options.input.gracePeriodSeconds as number | undefined,
+    'Wait Retention Period': options.input.retentionSeconds as number | undefined,
+  };
+  const progress = createProgress(io);
+  // Ctrl+C (or SIGTERM) stops the run where it is; nothing here can finish it in the background.
+  const stop = (signal: NodeJS.Signals) => {
+    progress.end();
+    io.stderr(
+      `\nStopped (${signal}) before the rotation of ${options.alias} finished. Run the same command again to finish it; 'rekey doctor' lists it until then.\n`,
+    );
+    process.exit(130);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    return await runKeyRotationLocally({
+      endpointUrl: target.endpoint ?? '',
+      alias: options.alias,
+      region: target.region,
+      accountId: target.accountId,
+      ...(options.eventBus ? { eventBusName: options.eventBus } : {}),
+      ...(options.executionName ? { executionName: options.executionName } : {}),
+      ...Object.fromEntries(Object.entries(options.input).filter(([, v]) => v !== undefined)),
+      onEvent: (event) => {
+        if (options.json || event.type !== 'StateEntered' || !event.state) return;
+        const { name, type } = event.state;
+        if (type === 'Choice') return;
+        const seconds = waits[name];
+        if (type === 'Wait' && seconds !== undefined) progress.wait(name, seconds);
+        else progress.step(name);
+      },
+    });
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    progress.end();
+  }
 };
 
 /** Finds the state machine: the flag, else the stack output. */
@@ -172,6 +267,7 @@ const runDeployed = async (
       return 0;
     }
     const seen = new Set<number>();
+    const progress = createProgress(io);
     for (;;) {
       const history = await sfn.send(
         new GetExecutionHistoryCommand({ executionArn, reverseOrder: false, maxResults: 1000 }),
@@ -180,11 +276,12 @@ const runDeployed = async (
         const name = event.stateEnteredEventDetails?.name;
         if (name && event.id !== undefined && !seen.has(event.id)) {
           seen.add(event.id);
-          if (!options.json) io.stderr(`  ${name}\n`);
+          if (!options.json) progress.step(name);
         }
       }
       const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
       if (described.status !== 'RUNNING' && described.status !== 'PENDING_REDRIVE') {
+        progress.end();
         const output = described.output ? (JSON.parse(described.output) as unknown) : undefined;
         const error =
           described.status === 'SUCCEEDED'
@@ -218,7 +315,8 @@ export const run = async (argv: string[], io: Io = defaultIo, pollMs = 5000): Pr
   if (output !== 'text' && output !== 'json')
     throw new UsageError(`--output must be text or json; got '${output}'.`);
   const json = output === 'json';
-  const region = values.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1');
+  const target = resolveTarget({ endpointUrl: values['endpoint-url'], region: values.region });
+  const region = target.region;
   const input = {
     force: values.force === true ? true : undefined,
     periodDays: optionalInteger(values['period-days'], '--period-days'),
@@ -227,19 +325,53 @@ export const run = async (argv: string[], io: Io = defaultIo, pollMs = 5000): Pr
     pendingWindowInDays: optionalInteger(values['pending-window-days'], '--pending-window-days'),
     importTimeoutSeconds: optionalInteger(values['import-timeout-seconds'], '--import-timeout-seconds'),
   };
-  if (values['endpoint-url'] !== undefined) {
+  if (target.endpoint !== undefined) {
     if (values.wait || values['state-machine-arn'] || values['stack-name']) {
       throw new UsageError(
-        '--endpoint-url runs the workflow here; --wait, --state-machine-arn and --stack-name are for deployed runs.',
+        'An endpoint (--endpoint-url or AWS_ENDPOINT_URL) runs the workflow here; --wait, --state-machine-arn and --stack-name are for deployed runs.',
       );
     }
-    const result = await runLocally(io, {
-      endpointUrl: parseEndpoint(values['endpoint-url']),
+    const shortened: string[] = [];
+    if (input.gracePeriodSeconds === undefined) {
+      input.gracePeriodSeconds = LOCAL_WAIT_SECONDS;
+      shortened.push('grace period');
+    }
+    if (input.retentionSeconds === undefined) {
+      input.retentionSeconds = LOCAL_WAIT_SECONDS;
+      shortened.push('retention period');
+    }
+    if (shortened.length && !json) {
+      note(
+        io,
+        `Local run against ${target.endpoint}: ${shortened.join(' and ')} ${LOCAL_WAIT_SECONDS} s instead of 7 days ` +
+          '(--grace-seconds and --retention-seconds change them).\n',
+      );
+    }
+    const resumed = await interruptedRotation(target, alias);
+    if (resumed) {
+      // The rotation was begun, so it is due whatever the key's age says now.
+      input.force = true;
+      if (!json) {
+        note(
+          io,
+          `Resuming rotation ${resumed}, interrupted before the alias swap (${alias}'s key carries rekey:pending-rotation).\n`,
+        );
+      }
+    }
+    if (!resumed) {
+      const finished = await finishInterruptedRetirement(io, target, alias, {
+        json,
+        retentionSeconds: input.retentionSeconds ?? LOCAL_WAIT_SECONDS,
+        pendingWindowInDays: input.pendingWindowInDays ?? 30,
+      });
+      if (finished && !json) io.stdout(finished);
+    }
+    const result = await runLocally(io, target, {
       alias,
-      region,
       json,
       ...(values['event-bus'] ? { eventBus: values['event-bus'] } : {}),
       input,
+      ...(resumed ? { executionName: resumed } : {}),
     });
     io.stdout(
       json

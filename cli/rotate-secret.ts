@@ -3,6 +3,7 @@ import type { DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manage
 import { adminFetch } from '../local/admin-client.js';
 import { integerOption, parseEndpoint, parseOptionsAndPositionals } from './args.js';
 import { UsageError } from './errors.js';
+import { resolveTarget, type Target } from './target.js';
 
 export const summary = 'Rotate one secret now (RotateSecret), optionally following it to the end';
 
@@ -18,8 +19,9 @@ Options:
                          a failed rotation left AWSPENDING on to finish that rotation instead of
                          starting a new one. Default: a new UUID.
   --endpoint-url URL     An AWS-compatible endpoint such as 'rekey local' (http://127.0.0.1:4566).
-                         Without it, AWS itself (credentials and Region from the usual AWS settings).
-  --region R             Region (default AWS_REGION, or us-east-1 with --endpoint-url).
+                         Without it, AWS_ENDPOINT_URL, else AWS itself (credentials from the usual
+                         AWS settings).
+  --region R             Region (default AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1).
   --timeout SECONDS      With --wait: the rotation has failed when the secret did not change for this
                          long while AWSPENDING sits on the new version (default 300).
   --interval SECONDS     With --wait: seconds between checks (default 2).
@@ -27,32 +29,14 @@ Options:
 
 Exit codes: 0 started (with --wait: finished), 1 it could not start or it failed, 2 usage error.`;
 
-const LOCAL_ACCOUNT = '123456789012';
+export type AwsTarget = Target;
 
-export interface AwsTarget {
-  region: string;
-  endpoint?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string };
-  /** The account the local endpoint will see (from a 12-digit access key id). */
-  accountId: string;
-}
-
-/** Region, endpoint and credentials for the SDK: any credentials work against a local endpoint. */
-export const awsTarget = (endpointUrl: string | undefined, region: string | undefined): AwsTarget => {
-  if (endpointUrl !== undefined) parseEndpoint(endpointUrl);
-  const resolved = region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!resolved && endpointUrl === undefined) {
-    throw new UsageError('No Region: pass --region or set AWS_REGION.');
-  }
-  const envKey = process.env.AWS_ACCESS_KEY_ID;
-  const local = endpointUrl !== undefined && !envKey;
-  return {
-    region: resolved ?? 'us-east-1',
-    ...(endpointUrl === undefined ? {} : { endpoint: endpointUrl }),
-    ...(local ? { credentials: { accessKeyId: LOCAL_ACCOUNT, secretAccessKey: 'local' } } : {}),
-    accountId: envKey && /^\d{12}$/.test(envKey) ? envKey : LOCAL_ACCOUNT,
-  };
-};
+/**
+ * Region, endpoint and credentials for the SDK, picked as every command picks them
+ * ({@link resolveTarget}): --endpoint-url, else AWS_ENDPOINT_URL, else AWS.
+ */
+export const awsTarget = (endpointUrl: string | undefined, region: string | undefined): AwsTarget =>
+  resolveTarget({ endpointUrl: endpointUrl === undefined ? undefined : parseEndpoint(endpointUrl), region });
 
 const seconds = (text: string | undefined, option: string, fallback: number, min: number): number =>
   integerOption(text, option, { min, max: 86_400, unit: 'seconds', fallback });

@@ -1,10 +1,11 @@
 import type { Clients } from '../functions/certificate-expiry/clients.js';
 import type { Finding } from '../functions/certificate-expiry/schema.js';
 import type { RegionSweep } from '../functions/certificate-expiry/sweep.js';
-import { parseEndpoint, parseOptions } from './args.js';
+import { parseOptions } from './args.js';
 import { UsageError } from './errors.js';
 import { defaultIo, type Io, silenceLogs } from './io.js';
 import { alignColumns } from './report/table.js';
+import { resolveTarget } from './target.js';
 
 export const summary = 'Sweep ACM certificates in one or more Regions now and print the findings';
 
@@ -115,11 +116,12 @@ export const run = async (argv: string[], io: Io = defaultIo): Promise<number> =
   const { InvalidInputError } = await import('../functions/certificate-expiry/errors.js');
   const { createClients } = await import('../functions/certificate-expiry/clients.js');
   const { sweepRegion } = await import('../functions/certificate-expiry/sweep.js');
-  const { DEFAULT_ACCOUNT_ID } = await import('../local/server.js');
   await silenceLogs();
 
   const env = process.env;
-  const homeRegion = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
+  // --endpoint-url, else AWS_ENDPOINT_URL, else AWS: the same choice as every command.
+  const target = resolveTarget({ endpointUrl: values['endpoint-url'] }, env);
+  const homeRegion = target.region;
   let regions: string[];
   try {
     regions = parseRegions(values.region ?? (env.SWEEP_REGIONS || undefined), '--region', [homeRegion]);
@@ -128,15 +130,11 @@ export const run = async (argv: string[], io: Io = defaultIo): Promise<number> =
     throw error;
   }
   const thresholds = thresholdsOption(values.thresholds, env);
-  const endpoint = values['endpoint-url'] === undefined ? undefined : parseEndpoint(values['endpoint-url']);
   const busName = values['event-bus'] ?? (env.EVENT_BUS_NAME || undefined);
   const clients: Clients = createClients({
     homeRegion,
-    ...(endpoint ? { endpoint } : {}),
-    // The local endpoint accepts any signature; a 12-digit access key id selects the account.
-    ...(endpoint && !env.AWS_ACCESS_KEY_ID
-      ? { credentials: { accessKeyId: DEFAULT_ACCOUNT_ID, secretAccessKey: 'local' } }
-      : {}),
+    ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+    ...(target.credentials ? { credentials: target.credentials } : {}),
   });
 
   const now = new Date();

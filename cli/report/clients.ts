@@ -39,7 +39,8 @@ export const createReportClients = (options: {
       secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
       ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
     };
-  } else if (endpoint) {
+  } else if (endpoint && !env.AWS_PROFILE) {
+    // With a profile (--profile or AWS_PROFILE) its credentials decide the account, as with AWS.
     credentials = { accessKeyId: DEFAULT_ACCOUNT_ID, secretAccessKey: 'local' };
   }
   const common = {

@@ -46,6 +46,10 @@ export type ProblemKind =
   | 'alias-key-pending-deletion'
   /** A rotated key's predecessor is still enabled long after its grace period. */
   | 'predecessor-still-enabled'
+  /** A key rotation began and never reached the alias swap (interrupted-key-rotations.ts). */
+  | 'key-rotation-interrupted'
+  /** Local endpoint: a rotation stopped after the swap; its predecessor is still enabled. */
+  | 'key-retirement-interrupted'
   /** A certificate has expired. */
   | 'certificate-expired'
   /** ACM's managed renewal of a certificate failed. */
