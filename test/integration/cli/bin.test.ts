@@ -18,6 +18,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { DEFAULT_ACCOUNT_ID } from '../../../local/server.js';
+import { waitForRotation } from '../../helpers/rotation.js';
 
 const BIN = join(process.cwd(), 'bin', 'rekey.mjs');
 const MiB = 1024 * 1024;
@@ -393,6 +394,12 @@ describe('the target: --endpoint-url, else AWS_ENDPOINT_URL; --profile', () => {
           RotateImmediately: false,
         }),
       );
+      // RotateSecret answers before its configuration test runs, as on AWS: wait for it.
+      await waitForRotation({
+        sm: secrets,
+        secretId: made.ARN ?? '',
+        local: { endpointUrl: endpoint.url, region, account: DEFAULT_ACCOUNT_ID },
+      });
     } finally {
       endpoint.clock.advance(3 * 86_400_000);
       secrets.destroy();
