@@ -1,4 +1,4 @@
-import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../local/server.js';
+import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../local/defaults.js';
 import { parseOptions } from './args.js';
 import { UsageError } from './errors.js';
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
 import { adminFetch } from '../local/admin-client.js';
 import { integerOption, parseEndpoint, parseOptionsAndPositionals } from './args.js';
@@ -89,7 +88,8 @@ export const run = async (argv: string[]): Promise<number> => {
     );
   }
   const secretId = positionals[0];
-  const token = values.token ?? randomUUID();
+  // The global Web Crypto: importing node:crypto would cost every `rekey --help` its load.
+  const token = values.token ?? crypto.randomUUID();
   if (token.length < 32 || token.length > 64) {
     throw new UsageError('--token must be 32 to 64 characters (a version id or a UUID).');
   }

@@ -5,12 +5,11 @@ import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { ADMIN_HEADER } from './admin-client.js';
 import { AwsError } from './aws-error.js';
+import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from './defaults.js';
 import type { Quotas } from './quotas.js';
 import type { LocalService, RequestContext } from './types.js';
 
-/** Account used when the access key id is not a 12-digit account number. */
-export const DEFAULT_ACCOUNT_ID = '123456789012';
-export const DEFAULT_REGION = 'us-east-1';
+export { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from './defaults.js';
 
 const CREDENTIAL = /Credential=([^/,\s]+)\/(\d{8})\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/;
 

@@ -6,10 +6,9 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { build } from 'esbuild';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { esbuildOptionsFor } from '../../scripts/build.js';
+import { buildAsSam } from '../../scripts/build.js';
 import { type FunctionDefinition, functionsOf, loadTemplate, type Template } from '../../scripts/template.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -96,12 +95,9 @@ beforeAll(async () => {
   functions = functionsOf(template);
   outRoot = await mkdtemp(join(tmpdir(), 'rekey-bundles-'));
   for (const fn of functions) {
-    const outdir = join(outRoot, fn.logicalId);
-    const result = await build(esbuildOptionsFor(fn.buildProperties, fn.codeUri, outdir));
-    const inputs = Object.keys(result.metafile?.inputs ?? {})
-      .map((p) => relative(root, join(root, fn.codeUri, p)))
-      .filter((p) => !p.includes('node_modules'));
-    bundles.set(fn.logicalId, { file: join(outdir, `${fn.handlerFile}.mjs`), inputs });
+    const method = template.Resources[fn.logicalId]?.Metadata?.BuildMethod;
+    const built = await buildAsSam(fn, method, join(outRoot, fn.logicalId));
+    bundles.set(fn.logicalId, { file: built.handlerFile, inputs: built.inputs });
   }
 });
 
@@ -110,14 +106,15 @@ afterAll(async () => {
 });
 
 describe('template.yaml', () => {
-  it('parses with its short intrinsic tags and declares every function with esbuild metadata', () => {
+  it('parses with its short intrinsic tags and builds every function through a Makefile target', async () => {
     expect(template.Transform).toBe('AWS::Serverless-2016-10-31');
     expect(functions.length).toBeGreaterThan(0);
+    const makefile = await readFile(join(root, 'Makefile'), 'utf8');
     for (const fn of functions) {
-      expect(template.Resources[fn.logicalId]?.Metadata?.BuildMethod, fn.logicalId).toBe('esbuild');
-      expect(fn.buildProperties.Format, fn.logicalId).toBe('esm');
-      expect(fn.buildProperties.Minify, fn.logicalId).toBe(true);
-      expect(fn.buildProperties.Sourcemap, fn.logicalId).toBe(true);
+      expect(template.Resources[fn.logicalId]?.Metadata?.BuildMethod, fn.logicalId).toBe('makefile');
+      // sam build looks for the Makefile in CodeUri and runs the target build-<LogicalId>.
+      expect(fn.codeUri, fn.logicalId).toBe('./');
+      expect(makefile, fn.logicalId).toMatch(new RegExp(`^build-${fn.logicalId}:`, 'm'));
     }
   });
 
@@ -139,11 +136,8 @@ describe('template.yaml', () => {
     }
   });
 
-  it('bundles every entry point with exactly its metadata and the bundle exports the named handler', async () => {
+  it('builds every function as sam build would and the artefact exports the named handler', async () => {
     for (const fn of functions) {
-      for (const entry of fn.buildProperties.EntryPoints as string[]) {
-        expect(existsSync(join(root, fn.codeUri, entry)), `${fn.logicalId} entry ${entry}`).toBe(true);
-      }
       const bundle = bundles.get(fn.logicalId);
       expect(bundle && existsSync(bundle.file), `${fn.logicalId} bundle`).toBe(true);
       const mod = (await import(bundle?.file ?? '')) as Record<string, unknown>;
