@@ -19,7 +19,7 @@ One view of rotation health, read-only:
                 rotation failed after createSecret), rotating, disabled, empty.
   keys          every managed alias: aliases whose key carries rekey:* evidence tags, or whose
                 name starts with --alias-prefix. Key id, key spec, age, last rotation
-                (rekey:rotated-at), next rotation (in-service date + the rekey:period-days tag,
+                (rekey:rotated-at), next rotation (in-service date + the rekey:rotation-period-days tag,
                 else --period-days) and state (healthy, due, overdue, rotating, disabled,
                 pending-deletion).
   certificates  every ACM certificate (all key types and statuses): days to expiry and the
@@ -35,7 +35,7 @@ Options:
   --filter F             Which secrets: tag:KEY=VALUE and/or name-prefix:PREFIX (both: AND).
                          Default: every secret. Keys and certificates are not filtered.
   --alias-prefix P       Also treat aliases starting with P (e.g. alias/payments-) as managed.
-  --period-days N        Key rotation period when a key has no rekey:period-days tag (default 365).
+  --period-days N        Key rotation period when a key has no rekey:rotation-period-days tag (default 365).
   --thresholds LIST      Certificate alert thresholds in days (default ALERT_THRESHOLDS_DAYS, else
                          45,30,14,7,3,1). Within the smallest one a certificate needs attention.
   --stuck-after SECONDS  AWSPENDING on a secret unchanged for less than this is a rotation still

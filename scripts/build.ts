@@ -106,7 +106,8 @@ export const esbuildOptionsFor = (
     minify: props.Minify === true,
     sourcemap: props.Sourcemap === true,
     target: typeof props.Target === 'string' ? props.Target : 'es2020',
-    mainFields: list('MainFields').length > 0 ? list('MainFields') : undefined,
+    // SAM passes a string as `--main-fields=module,main` (a YAML list would become `--main-fields:module`, which esbuild refuses).
+    mainFields: typeof props.MainFields === 'string' ? props.MainFields.split(',') : undefined,
     outExtension: pairs('OutExtension'),
     banner: pairs('Banner'),
     external: list('External'),

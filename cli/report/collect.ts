@@ -18,8 +18,10 @@ import { type AliasListEntry, type KMSClient, ListAliasesCommand, type Tag } fro
 import { mapBounded, withBackoff } from '../../functions/certificate-expiry/backoff.js';
 import { ALL_KEY_TYPES, ALL_STATUSES, needsAttention } from '../../functions/certificate-expiry/list.js';
 import { triage } from '../../functions/certificate-expiry/triage.js';
+import { isRetiringAlias } from '../../functions/key-rotation/access.js';
 import { describeKeyOrUndefined, listAllTags } from '../../functions/key-rotation/kms.js';
 import { inServiceSince } from '../../functions/key-rotation/plan.js';
+import { PERIOD_TAG as SCHEDULE_PERIOD_TAG } from '../../functions/key-rotation/schedule.js';
 import { isRekeyTag, TAG, tagValue } from '../../functions/key-rotation/tags.js';
 import { messageOf } from '../../functions/lib/errors.js';
 import { assessSecret, pendingHasValue } from '../../functions/secret-fleet/assess.js';
@@ -42,9 +44,9 @@ const DAY_MS = 86_400_000;
 
 /**
  * Tag on a KMS key that sets its rotation period in days (1-3650), overriding --period-days:
- * the per-alias schedule's period, written where `rekey status` can read it.
+ * the same tag the key schedule rotates by (functions/key-rotation/schedule.ts).
  */
-export const PERIOD_TAG = 'rekey:period-days';
+export const PERIOD_TAG = SCHEDULE_PERIOD_TAG;
 
 /** What the report covers and the rules it judges by. */
 export interface CollectOptions {
@@ -53,7 +55,7 @@ export interface CollectOptions {
   secretFilter: FleetFilter;
   /** Aliases with this prefix are managed even without rekey evidence tags. */
   aliasPrefix?: string;
-  /** Key rotation period when the key has no rekey:period-days tag. */
+  /** Key rotation period when the key has no rekey:rotation-period-days tag. */
   periodDays: number;
   /** Certificate alert thresholds in days, most distant first. */
   thresholds: readonly number[];
@@ -181,7 +183,9 @@ export const collectKeysWithTags = async (
 ): Promise<KeyWithTags[]> => {
   const kms = clients.kms(region);
   const aliases = (await listAliases(kms)).filter(
-    (a) => a.AliasName && a.TargetKeyId && !a.AliasName.startsWith('alias/aws/'),
+    // Retiring aliases are rekey's own mark on an old key it is retiring (key-rotation/access.ts).
+    (a) =>
+      a.AliasName && a.TargetKeyId && !a.AliasName.startsWith('alias/aws/') && !isRetiringAlias(a.AliasName),
   );
   const now = clients.now();
   const found = await mapBounded(aliases, 5, async (alias): Promise<KeyWithTags | undefined> => {

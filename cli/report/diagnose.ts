@@ -14,6 +14,7 @@ import { type KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { GetFunctionCommand, ResourceNotFoundException as LambdaNotFound } from '@aws-sdk/client-lambda';
 import { DescribeSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { mapBounded } from '../../functions/certificate-expiry/backoff.js';
+import { isRetiringAlias } from '../../functions/key-rotation/access.js';
 import { describeKeyOrUndefined, listAllTags } from '../../functions/key-rotation/kms.js';
 import { TAG, tagValue } from '../../functions/key-rotation/tags.js';
 import { messageOf } from '../../functions/lib/errors.js';
@@ -216,7 +217,9 @@ const keyProblems = async (
 ): Promise<Problem[]> => {
   const kms: KMSClient = clients.kms(region);
   const aliases = (await listAliases(kms)).filter(
-    (a) => a.AliasName && a.TargetKeyId && !a.AliasName.startsWith('alias/aws/'),
+    // Retiring aliases are rekey's own mark on an old key it is retiring (key-rotation/access.ts).
+    (a) =>
+      a.AliasName && a.TargetKeyId && !a.AliasName.startsWith('alias/aws/') && !isRetiringAlias(a.AliasName),
   );
   const now = clients.now().getTime();
   const problems: Problem[] = [];

@@ -355,7 +355,7 @@ export const renderHtml = (report: StatusReport): string => {
       ? ''
       : `<h2>Could not read</h2><ul class="errors">${report.errors.map((e) => `<li>${text(`${e.service} in ${e.region}: ${e.message}`)}</li>`).join('')}</ul>`;
   const optionPeriod = report.keys.some((k) => k.periodSource === 'option')
-    ? '<p class="caption">* next rotation from the --period-days option (the key has no rekey:period-days tag).</p>'
+    ? '<p class="caption">* next rotation from the --period-days option (the key has no rekey:rotation-period-days tag).</p>'
     : '';
 
   return `<!doctype html>

@@ -65,7 +65,7 @@ export interface KeyStatus {
   /** ARN of the key this one replaced (rekey:predecessor), if any. */
   readonly predecessorKeyArn: string | null;
   readonly periodDays: number;
-  /** Where `periodDays` came from: the key's rekey:period-days tag, or the --period-days option. */
+  /** Where `periodDays` came from: the key's rekey:rotation-period-days tag, or the --period-days option. */
   readonly periodSource: 'tag' | 'option';
   readonly nextRotation: string;
   readonly state: string;

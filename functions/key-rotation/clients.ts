@@ -1,6 +1,8 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DEFAULT_RETIRING_ALIAS_PREFIX, type KeyAccess, keyAccessFromEnv } from './access.js';
 
 /**
  * The AWS clients of the key-rotation steps. KMS clients are per Region because a multi-Region
@@ -13,8 +15,12 @@ export interface KeyRotationClients {
   kms(region: string): KMSClient;
   readonly events: EventBridgeClient;
   readonly secrets: SecretsManagerClient;
+  /** Step Functions, for the key schedule that starts one execution per due key. */
+  readonly sfn: SFNClient;
   /** Current time; injectable so tests can decide when a key is due or an import overdue. */
   now(): Date;
+  /** Where the role's rights on successors and retiring keys come from (see access.ts). */
+  readonly access: KeyAccess;
 }
 
 export interface ClientConfig {
@@ -23,6 +29,7 @@ export interface ClientConfig {
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
   now?: () => Date;
+  access?: KeyAccess;
 }
 
 /** Builds a set of clients; `endpoint` and `credentials` point them at the local endpoint. */
@@ -44,7 +51,9 @@ export const createClients = (config: ClientConfig): KeyRotationClients => {
     },
     events: new EventBridgeClient({ ...common, region: config.region }),
     secrets: new SecretsManagerClient({ ...common, region: config.region }),
+    sfn: new SFNClient({ ...common, region: config.region }),
     now: config.now ?? (() => new Date()),
+    access: config.access ?? { retiringAliasPrefix: DEFAULT_RETIRING_ALIAS_PREFIX },
   };
 };
 
@@ -54,4 +63,5 @@ export const createClients = (config: ClientConfig): KeyRotationClients => {
  */
 export const defaultClients: KeyRotationClients = createClients({
   region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+  access: keyAccessFromEnv(),
 });

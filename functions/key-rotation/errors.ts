@@ -82,3 +82,14 @@ export class EventPublishError extends KeyRotationError {
     this.name = 'EventPublishError';
   }
 }
+
+/**
+ * AccessDenied on a key created or re-aliased less than five minutes ago: KMS's authorization
+ * may not see the new alias or policy yet. The state machine retries it for a bounded time.
+ */
+export class KeyAuthorizationPendingError extends KeyRotationError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'KeyAuthorizationPendingError';
+  }
+}

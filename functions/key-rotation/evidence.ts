@@ -1,4 +1,4 @@
-import { TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-kms';
+import { PutKeyPolicyCommand, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-kms';
 import type { KeyRotationClients } from './clients.js';
 import { TAG, toTags } from './tags.js';
 import type { ExecutionRef, KeyPlan, RegionalKey, SuccessorKey } from './types.js';
@@ -21,6 +21,27 @@ export const successorKeys = (successor: SuccessorKey): RegionalKey[] => [
   { region: successor.region, keyArn: successor.keyArn },
   ...successor.replicas,
 ];
+
+/**
+ * Gives every Region's successor exactly its predecessor's key policy again, dropping the
+ * statement rekey added for the unproven key (access.ts). PutKeyPolicy replaces the whole
+ * policy, so running it twice gives the same policy. Nothing to do when none was added.
+ */
+export const restoreSuccessorPolicies = async (
+  clients: KeyRotationClients,
+  plan: KeyPlan,
+  successor: SuccessorKey,
+): Promise<void> => {
+  if (!clients.access.roleArn) return;
+  for (const key of successorKeys(successor)) {
+    const policy =
+      key.region === plan.region ? plan.policy : plan.replicas.find((r) => r.region === key.region)?.policy;
+    if (!policy) continue;
+    await clients
+      .kms(key.region)
+      .send(new PutKeyPolicyCommand({ KeyId: key.keyArn, PolicyName: 'default', Policy: policy }));
+  }
+};
 
 /**
  * Step 8, Record Rotation Evidence: tags on both keys in every Region so an auditor can
@@ -65,6 +86,8 @@ export const recordEvidence = async (
     .send(
       new UntagResourceCommand({ KeyId: plan.keyArn, TagKeys: [TAG.pendingRotation, TAG.pendingSuccessor] }),
     );
+  // In service now: the successor is rekey's through the managed alias, like its predecessor was.
+  await restoreSuccessorPolicies(clients, plan, successor);
   return {
     rotatedAt,
     predecessorKeyArn: plan.keyArn,

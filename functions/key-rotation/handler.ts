@@ -1,3 +1,4 @@
+import { requiredString } from '../lib/config.js';
 import { InvalidInputError } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
 import { defaultClients, type KeyRotationClients } from './clients.js';
@@ -7,6 +8,7 @@ import { planRotation } from './plan.js';
 import { reencryptCiphertexts } from './reencrypt.js';
 import { checkPredecessorUnused, disablePredecessor, schedulePredecessorDeletion } from './retire.js';
 import { rollBackAfterSwap, rollBackBeforeSwap } from './rollback.js';
+import { parseScheduleInput, scheduleDueKeys } from './schedule.js';
 import { checkKeyMaterialImport, createSuccessor } from './successor.js';
 import { swapAlias } from './swap.js';
 import type { ExecutionRef, KeyPlan, SuccessorKey, WorkflowState } from './types.js';
@@ -56,9 +58,9 @@ const TASKS = {
   swapAlias: (c, e) => swapAlias(c, planOf(e), successorOf(e)),
   recordEvidence: (c, e, x) =>
     recordEvidence(c, planOf(e), successorOf(e), x, need(e.state.swap, 'state.swap', e.task).swappedAt),
-  reencrypt: (c, e, x) => reencryptCiphertexts(c, planOf(e), successorOf(e), x),
+  reencrypt: (c, e, x) => reencryptCiphertexts(c, planOf(e), successorOf(e), x, e.state.swap?.swappedAt),
   checkPredecessorUnused: (c, e) => checkPredecessorUnused(c, planOf(e)),
-  disablePredecessor: (c, e) => disablePredecessor(c, planOf(e)),
+  disablePredecessor: (c, e) => disablePredecessor(c, planOf(e), e.state.swap?.swappedAt),
   schedulePredecessorDeletion: (c, e) => schedulePredecessorDeletion(c, planOf(e)),
   rollBackBeforeSwap: (c, e, x) => rollBackBeforeSwap(c, e.state, x),
   rollBackAfterSwap: (c, e, x) => rollBackAfterSwap(c, e.state, x),
@@ -100,6 +102,27 @@ export const parseTaskEvent = (event: unknown): KeyRotationTaskEvent => {
 export const createHandler =
   (clients: KeyRotationClients) =>
   async (event: unknown): Promise<unknown> => {
+    // The key schedule (EventBridge Scheduler) invokes the function directly, outside any execution.
+    if (
+      typeof event === 'object' &&
+      event !== null &&
+      (event as { task?: unknown }).task === 'scheduleDueKeys'
+    ) {
+      logger.appendKeys({ task: 'scheduleDueKeys' });
+      try {
+        const input = parseScheduleInput(event as Record<string, unknown>);
+        const stateMachineArn = requiredString(
+          'KEY_ROTATION_STATE_MACHINE_ARN',
+          'the key schedule starts executions of the key-rotation state machine',
+        );
+        return JSON.parse(JSON.stringify(await scheduleDueKeys(clients, input, stateMachineArn)));
+      } catch (error) {
+        logger.error('Key schedule failed', { error: error as Error });
+        throw error;
+      } finally {
+        logger.removeKeys(['task']);
+      }
+    }
     const parsed = parseTaskEvent(event);
     const execution = { id: parsed.executionId, name: parsed.executionName };
     logger.appendKeys({ task: parsed.task, execution: execution.id });

@@ -6,8 +6,9 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-secrets-manager';
 import { messageOf } from '../lib/errors.js';
+import { allowingPropagation } from './access.js';
 import type { KeyRotationClients } from './clients.js';
-import { ReEncryptionError } from './errors.js';
+import { KeyAuthorizationPendingError, ReEncryptionError } from './errors.js';
 import type { ExecutionRef, KeyPlan, SuccessorKey } from './types.js';
 
 export interface ReEncryptionResult {
@@ -28,21 +29,31 @@ const reencryptAll = async (
   plan: KeyPlan,
   successor: SuccessorKey,
   ciphertexts: readonly string[],
+  swappedAt: string | undefined,
 ): Promise<string[]> => {
   const kms = clients.kms(plan.region);
   const out: string[] = [];
   for (const [index, ciphertext] of ciphertexts.entries()) {
     try {
-      const result = await kms.send(
-        new ReEncryptCommand({
-          CiphertextBlob: Buffer.from(ciphertext, 'base64'),
-          // Symmetric ciphertexts name their key, so KMS finds the source key itself.
-          DestinationKeyId: successor.keyArn,
-        }),
+      // Right after the swap the successor is reached through the managed alias, and the old key
+      // through its new retiring alias: KMS may need minutes to authorize by them.
+      const result = await allowingPropagation(
+        swappedAt,
+        clients.now(),
+        `ReEncrypt to ${successor.keyArn}`,
+        () =>
+          kms.send(
+            new ReEncryptCommand({
+              CiphertextBlob: Buffer.from(ciphertext, 'base64'),
+              // Symmetric ciphertexts name their key, so KMS finds the source key itself.
+              DestinationKeyId: successor.keyArn,
+            }),
+          ),
       );
       if (!result.CiphertextBlob) throw new Error('ReEncrypt returned no ciphertext');
       out.push(Buffer.from(result.CiphertextBlob).toString('base64'));
     } catch (error) {
+      if (error instanceof KeyAuthorizationPendingError) throw error;
       throw new ReEncryptionError(
         `Ciphertext #${index} could not be re-encrypted under ${successor.keyArn}: ${messageOf(error)}`,
         { cause: error },
@@ -64,11 +75,13 @@ export const reencryptCiphertexts = async (
   plan: KeyPlan,
   successor: SuccessorKey,
   execution: ExecutionRef,
+  /** When the alias moved to the successor (bounds the wait for authorization to follow it). */
+  swappedAt?: string,
 ): Promise<ReEncryptionResult> => {
   const request = plan.reencrypt;
   if (!request) return { count: 0 };
   if (request.ciphertexts) {
-    const ciphertexts = await reencryptAll(clients, plan, successor, request.ciphertexts);
+    const ciphertexts = await reencryptAll(clients, plan, successor, request.ciphertexts, swappedAt);
     return { count: ciphertexts.length, ciphertexts };
   }
   const secretId = request.secretId ?? '';
@@ -95,7 +108,7 @@ export const reencryptCiphertexts = async (
       `Secret ${secretId} must hold a JSON array of base64 ciphertexts in its SecretString (the value is not shown).`,
     );
   }
-  const ciphertexts = await reencryptAll(clients, plan, successor, list as string[]);
+  const ciphertexts = await reencryptAll(clients, plan, successor, list as string[], swappedAt);
   const put = await clients.secrets.send(
     new PutSecretValueCommand({
       SecretId: secretId,

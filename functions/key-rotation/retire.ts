@@ -1,5 +1,6 @@
 import { DisableKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { logger } from '../lib/logger.js';
+import { allowingPropagation, retiringAliasOf } from './access.js';
 import type { KeyRotationClients } from './clients.js';
 import { PredecessorStillInUseError } from './errors.js';
 import { predecessorKeys } from './evidence.js';
@@ -27,7 +28,12 @@ export const checkPredecessorUnused = async (
   const stillUsed: string[] = [];
   for (const key of predecessorKeys(plan)) {
     const kms = clients.kms(key.region);
-    for (const alias of await aliasesOf(kms, key.keyArn)) stillUsed.push(`${alias} (${key.region})`);
+    // The retiring alias is rekey's own mark (see access.ts), not a use of the key.
+    const keyId = key.keyArn.split('/').pop() ?? key.keyArn;
+    const retiring = retiringAliasOf(clients.access, keyId);
+    for (const alias of await aliasesOf(kms, key.keyArn)) {
+      if (alias !== retiring) stillUsed.push(`${alias} (${key.region})`);
+    }
     for (const grant of await grantsOf(kms, key.keyArn)) {
       grants.push({
         region: key.region,
@@ -56,6 +62,8 @@ export const checkPredecessorUnused = async (
 export const disablePredecessor = async (
   clients: KeyRotationClients,
   plan: KeyPlan,
+  /** When the alias moved: the old key is reached through its retiring alias since then. */
+  swappedAt?: string,
 ): Promise<{ disabledAt: string; keys: RegionalKey[] }> => {
   const keys = predecessorKeys(plan);
   for (const key of keys) {
@@ -63,7 +71,9 @@ export const disablePredecessor = async (
     const meta = await describeKeyOrUndefined(kms, key.keyArn);
     // Already disabled by an earlier attempt: nothing to do.
     if (meta?.KeyState === 'Disabled') continue;
-    await kms.send(new DisableKeyCommand({ KeyId: key.keyArn }));
+    await allowingPropagation(swappedAt, clients.now(), `DisableKey on ${key.keyArn}`, () =>
+      kms.send(new DisableKeyCommand({ KeyId: key.keyArn })),
+    );
     logger.info('Disabled predecessor key', { keyArn: key.keyArn, region: key.region });
   }
   return { disabledAt: clients.now().toISOString(), keys };

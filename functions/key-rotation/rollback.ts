@@ -1,7 +1,13 @@
-import { TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-kms';
+import {
+  DeleteAliasCommand,
+  NotFoundException,
+  TagResourceCommand,
+  UntagResourceCommand,
+} from '@aws-sdk/client-kms';
 import { logger } from '../lib/logger.js';
+import { retiringAliasOf } from './access.js';
 import type { KeyRotationClients } from './clients.js';
-import { predecessorKeys, successorKeys } from './evidence.js';
+import { predecessorKeys, restoreSuccessorPolicies, successorKeys } from './evidence.js';
 import { describeKeyOrUndefined, isDeletedOrPending, listAllTags } from './kms.js';
 import { scheduleDeletion } from './retire.js';
 import type { AliasMove } from './swap.js';
@@ -158,6 +164,18 @@ export const rollBackAfterSwap = async (
       .kms(key.region)
       .send(new TagResourceCommand({ KeyId: key.keyArn, Tags: toTags({ [TAG.rolledBack]: execution.id }) }));
   }
+  // The old key is in service again behind the managed alias: its retiring alias goes.
+  for (const region of plan.aliasRegions) {
+    try {
+      await clients
+        .kms(region)
+        .send(new DeleteAliasCommand({ AliasName: retiringAliasOf(clients.access, plan.keyId) }));
+    } catch (error) {
+      if (!(error instanceof NotFoundException)) throw error;
+    }
+  }
+  // Evidence not recorded: the successor still carries rekey's statement (it stays enabled, unmanaged).
+  if (state.evidence === undefined) await restoreSuccessorPolicies(clients, plan, successor);
   await clearPendingTags(clients, plan, execution);
   logger.info('Rolled back after the swap', { keyArn: plan.keyArn, successorKeyArn: successor.keyArn });
   return {

@@ -6,9 +6,11 @@ import {
   ListKeysCommand,
   type OriginType,
   ReplicateKeyCommand,
+  type Tag,
   TagResourceCommand,
 } from '@aws-sdk/client-kms';
 import { logger } from '../lib/logger.js';
+import { allowingPropagation, withSuccessorStatement } from './access.js';
 import type { KeyRotationClients } from './clients.js';
 import { KeyMaterialImportTimeoutError, RotationInProgressError } from './errors.js';
 import { describeKeyOrUndefined, isDeletedOrPending, listAllTags } from './kms.js';
@@ -73,6 +75,26 @@ export const findExistingSuccessor = async (
   return undefined;
 };
 
+/** The successor's key policy: the old key's, plus rekey's statement when the role is known. */
+const successorPolicy = (clients: KeyRotationClients, policy: string): string | undefined => {
+  if (!policy) return undefined;
+  return clients.access.roleArn ? withSuccessorStatement(policy, clients.access.roleArn) : policy;
+};
+
+/** Copies the old key's own tags onto a successor key (TagResource overwrites: safe to repeat). */
+const copyTags = async (
+  clients: KeyRotationClients,
+  region: string,
+  keyArn: string,
+  tags: readonly Tag[],
+  createdAt: Date | undefined,
+): Promise<void> => {
+  if (tags.length === 0) return;
+  await allowingPropagation(createdAt, clients.now(), `TagResource on ${keyArn}`, () =>
+    clients.kms(region).send(new TagResourceCommand({ KeyId: keyArn, Tags: [...tags] })),
+  );
+};
+
 /** Creates the replicas the successor is still missing, copying each old replica's policy, tags and description. */
 const ensureReplicas = async (
   clients: KeyRotationClients,
@@ -87,17 +109,18 @@ const ensureReplicas = async (
   for (const replica of plan.replicas) {
     let arn = existing.get(replica.region);
     if (!arn) {
-      const made = await clients.kms(plan.region).send(
-        new ReplicateKeyCommand({
-          KeyId: successor.Arn,
-          ReplicaRegion: replica.region,
-          Policy: replica.policy || undefined,
-          Description: replica.description,
-          Tags: [
-            ...replica.tags,
-            ...toTags({ [TAG.successorOf]: replica.keyArn, [TAG.rotationId]: rotationId }),
-          ],
-        }),
+      // Only rekey's own tags at creation (the role may set no others on a key it does not hold
+      // yet); the old replica's tags are copied just below, through the replica's key policy.
+      const made = await allowingPropagation(successor.CreationDate, clients.now(), 'ReplicateKey', () =>
+        clients.kms(plan.region).send(
+          new ReplicateKeyCommand({
+            KeyId: successor.Arn,
+            ReplicaRegion: replica.region,
+            Policy: successorPolicy(clients, replica.policy),
+            Description: replica.description,
+            Tags: toTags({ [TAG.successorOf]: replica.keyArn, [TAG.rotationId]: rotationId }),
+          }),
+        ),
       );
       arn =
         made.ReplicaKeyMetadata?.Arn ??
@@ -107,6 +130,7 @@ const ensureReplicas = async (
         replicaRegion: replica.region,
       });
     }
+    await copyTags(clients, replica.region, arn, replica.tags, successor.CreationDate);
     replicas.push({ region: replica.region, keyArn: arn });
   }
   return replicas;
@@ -140,6 +164,7 @@ const describeSuccessor = async (
     keyArn: primary.keyArn,
     keyId: meta.KeyId ?? '',
     region: plan.region,
+    createdAt: created.toISOString(),
     replicas,
     pendingImport: pending.length > 0,
     pendingImportRegions: pending,
@@ -179,10 +204,11 @@ export const createSuccessor = async (
         KeyUsage: plan.keyUsage as KeyUsageType,
         Origin: plan.origin as OriginType,
         Description: plan.description,
-        Policy: plan.policy || undefined,
+        Policy: successorPolicy(clients, plan.policy),
         MultiRegion: plan.multiRegion,
         CustomKeyStoreId: plan.customKeyStoreId,
-        Tags: [...plan.tags, ...toTags({ [TAG.successorOf]: plan.keyArn, [TAG.rotationId]: rotationId })],
+        // rekey's own tags only: the role may tag at creation with rekey:* keys and nothing else.
+        Tags: toTags({ [TAG.successorOf]: plan.keyArn, [TAG.rotationId]: rotationId }),
       }),
     );
     meta = created.KeyMetadata;
@@ -201,6 +227,7 @@ export const createSuccessor = async (
       successorKeyArn: meta.Arn,
     });
   }
+  await copyTags(clients, plan.region, meta.Arn ?? '', plan.tags, meta.CreationDate);
   const replicas = await ensureReplicas(clients, plan, meta, rotationId);
   return describeSuccessor(clients, plan, meta, replicas, reused);
 };

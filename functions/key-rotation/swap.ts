@@ -1,5 +1,6 @@
-import { UpdateAliasCommand } from '@aws-sdk/client-kms';
+import { AlreadyExistsException, CreateAliasCommand, UpdateAliasCommand } from '@aws-sdk/client-kms';
 import { logger } from '../lib/logger.js';
+import { retiringAliasOf } from './access.js';
 import type { KeyRotationClients } from './clients.js';
 import { AliasNotFoundError, KeyRotationError } from './errors.js';
 import { describeKeyOrUndefined } from './kms.js';
@@ -40,7 +41,27 @@ export const moveAlias = async (
   return { region, from: fromKeyId, to: toKeyId, changed: true };
 };
 
-/** Step 4, Swap Alias: UpdateAlias to the successor in every Region where the alias pointed at the old key. */
+/**
+ * Gives the old key its retiring alias in `region` while it still has the managed alias (the
+ * only time rekey's role may alias it): after the swap, disabling and deleting it are granted
+ * through this alias, never through a tag. Already there (a retried step): nothing to do.
+ */
+const markRetiring = async (clients: KeyRotationClients, region: string, keyId: string): Promise<void> => {
+  try {
+    await clients
+      .kms(region)
+      .send(
+        new CreateAliasCommand({ AliasName: retiringAliasOf(clients.access, keyId), TargetKeyId: keyId }),
+      );
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsException)) throw error;
+  }
+};
+
+/**
+ * Step 4, Swap Alias: in every Region where the alias pointed at the old key, give the old key
+ * its retiring alias, then UpdateAlias to the successor.
+ */
 export const swapAlias = async (
   clients: KeyRotationClients,
   plan: KeyPlan,
@@ -48,6 +69,7 @@ export const swapAlias = async (
 ): Promise<{ swappedAt: string; moves: AliasMove[] }> => {
   const moves: AliasMove[] = [];
   for (const region of plan.aliasRegions) {
+    await markRetiring(clients, region, plan.keyId);
     moves.push(await moveAlias(clients, region, plan.alias, plan.keyId, successor.keyId));
   }
   return { swappedAt: clients.now().toISOString(), moves };

@@ -82,6 +82,8 @@ export interface SuccessorKey {
   keyArn: string;
   keyId: string;
   region: string;
+  /** When the successor was created (bounds the wait for KMS authorization to see it). */
+  createdAt?: string;
   replicas: RegionalKey[];
   /** True while key material has not been imported into every Region of an EXTERNAL successor. */
   pendingImport: boolean;

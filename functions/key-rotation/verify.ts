@@ -10,6 +10,7 @@ import {
   VerifyMacCommand,
 } from '@aws-sdk/client-kms';
 import { messageOf } from '../lib/errors.js';
+import { allowingPropagation } from './access.js';
 import type { KeyRotationClients } from './clients.js';
 import { KeyRotationError, SuccessorNotReadyError, SuccessorVerificationError } from './errors.js';
 import { describeKeyOrUndefined } from './kms.js';
@@ -31,6 +32,8 @@ const fail = (key: RegionalKey, what: string, error?: unknown): never => {
   // Never wrap our own errors twice, and never include the test data: it is random, but
   // plaintext has no place in an error message.
   if (error instanceof KeyRotationError) throw error;
+  // A denial is not a broken key: verifySuccessor tells a fresh key's pending authorization from a real denial.
+  if (error instanceof Error && error.name === 'AccessDeniedException') throw error;
   throw new SuccessorVerificationError(
     `Successor ${key.keyArn} failed verification in ${key.region}: ${what}${error ? ` (${messageOf(error)})` : ''}.`,
     error ? { cause: error } : undefined,
@@ -156,11 +159,16 @@ export const verifySuccessor = async (
       fail(key, meta ? `the key is ${meta.KeyState}, not Enabled` : 'the key does not exist');
       continue;
     }
-    const found = [
-      ...(await verifyEncryption(kms, key, meta)),
-      ...(await verifySigning(kms, key, meta)),
-      ...(await verifyMac(kms, key, meta)),
-    ];
+    const found = await allowingPropagation(
+      successor.createdAt,
+      clients.now(),
+      `Verifying ${key.keyArn}`,
+      async () => [
+        ...(await verifyEncryption(kms, key, meta)),
+        ...(await verifySigning(kms, key, meta)),
+        ...(await verifyMac(kms, key, meta)),
+      ],
+    );
     if (found.length === 0) fail(key, `it lists no algorithm for key usage ${meta.KeyUsage}`);
     checks.push(...found);
   }

@@ -13,6 +13,7 @@ import { createHandler as certificateHandler } from '../../functions/certificate
 import { createClients as keyClients } from '../../functions/key-rotation/clients.js';
 import { createHandler as keyHandler, parseTaskEvent } from '../../functions/key-rotation/handler.js';
 import { parseRotationInput } from '../../functions/key-rotation/plan.js';
+import { parseScheduleInput } from '../../functions/key-rotation/schedule.js';
 import { createClients as fleetClients } from '../../functions/secret-fleet/clients.js';
 import {
   createHandler as fleetHandler,
@@ -115,6 +116,23 @@ const checks: { pattern: RegExp; check: (file: string) => Promise<void> }[] = [
       const input = load(file);
       expect(parseRotationInput(input).alias).toBe(input.alias);
       expect(() => parseRotationInput(without(input, 'alias'))).toThrow(/alias/);
+    },
+  },
+  {
+    pattern: /^key-rotation-schedule\.json$/,
+    check: async (file) => {
+      const event = load(file);
+      expect(parseScheduleInput(event).aliasPattern).toBe(event.aliasPattern);
+      expect(() => parseScheduleInput(without(event, 'aliasPattern'))).toThrow(/aliasPattern/);
+      // The empty endpoint holds no alias: the schedule checks nothing and starts nothing.
+      process.env.KEY_ROTATION_STATE_MACHINE_ARN =
+        'arn:aws:states:us-east-1:123456789012:stateMachine:rekey-key-rotation';
+      try {
+        const handle = keyHandler(keyClients({ region: 'us-east-1', endpoint: endpoint.url, credentials }));
+        expect(await handle(event)).toMatchObject({ started: [], notDue: [], skipped: [] });
+      } finally {
+        delete process.env.KEY_ROTATION_STATE_MACHINE_ARN;
+      }
     },
   },
   {

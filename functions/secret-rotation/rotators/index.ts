@@ -1,4 +1,5 @@
 import { RotationConfigurationError, RotatorNotFoundError } from '../errors.js';
+import { createApiKeyRotator } from './api-key.js';
 import { createGeneratedRotator } from './generated.js';
 import { tryParseJsonObject } from './secret-format.js';
 import type { PasswordPolicy, Rotator, SecretVersion } from './types.js';
@@ -10,7 +11,8 @@ import type { PasswordPolicy, Rotator, SecretVersion } from './types.js';
  * 1. Tag `rekey:rotator` names the rotator outright: `generated`, or `database` (by `engine`).
  * 2. Otherwise a JSON object secret with a string `engine` goes to the database rotator
  *    registered for that engine; an unknown engine fails, listing the supported ones.
- * 3. Otherwise (plain string, or JSON without `engine`) the generated rotator.
+ * 3. Otherwise a JSON object secret with `provider`, `apiKey` and `keyId` goes to the API-key rotator.
+ * 4. Otherwise (plain string, or JSON without `engine`) the generated rotator.
  */
 
 export const ROTATOR_TAG = 'rekey:rotator';
@@ -62,7 +64,11 @@ export type RotatorSelector = (input: SelectionInput) => Promise<Rotator>;
 /** Rotators named by the `rekey:rotator` tag, besides `database`. */
 const generated = (input: SelectionInput): Rotator =>
   createGeneratedRotator({ passwordDefaults: input.passwordDefaults });
-const NAMED_ROTATORS: Readonly<Record<string, (input: SelectionInput) => Rotator>> = { generated };
+const NAMED_ROTATORS: Readonly<Record<string, (input: SelectionInput) => Rotator>> = {
+  generated,
+  // Third-party API keys over HTTP (docs/api-keys.md); also chosen by a "provider" field below.
+  'api-key': () => createApiKeyRotator(),
+};
 
 const supportedEngines = (registry: Readonly<Record<string, unknown>>): string =>
   Object.keys(registry).length > 0
@@ -94,6 +100,12 @@ export const strategyOf = (
     : 'single-user';
 };
 
+const isApiKeySecret = (secret: Readonly<Record<string, unknown>> | undefined): boolean =>
+  secret !== undefined &&
+  secret.provider !== undefined &&
+  secret.apiKey !== undefined &&
+  secret.keyId !== undefined;
+
 /** Builds a selector over a database registry (tests pass their own registry). */
 export const createRotatorSelector =
   (
@@ -107,12 +119,16 @@ export const createRotatorSelector =
       const named = Object.hasOwn(NAMED_ROTATORS, tagged) ? NAMED_ROTATORS[tagged] : undefined;
       if (!named) {
         throw new RotatorNotFoundError(
-          `Tag ${ROTATOR_TAG} of ${input.secretArn} names rotator '${tagged}', which does not exist; supported: ${[...Object.keys(NAMED_ROTATORS), 'database'].join(', ')}. Fix the tag with TagResource.`,
+          `Tag ${ROTATOR_TAG} of ${input.secretArn} names rotator '${tagged}', which does not exist; supported: ${['generated', 'database', ...Object.keys(NAMED_ROTATORS).filter((n) => n !== 'generated')].join(', ')}. Fix the tag with TagResource.`,
         );
       }
       return named(input);
     }
     const engine = secret?.engine;
+    // All three API-key fields, so a generated secret that merely has a "provider" field stays generated.
+    if (engine === undefined && tagged === undefined && isApiKeySecret(secret)) {
+      return createApiKeyRotator();
+    }
     if (engine === undefined) {
       if (tagged === 'database') {
         throw new RotatorNotFoundError(

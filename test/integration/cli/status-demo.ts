@@ -170,7 +170,7 @@ export const createDemoAccount = async (): Promise<DemoAccount> => {
   await tag(orders, {
     'rekey:rotated-at': rotatedAt,
     'rekey:predecessor': `arn:aws:kms:${REGION}:${account}:key/${ordersOld}`,
-    'rekey:period-days': '30',
+    'rekey:rotation-period-days': '30',
   });
   await tag(ordersOld, {
     'rekey:rotated-at': rotatedAt,

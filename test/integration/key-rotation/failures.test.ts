@@ -19,6 +19,7 @@ import {
   createAliasedKey,
   describeKey,
   eventsFor,
+  InjectedFailureError,
   realHandler,
   rotate,
   tagsOf,
@@ -26,13 +27,6 @@ import {
 } from './helpers.js';
 
 const h = useHarness();
-
-class InjectedFailureError extends Error {
-  public constructor(step: string) {
-    super(`injected failure in ${step}`);
-    this.name = 'InjectedFailureError';
-  }
-}
 
 type Phase = 'before-swap' | 'after-swap' | 'retirement' | 'plan';
 

@@ -31,6 +31,8 @@ export const ACCOUNT = '310987654321';
 export const REGION = 'eu-central-1';
 export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rekey-key-rotation`;
 const credentials = { accessKeyId: ACCOUNT, secretAccessKey: 'local' };
+export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/rekey-KeyRotationFunctionRole-TEST`;
+export const RETIRING_PREFIX = 'alias/rekey-retiring/test-stack/';
 
 export interface Harness {
   endpoint: LocalEndpoint;
@@ -62,6 +64,9 @@ export const startHarness = async (): Promise<Harness> => {
       endpoint: endpoint.url,
       credentials,
       now: () => new Date(Date.now() + offset),
+      // As deployed: the role is named in unproven successors' key policies, and retiring keys
+      // get an alias in the stack's own namespace.
+      access: { roleArn: ROLE_ARN, retiringAliasPrefix: RETIRING_PREFIX },
     }),
     shiftClock: (ms) => {
       offset += ms;
@@ -217,3 +222,11 @@ export const rotate = (
 
 /** The real handler, for tests that wrap it. */
 export const realHandler = (h: Harness) => createHandler(h.clients);
+
+/** A failure a test injects into one state of the workflow (a Task override throws it). */
+export class InjectedFailureError extends Error {
+  public constructor(step: string) {
+    super(`injected failure in ${step}`);
+    this.name = 'InjectedFailureError';
+  }
+}

@@ -238,6 +238,8 @@ describe('create successor', () => {
     const result = await createSuccessor(clients, plan(), execution);
 
     expect(result).toMatchObject({ keyArn: NEW_ARN, keyId: NEW_ID, reused: false, pendingImport: false });
+    // CreateKey carries only rekey's own tags (the role may set no others at creation); the old
+    // key's own tags are copied onto the new key right after.
     expect(kmsMock).toHaveReceivedCommandWith(CreateKeyCommand, {
       KeySpec: 'RSA_2048',
       KeyUsage: 'SIGN_VERIFY',
@@ -246,13 +248,39 @@ describe('create successor', () => {
       MultiRegion: false,
       Policy: '{"Version":"2012-10-17"}',
       Tags: [
-        { TagKey: 'team', TagValue: 'orders' },
         { TagKey: 'rekey:successor-of', TagValue: OLD_ARN },
         { TagKey: 'rekey:rotation-id', TagValue: 'exec-1' },
       ],
     });
-    const tagCalls = kmsMock.commandCalls(TagResourceCommand).map((c) => c.args[0].input.Tags?.[0]?.TagKey);
-    expect(tagCalls).toEqual(['rekey:pending-rotation', 'rekey:pending-successor']);
+    const tagCalls = kmsMock
+      .commandCalls(TagResourceCommand)
+      .map((c) => `${c.args[0].input.KeyId} ${c.args[0].input.Tags?.[0]?.TagKey}`);
+    expect(tagCalls).toEqual([
+      `${OLD_ARN} rekey:pending-rotation`,
+      `${OLD_ARN} rekey:pending-successor`,
+      `${NEW_ARN} team`,
+    ]);
+  });
+
+  it("adds rekey's statement to the successor's key policy when its role is known, and nothing else", async () => {
+    kmsMock.on(ListResourceTagsCommand).resolves({ Tags: [] });
+    kmsMock.on(CreateKeyCommand).resolves({ KeyMetadata: meta({ KeyId: NEW_ID, Arn: NEW_ARN }) });
+    const roleArn = 'arn:aws:iam::123456789012:role/rekey-KeyRotationFunctionRole-ABC';
+    const withRole = { ...clients, access: { ...clients.access, roleArn } };
+
+    await createSuccessor(withRole, plan(), execution);
+
+    const policy = JSON.parse(kmsMock.commandCalls(CreateKeyCommand)[0]?.args[0].input.Policy ?? '{}');
+    expect(policy.Version).toBe('2012-10-17');
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({
+        Sid: 'rekey-unproven-successor',
+        Principal: { AWS: roleArn },
+        Resource: '*',
+      }),
+    ]);
+    expect(policy.Statement[0].Action).toContain('kms:ScheduleKeyDeletion');
+    expect(policy.Statement[0].Action).not.toContain('kms:DisableKey');
   });
 
   it('on a retry, finds the successor it already made instead of making another', async () => {
