@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
 import { DATADOG } from '../../../functions/secret-rotation/rotators/api-key-provider.js';
+import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { captureLogs, testLogger } from '../../unit/secret-rotation/helpers.js';
 import {
@@ -127,9 +128,9 @@ interface LogEntry {
 }
 
 const rotationLog = async (secretId: string): Promise<LogEntry[]> => {
-  const response = await fetch(
+  const response = await adminFetch(
     `${endpoint.url}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
-    { method: 'POST', body: JSON.stringify({ SecretId: secretId }) },
+    { SecretId: secretId },
   );
   return ((await response.json()) as { Rotations: LogEntry[] }).Rotations;
 };
