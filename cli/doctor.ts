@@ -6,7 +6,7 @@ import type { DoctorReport } from './report/diagnose.js';
 export const summary =
   'Find stuck rotations and other broken states, print the exact fix, apply the safe ones';
 
-export const help = `Usage: rekey doctor [--region R ...] [--fix] [--output table|json] [--endpoint-url URL]
+export const help = `Usage: rekey doctor [--region R ...] [--fix] [--probe] [--output table|json] [--endpoint-url URL]
                    [--stuck-after SECONDS] [--grace-days N] [--thresholds 45,30,14,7,3,1]
 
 Looks for broken states and prints, for each, what is wrong and the exact command that fixes it:
@@ -20,6 +20,12 @@ Looks for broken states and prints, for each, what is wrong and the exact comman
                 rotation that began and never reached the alias swap (rekey:pending-rotation);
                 against a local endpoint, one stopped after the swap with the old key enabled.
   certificates  expired, or ACM's managed renewal failed.
+  logins        with --probe: database secrets (PostgreSQL, MySQL/MariaDB, Redis) whose AWSCURRENT
+                does not log in (fix: point AWSCURRENT at the version that does, or set the
+                password on the server), or whose AWSPREVIOUS no longer logs in for alternating
+                users (fix: rotate again).
+A rotation whose function reported a failure is reported at once, with the failed step and its
+error (from the rotation log of 'rekey local', or the function's CloudWatch Logs on AWS).
 Secret values are never printed: secrets appear by name, ARN and version id.
 
 Options:
@@ -27,11 +33,19 @@ Options:
                          AWSPENDING from a version that holds no value, after checking again that
                          it still holds none. Nothing is ever deleted, no key is enabled or
                          disabled, and AWSCURRENT never moves; every other fix is printed only.
+  --probe                Log in to every database secret's server it can reach, with AWSCURRENT (and
+                         AWSPREVIOUS for alternating users), using the rotation function's own
+                         connection code and TLS settings; report the ones that do not work. Only a
+                         probe shows that a credential works: without it nothing is said about that.
+                         Needs secretsmanager:GetSecretValue and a network path to the databases.
   --output FORMAT        table (default) or json (one document with "version": 1, the problems
                          with kind, resource, description, fix commands, safe, fixed).
   --region R             Region to check; repeat for more. Default: AWS_REGION, else us-east-1.
   --stuck-after SECONDS  AWSPENDING on a secret unchanged for less than this is a rotation still
-                         running, left alone (default 3600).
+                         running, unless its function already reported a failure. Default: 8 × the
+                         secret's rotation function timeout (lambda:GetFunctionConfiguration;
+                         template.yaml's for 'rekey local'), else 3600. A local key rotation
+                         stopped after its alias swap is reported after this (default 3600).
   --grace-days N         The key rotations' grace period in days (default 7).
   --thresholds LIST      Certificate alert thresholds (default ALERT_THRESHOLDS_DAYS, else 45,30,14,7,3,1).
   --endpoint-url URL     Send every call to this endpoint (e.g. the one 'rekey local' serves);
@@ -70,6 +84,15 @@ export const formatDoctor = (report: DoctorReport, fixing: boolean): string => {
     }
     out.push('');
   });
+  for (const probed of report.probes ?? []) {
+    const logins = probed.probes.map(
+      (p) =>
+        `${p.stage} ${p.outcome === 'ok' ? 'logs in' : p.outcome === 'failed' ? 'does NOT log in' : 'could not be tried'} as ${p.username}`,
+    );
+    out.push(`Probe: ${probed.name} (${probed.probes[0]?.endpoint ?? '?'}): ${logins.join('; ')}.`);
+  }
+  if (report.probes === undefined)
+    out.push('Database logins were not tried: --probe logs in with each database secret.');
   for (const note of report.notes) out.push(`Note: ${note}`);
   for (const e of report.errors) out.push(`Could not check ${e.service} in ${e.region}: ${e.message}`);
   const safe = report.problems.filter((p) => p.safe && p.fixed !== true).length;
@@ -92,6 +115,7 @@ export const run = async (
   const { values } = parseOptions(argv, {
     region: { type: 'string', multiple: true },
     fix: { type: 'boolean' },
+    probe: { type: 'boolean' },
     output: { type: 'string' },
     'stuck-after': { type: 'string' },
     'grace-days': { type: 'string' },
@@ -112,13 +136,19 @@ export const run = async (
     stuckAfterSeconds: stuckAfterOption(values['stuck-after']),
     gracePeriodDays: integerOption(values['grace-days'], '--grace-days', { min: 0, max: 365, fallback: 7 }),
     thresholds,
+    probe: values.probe === true,
   };
   const clients = reportClientsFor(values['endpoint-url'], env);
 
   const { applySafeFixes, diagnose } = await import('./report/diagnose.js');
   let report = await diagnose(clients, options);
   const { addInterruptedKeyRotations } = await import('./report/interrupted-key-rotations.js');
-  report = await addInterruptedKeyRotations(clients, report, options);
+  // A local key retirement has no function timeout to derive a threshold from: without
+  // --stuck-after it keeps the fleet's default (an hour), as before.
+  const { DEFAULTS } = await import('../functions/secret-fleet/options.js');
+  report = await addInterruptedKeyRotations(clients, report, {
+    stuckAfterSeconds: options.stuckAfterSeconds ?? DEFAULTS.stuckAfterSeconds,
+  });
   if (values.fix === true) report = await applySafeFixes(clients, report);
   io.stdout(
     output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report, values.fix === true),

@@ -1,4 +1,10 @@
 import { fileURLToPath } from 'node:url';
+import {
+  DEFAULT_WRITE_QUOTA_PERCENT,
+  SECRETS_MANAGER_WRITE_QUOTA_PER_SECOND,
+} from '../functions/secret-fleet/quota.js';
+import type { FleetSummary } from '../functions/secret-fleet/summary.js';
+import type { FleetPlan, FleetProgress } from '../functions/secret-fleet/types.js';
 import { optionalInteger, parseOptions } from './args.js';
 import { UsageError } from './errors.js';
 import { alignColumns } from './report/table.js';
@@ -9,14 +15,19 @@ export const summary =
   'Rotate every secret matching a filter that is due, overdue or stuck (the fleet workflow)';
 
 export const help = `Usage: rekey rotate-fleet --filter tag:KEY=VALUE | --filter name-prefix:PREFIX
-                          [--dry-run] [--wait] [--output table|json] [--max-concurrency N]
+                          [--dry-run] [--wait] [--output table|json] [--max-rotations N]
+                          [--write-quota-percent P] [--max-concurrency N]
                           [--endpoint-url URL] [--region R] [--event-bus NAME] [--stall-timeout SECONDS]
                           [--state-machine-arn ARN | --stack-name NAME]
 
-Runs the secret-fleet workflow: lists the secrets matching the filter, classifies each (due,
-overdue, stuck, failed, rotating, healthy, disabled, empty), repairs what is safe, rotates the
-due, overdue, stuck and failed ones with bounded concurrency, and publishes one summary event
-(detail-type 'Secret Fleet Rotation Summary'). Never prints a secret value.
+Runs the secret-fleet workflow: lists every secret matching the filter, classifies each (due,
+overdue, stuck, failed, rotating, healthy, disabled, empty), and rotates at most --max-rotations
+of the due, overdue, stuck and failed ones, oldest due first (run it again for the rest). The
+rotations are paced by a token bucket at --write-quota-percent of Secrets Manager's write quota
+(50 writes/s per account and Region; each rotation makes 2 writes, a repair 1 more). Shows
+progress (rotated / failed / remaining, writes/s against the quota), then a summary with each
+failure and its cause, and publishes one summary event (detail-type 'Secret Fleet Rotation
+Summary'). Never prints a secret value.
 
 With --endpoint-url the workflow runs in this process (statemachines/secret-fleet-rotation.asl.json
 through aws-local-stepfunctions), every call going to that endpoint, and always to its end.
@@ -26,15 +37,17 @@ SecretFleetStateMachineArn of the CloudFormation stack --stack-name (default 're
 Options:
   --filter F              tag:KEY=VALUE (exact tag) or name-prefix:PREFIX; give both to require both.
   --dry-run               Classify and print the plan; change nothing, publish nothing.
-  --wait                  Deployed workflow: follow the execution to its end and print the summary.
+  --wait                  Deployed workflow: follow the execution (progress per batch) and print the summary.
   --output table|json     How to print the result (default table).
-  --max-concurrency N     Rotations at once, 1-40; lowered to what the Secrets Manager write quota allows.
+  --max-rotations N       Rotations started by this run, oldest due first (default 300).
+  --write-quota-percent P Share of the write quota the fleet takes, 1-100 (default 90).
+  --max-concurrency N     Rotations running at once, 1-100 (default 50).
   --endpoint-url URL      Run locally against this AWS-compatible endpoint (e.g. 'rekey local').
   --region R              Region (default AWS_REGION, or us-east-1 with --endpoint-url).
   --event-bus NAME        Bus for the summary event when running locally (default 'default').
-  --stall-timeout S       A rotation with no change for S seconds has failed. Default 10 with
-                          --endpoint-url: RotateSecret answers before the steps run (as on AWS),
-                          and a local rotation changes the secret well within that.
+  --stall-timeout S       A rotation with no change for S seconds has failed (default 300; 10
+                          with --endpoint-url: RotateSecret answers before the steps run, as
+                          on AWS, and a local rotation changes the secret well within that).
   --state-machine-arn ARN The deployed fleet state machine.
   --stack-name NAME       Stack to read SecretFleetStateMachineArn from (default rekey).
   -h, --help              Show this help.
@@ -71,73 +84,79 @@ export const parseFilters = (values: string[] | undefined): Filter => {
   return filter;
 };
 
-interface Outcome {
-  name: string;
-  classification: string;
-  outcome: string;
-  repair?: string;
-  versionId?: string;
-  error?: string;
-  reason?: string;
-}
-interface Summary {
-  counts: { matched: number; rotated: number; failed: number; skipped: number; candidates: number };
-  truncated?: boolean;
-  secrets: Outcome[];
-}
-interface Plan {
-  matched: number;
-  truncated: boolean;
-  options: { maxConcurrency: number };
-  candidates: { name: string; classification: string; action: string; reason: string }[];
-  skipped: { name: string; classification: string; reason: string }[];
-}
+// The shapes the fleet function returns (type-only imports: nothing is loaded at run time).
+type Summary = FleetSummary;
+type Plan = FleetPlan;
+type Progress = Pick<
+  FleetProgress,
+  'rotated' | 'failed' | 'remaining' | 'inFlight' | 'writes' | 'busySeconds'
+>;
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
 const short = (text: string | undefined, max = 100) =>
   !text ? '' : text.length > max ? `${text.slice(0, max - 1)}…` : text;
 
+const byClass = (counts: Partial<Record<string, number>> | undefined) =>
+  Object.entries(counts ?? {})
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
+
+/** One progress line: rotated / failed / remaining, and the write rate against the quota. */
+export const progressLine = (p: Progress, quota: { perSecond: number; percent: number }): string => {
+  const rate = p.busySeconds > 0 ? p.writes / p.busySeconds : 0;
+  return `  ${p.rotated} rotated, ${p.failed} failed, ${p.remaining + p.inFlight.length} remaining · ${rate.toFixed(1)} writes/s (quota ${quota.perSecond}/s, fleet share ${quota.percent}%)`;
+};
+
 const printSummary = (summary: Summary, output: string) => {
   if (output === 'json') return out(JSON.stringify(summary, null, 2));
-  const order: Record<string, number> = { failed: 0, rotated: 1, skipped: 2 };
-  const rows = [...summary.secrets]
-    .sort((a, b) => (order[a.outcome] ?? 3) - (order[b.outcome] ?? 3) || a.name.localeCompare(b.name))
-    .map((s) => [
-      s.name,
-      s.classification,
-      s.repair ? `${s.outcome} (${s.repair})` : s.outcome,
-      short(
-        s.outcome === 'rotated'
-          ? `version ${s.versionId ?? ''}`
-          : s.error
-            ? `${s.error}: ${s.reason ?? ''}`
-            : s.reason,
-      ),
-    ]);
-  out(alignColumns([['SECRET', 'FOUND', 'OUTCOME', 'DETAIL'], ...rows]));
   const c = summary.counts;
-  out(`\n${c.matched} matched: ${c.rotated} rotated, ${c.failed} failed, ${c.skipped} left alone.`);
-  if (summary.truncated) out('More secrets matched than one run takes (maxSecrets); run again for the rest.');
+  if (summary.failures.length > 0) {
+    const rows = summary.failures.map((f) => [
+      f.name,
+      f.classification,
+      short(`${f.error}: ${f.reason}`, 160),
+    ]);
+    out(alignColumns([['FAILED SECRET', 'FOUND', 'CAUSE'], ...rows]));
+    if (summary.failuresOmitted > 0)
+      out(`…and ${summary.failuresOmitted} more failures (each is in the fleet function's log).`);
+    out('');
+  }
+  out(
+    `${c.matched} matched (${byClass(c.byClassification)}): ${c.rotated} rotated, ${c.failed} failed, ${c.skipped} left alone.`,
+  );
+  const p = summary.pacing;
+  if (p && p.writes > 0) {
+    out(
+      `${p.writes} writes in ${p.seconds} s: ${p.writesPerSecond} writes/s against a quota of ${p.writeQuotaPerSecond}/s (fleet share ${p.writeQuotaPercent}%).`,
+    );
+  }
+  if (c.deferred > 0)
+    out(
+      `${c.deferred} more secrets need a rotation than one run takes (--max-rotations); run again for them.`,
+    );
+  if (summary.stoppedBy)
+    out(
+      `The run stopped early (${summary.stoppedBy.error}: ${summary.stoppedBy.reason}); ${c.remaining} not started. Run again.`,
+    );
   if (c.failed > 0)
     out("Failed rotations keep their AWSCURRENT. Run 'rekey doctor' for the fix, then run this again.");
 };
 
 const printPlan = (plan: Plan, output: string) => {
   if (output === 'json') return out(JSON.stringify({ dryRun: true, plan }, null, 2));
-  const rows = [
-    ...plan.candidates.map((c) => [c.name, c.classification, c.action, short(c.reason)]),
-    ...plan.skipped.map((s) => [s.name, s.classification, 'leave alone', short(s.reason)]),
-  ];
-  out(alignColumns([['SECRET', 'FOUND', 'WOULD', 'WHY'], ...rows]));
+  const rows = plan.preview.map((c) => [c.name, c.classification, c.action, short(c.reason)]);
+  if (rows.length > 0) out(alignColumns([['SECRET', 'FOUND', 'WOULD', 'WHY'], ...rows]));
+  if (plan.selected > rows.length) out(`…and ${plan.selected - rows.length} more.`);
   out(
-    `\nDry run: ${plan.matched} matched, ${plan.candidates.length} would be rotated (at most ${plan.options.maxConcurrency} at once). Nothing was changed.`,
+    `\nDry run: ${plan.matched} matched (${byClass(plan.counts)}); ${plan.selected} would be rotated, oldest due first` +
+      `${plan.deferred > 0 ? `, ${plan.deferred} left for later runs (--max-rotations)` : ''}. Nothing was changed.`,
   );
 };
 
 const exitCodeOf = (result: unknown): number => {
-  const counts = (result as { counts?: { failed?: number } }).counts;
-  return (counts?.failed ?? 0) > 0 ? 1 : 0;
+  const summary = result as Partial<Summary>;
+  return (summary.counts?.failed ?? 0) > 0 || summary.stoppedBy ? 1 : 0;
 };
 
 const render = (result: unknown, output: string): number => {
@@ -154,32 +173,57 @@ const runLocally = async (target: AwsTarget, input: Record<string, unknown>, eve
   const { runWorkflow } = await import('../local/workflows.js');
   const { createClients } = await import('../functions/secret-fleet/clients.js');
   const { createHandler } = await import('../functions/secret-fleet/handler.js');
+  const { parseFleetInput } = await import('../functions/secret-fleet/options.js');
+  const options = parseFleetInput(input);
+  const quota = { perSecond: options.writeQuotaPerSecond, percent: options.writeQuotaPercent };
   const functionArn = `arn:aws:lambda:${target.region}:${target.accountId}:function:rekey-secret-fleet`;
-  let rotating = 0;
-  let done = 0;
-  const run = await runWorkflow({
+  const handler = createHandler(createClients(target), {
+    onProgress: (p) => process.stderr.write(`${progressLine(p, quota)}\n`),
+  });
+  return runWorkflow({
     aslPath: ASL,
     substitutions: { SecretFleetFunctionArn: functionArn, EventBusName: eventBus },
-    tasks: { [functionArn]: createHandler(createClients(target)) },
-    // Pacing waits protect the AWS quota; a local endpoint has none, so checks follow quickly.
-    waitOverrides: { 'Wait For Rotation': 100, 'Pause After Error': 0 },
+    tasks: {
+      [functionArn]: async (event) => {
+        const result = await handler(event);
+        const task = (event as { task?: string }).task;
+        if (task === 'plan' && !options.dryRun) {
+          const { plan } = result as { plan: Plan };
+          process.stderr.write(
+            `Planned: ${plan.matched} matched, ${plan.candidates} need a rotation, ${plan.selected} this run.\n`,
+          );
+        }
+        if (task === 'batch') process.stderr.write(`${progressLine(result as Progress, quota)}\n`);
+        return result;
+      },
+    },
     input,
     region: target.region,
     accountId: target.accountId,
     stateMachineName: 'rekey-secret-fleet-rotation',
-    onEvent: (event) => {
-      if (event.type !== 'StateEntered' || !event.state) return;
-      const name = event.state.name;
-      if (name === 'Start Rotation') rotating++;
-      if (['Rotation Succeeded', 'Rotation Failed', 'Record Error'].includes(name)) {
-        done++;
-        if (done % 10 === 0) process.stderr.write(`  ${done}/${rotating} rotations done\n`);
-      }
-      if (['List Secrets', 'Assess Secrets', 'Publish Summary'].includes(name))
-        process.stderr.write(`${name}…\n`);
-    },
   });
-  return run;
+};
+
+/** The latest batch progress of a deployed execution, from its history (undefined when none yet). */
+const latestProgress = async (
+  sfn: import('@aws-sdk/client-sfn').SFNClient,
+  executionArn: string,
+): Promise<Progress | undefined> => {
+  const { GetExecutionHistoryCommand } = await import('@aws-sdk/client-sfn');
+  try {
+    const history = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 30 }),
+    );
+    for (const event of history.events ?? []) {
+      const output = event.taskSucceededEventDetails?.output;
+      if (!output) continue;
+      const parsed = JSON.parse(output) as Partial<Progress>;
+      if (typeof parsed.rotated === 'number' && Array.isArray(parsed.inFlight)) return parsed as Progress;
+    }
+  } catch {
+    // Progress is a courtesy (it needs states:GetExecutionHistory): the summary comes anyway.
+  }
+  return undefined;
 };
 
 /** The deployed state machine's ARN: given, or from the stack's SecretFleetStateMachineArn output. */
@@ -216,7 +260,13 @@ const stateMachineArn = async (
 const runDeployed = async (
   target: AwsTarget,
   input: Record<string, unknown>,
-  values: { wait?: boolean; output: string; arn?: string; stackName: string },
+  values: {
+    wait?: boolean;
+    output: string;
+    arn?: string;
+    stackName: string;
+    quota: { perSecond: number; percent: number };
+  },
 ): Promise<number> => {
   const { SFNClient, StartExecutionCommand, DescribeExecutionCommand } = await import('@aws-sdk/client-sfn');
   const machine = await stateMachineArn(target, values.arn, values.stackName);
@@ -236,7 +286,12 @@ const runDeployed = async (
     for (;;) {
       const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
       if (execution.status === 'RUNNING' || execution.status === 'PENDING_REDRIVE') {
-        process.stderr.write(`  running (${Math.round((Date.now() - startedMs) / 1000)} s)\n`);
+        const progress = await latestProgress(sfn, executionArn);
+        process.stderr.write(
+          progress
+            ? `${progressLine(progress, values.quota)} (${Math.round((Date.now() - startedMs) / 1000)} s)\n`
+            : `  running (${Math.round((Date.now() - startedMs) / 1000)} s)\n`,
+        );
         await new Promise((resolve) => setTimeout(resolve, 5000));
         continue;
       }
@@ -261,6 +316,8 @@ export const run = async (argv: string[]): Promise<number> => {
     wait: { type: 'boolean' },
     output: { type: 'string' },
     'max-concurrency': { type: 'string' },
+    'max-rotations': { type: 'string' },
+    'write-quota-percent': { type: 'string' },
     'endpoint-url': { type: 'string' },
     region: { type: 'string' },
     'event-bus': { type: 'string' },
@@ -276,9 +333,25 @@ export const run = async (argv: string[]): Promise<number> => {
     throw new UsageError(`--output must be table or json; got '${output}'.`);
   const input: Record<string, unknown> = { filter };
   if (values['dry-run']) input.dryRun = true;
-  const maxConcurrency = optionalInteger(values['max-concurrency'], '--max-concurrency', { min: 1, max: 40 });
+  const maxConcurrency = optionalInteger(values['max-concurrency'], '--max-concurrency', {
+    min: 1,
+    max: 100,
+  });
   if (maxConcurrency !== undefined) input.maxConcurrency = maxConcurrency;
+  const maxRotations = optionalInteger(values['max-rotations'], '--max-rotations', {
+    min: 1,
+    max: 1_000_000,
+  });
+  if (maxRotations !== undefined) input.maxRotations = maxRotations;
+  const percent = optionalInteger(values['write-quota-percent'], '--write-quota-percent', {
+    min: 1,
+    max: 100,
+  });
+  if (percent !== undefined) input.writeQuotaPercent = percent;
   const local = values['endpoint-url'] !== undefined;
+  // Locally a rotation takes milliseconds once its steps start after RotateSecret answers: check
+  // every second, and call one still unchanged after 10 s failed.
+  if (local) input.pollSeconds = 1;
   const stall = optionalInteger(values['stall-timeout'] ?? (local ? '10' : undefined), '--stall-timeout', {
     min: 0,
     max: 3600,
@@ -298,6 +371,10 @@ export const run = async (argv: string[]): Promise<number> => {
       output,
       ...(values['state-machine-arn'] ? { arn: values['state-machine-arn'] } : {}),
       stackName: values['stack-name'] ?? 'rekey',
+      quota: {
+        perSecond: SECRETS_MANAGER_WRITE_QUOTA_PER_SECOND,
+        percent: percent ?? DEFAULT_WRITE_QUOTA_PERCENT,
+      },
     });
   }
   const run = await runLocally(target, input, values['event-bus'] ?? 'default');

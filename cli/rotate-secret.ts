@@ -1,5 +1,4 @@
 import type { DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
-import { adminFetch } from '../local/admin-client.js';
 import { integerOption, parseEndpoint, parseOptionsAndPositionals } from './args.js';
 import { UsageError } from './errors.js';
 import { resolveTarget, type Target } from './target.js';
@@ -14,6 +13,9 @@ schedule already configured on the secret. Never prints a secret value.
 
 Options:
   --wait                 Follow the rotation to its end, printing each phase, and exit 1 if it fails.
+                         A failure is reported as soon as the rotation function reports it, with the
+                         step and the error: read from the rotation log of 'rekey local', or on AWS
+                         from the function's CloudWatch Logs (needs logs:FilterLogEvents).
   --token T              ClientRequestToken (the new version id, 32-64 characters). Pass the version id
                          a failed rotation left AWSPENDING on to finish that rotation instead of
                          starting a new one. Default: a new UUID.
@@ -22,7 +24,9 @@ Options:
                          AWS settings).
   --region R             Region (default AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1).
   --timeout SECONDS      With --wait: the rotation has failed when the secret did not change for this
-                         long while AWSPENDING sits on the new version (default 300).
+                         long while AWSPENDING sits on the new version. Default: 8 × the rotation
+                         function's timeout (lambda:GetFunctionConfiguration; template.yaml's for
+                         'rekey local'), else 3600.
   --interval SECONDS     With --wait: seconds between checks (default 2).
   -h, --help             Show this help.
 
@@ -39,36 +43,6 @@ export const awsTarget = (endpointUrl: string | undefined, region: string | unde
 
 const seconds = (text: string | undefined, option: string, fallback: number, min: number): number =>
   integerOption(text, option, { min, max: 86_400, unit: 'seconds', fallback });
-
-/**
- * Why a rotation failed, from the rotation log the rekey local endpoint keeps (not an AWS API:
- * AWS reports it only in the function's logs). Undefined elsewhere or when nothing failed.
- */
-const localFailure = async (
-  target: AwsTarget,
-  arn: string,
-  token: string,
-): Promise<{ step: string; errorType?: string; message?: string } | undefined> => {
-  if (!target.endpoint) return undefined;
-  try {
-    const url = `${target.endpoint.replace(/\/$/, '')}/_rekey/secretsmanager/rotations?region=${encodeURIComponent(target.region)}&account=${target.accountId}`;
-    const response = await adminFetch(url, { SecretId: arn });
-    if (!response.ok) return undefined;
-    const body = (await response.json()) as {
-      Rotations?: {
-        clientRequestToken: string;
-        step: string;
-        outcome: string;
-        errorType?: string;
-        message?: string;
-      }[];
-    };
-    const last = (body.Rotations ?? []).filter((r) => r.clientRequestToken === token).at(-1);
-    return last?.outcome === 'failed' ? last : undefined;
-  } catch {
-    return undefined;
-  }
-};
 
 const PHASES: Record<string, string> = {
   pending: 'pending: the new version carries AWSPENDING; the rotation function runs its four steps',
@@ -93,7 +67,8 @@ export const run = async (argv: string[]): Promise<number> => {
   if (token.length < 32 || token.length > 64) {
     throw new UsageError('--token must be 32 to 64 characters (a version id or a UUID).');
   }
-  const timeout = seconds(values.timeout, '--timeout', 300, 0);
+  const timeoutOption =
+    values.timeout === undefined ? undefined : seconds(values.timeout, '--timeout', 3600, 0);
   const interval = seconds(values.interval, '--interval', 2, 1);
   const target = awsTarget(values['endpoint-url'], values.region);
 
@@ -102,7 +77,22 @@ export const run = async (argv: string[]): Promise<number> => {
   const { createClients } = await import('../functions/secret-fleet/clients.js');
   const { foreignPending } = await import('../functions/secret-fleet/assess.js');
   const { checkRotation } = await import('../functions/secret-fleet/watch.js');
+  const { LambdaClient } = await import('@aws-sdk/client-lambda');
+  const { CloudWatchLogsClient } = await import('@aws-sdk/client-cloudwatch-logs');
+  const { createRotationInspector, describeFailure } = await import('./report/rotation-failure.js');
   const clients = createClients(target);
+  const config = {
+    region: target.region,
+    ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+    ...(target.credentials ? { credentials: target.credentials } : {}),
+  };
+  const inspector = createRotationInspector({
+    region: target.region,
+    endpoint: target.endpoint,
+    accountId: target.accountId,
+    lambda: new LambdaClient({ ...config, maxAttempts: 2 }),
+    logs: new CloudWatchLogsClient({ ...config, maxAttempts: 3 }),
+  });
 
   let described: DescribeSecretCommandOutput;
   try {
@@ -151,6 +141,12 @@ export const run = async (argv: string[]): Promise<number> => {
     return 0;
   }
 
+  const lambdaArn = described.RotationLambdaARN;
+  const stall = timeoutOption === undefined ? await inspector.stuckAfter(lambdaArn) : undefined;
+  const timeout = timeoutOption ?? stall?.seconds ?? 0;
+  out(
+    `  waiting; the rotation counts as failed when its function reports a failed step, or after ${timeout} s without progress${stall ? ` (${stall.basis})` : ''}`,
+  );
   let previous: Awaited<ReturnType<typeof checkRotation>> | undefined;
   for (;;) {
     const state = await checkRotation(clients, {
@@ -162,21 +158,32 @@ export const run = async (argv: string[]): Promise<number> => {
     });
     if (state.phase && state.phase !== previous?.phase && PHASES[state.phase])
       out(`  ${PHASES[state.phase]}`);
-    const failure = state.status === 'in-progress' ? await localFailure(target, arn, token) : undefined;
+    // The function's own report of a failed step ends the wait at once; DescribeSecret alone
+    // would only show it after `timeout` seconds without change.
+    const failure =
+      state.status === 'finished'
+        ? undefined
+        : await inspector.failureOf({
+            secretArn: arn,
+            token,
+            ...(lambdaArn ? { lambdaArn } : {}),
+            startedAt: new Date(startedAt),
+          });
     if (state.status === 'finished') {
       out(`Rotation of ${name} finished: version ${token} is AWSCURRENT.`);
       return 0;
     }
     if (state.status === 'failed' || failure) {
-      const why = failure
-        ? `the rotation function failed in ${failure.step}: ${failure.errorType ?? 'Error'}: ${failure.message ?? ''}`.trim()
-        : (state.reason ?? 'the rotation did not finish');
+      const why = failure ? describeFailure(failure) : (state.reason ?? 'the rotation did not finish');
+      // AWSCURRENT did not move, but whether it still logs in is not known here: a failed
+      // setSecret may have changed the password already. Only a probe can tell.
       process.stderr.write(
         `Rotation of ${name} failed: ${why}\n` +
-          `AWSPENDING stays on version ${token}; AWSCURRENT is unchanged, so applications keep working.\n` +
-          `What to do: read the rotation function's log for the cause, run 'rekey doctor' for the fix, then\n` +
-          `finish this rotation with: rekey rotate-secret ${name} --token ${token} --wait\n`,
+          `AWSPENDING stays on version ${token}; AWSCURRENT was not moved. Whether it still works is not\n` +
+          `checked here: run 'rekey doctor --probe' to log in with it and get the fix, then\n` +
+          `finish this rotation once the cause is fixed: rekey rotate-secret ${name} --token ${token} --wait\n`,
       );
+      for (const n of inspector.notes) process.stderr.write(`Note: ${n}\n`);
       return 1;
     }
     previous = state;

@@ -16,7 +16,8 @@ One view of rotation health, read-only:
   secrets       rotation on/off, last and next rotation, and the state: healthy, due, overdue
                 (more than a day past NextRotationDate), stuck (AWSPENDING left on a version
                 with no value), failed (AWSPENDING left on a version that holds a value: the last
-                rotation failed after createSecret), rotating, disabled, empty.
+                rotation failed after createSecret), rotating, disabled, empty. A rotation whose
+                function reported a failure is stuck or failed at once, with the step and error.
   keys          every managed alias: aliases whose key carries rekey:* evidence tags, or whose
                 name starts with --alias-prefix. Key id, key spec, age, last rotation
                 (rekey:rotated-at), next rotation (in-service date + the rekey:rotation-period-days tag,
@@ -39,7 +40,9 @@ Options:
   --thresholds LIST      Certificate alert thresholds in days (default ALERT_THRESHOLDS_DAYS, else
                          45,30,14,7,3,1). Within the smallest one a certificate needs attention.
   --stuck-after SECONDS  AWSPENDING on a secret unchanged for less than this is a rotation still
-                         running, not stuck (default 3600).
+                         running, unless its function already reported a failure. Default: 8 × the
+                         secret's rotation function timeout (lambda:GetFunctionConfiguration;
+                         template.yaml's for 'rekey local'), else 3600.
   --endpoint-url URL     Send every call to this endpoint (e.g. the one 'rekey local' serves);
                          without AWS credentials in the environment, local ones are used.
                          Default: AWS_ENDPOINT_URL, else AWS with the default credential chain.
@@ -104,7 +107,8 @@ export const run = async (
   const clients = reportClientsFor(values['endpoint-url'], env);
 
   const { collectStatus } = await import('./report/collect.js');
-  const report = await collectStatus(clients, options);
+  const notes: string[] = [];
+  const report = await collectStatus(clients, options, notes);
   if (output === 'json') {
     io.stdout(`${JSON.stringify(report, null, 2)}\n`);
   } else if (output === 'table') {
@@ -119,6 +123,7 @@ export const run = async (
     await writeFile(file, renderHtml(report));
     io.stdout(`Wrote ${file}\n${summaryLine(report)}\n`);
   }
+  for (const note of notes) io.stderr(`rekey status: note: ${note}\n`);
   for (const e of report.errors)
     io.stderr(`rekey status: could not read ${e.service} in ${e.region}: ${e.message}\n`);
   if (report.errors.length > 0) return 1;

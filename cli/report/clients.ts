@@ -1,4 +1,5 @@
 import { ACMClient } from '@aws-sdk/client-acm';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -12,6 +13,10 @@ export interface ReportClients {
   kms(region: string): KMSClient;
   acm(region: string): ACMClient;
   lambda(region: string): LambdaClient;
+  /** The rotation functions' logs, where a failed rotation's cause is read. */
+  logs(region: string): CloudWatchLogsClient;
+  /** The account a local endpoint serves these clients (from a 12-digit access key id). */
+  readonly accountId?: string;
   /** The endpoint every client talks to, when not AWS itself. */
   readonly endpoint: string | undefined;
   /** The time the report is made at. */
@@ -58,13 +63,17 @@ export const createReportClients = (options: {
       return client;
     };
   };
+  const accountId =
+    credentials && /^\d{12}$/.test(credentials.accessKeyId) ? credentials.accessKeyId : undefined;
   return {
     endpoint,
+    ...(accountId ? { accountId } : {}),
     secrets: perRegion((region) => new SecretsManagerClient({ ...common, region, maxAttempts: 5 })),
     kms: perRegion((region) => new KMSClient({ ...common, region, maxAttempts: 5 })),
     // One attempt: certificate-expiry's withBackoff is the retry policy for ACM.
     acm: perRegion((region) => new ACMClient({ ...common, region, maxAttempts: 1 })),
     lambda: perRegion((region) => new LambdaClient({ ...common, region, maxAttempts: 2 })),
+    logs: perRegion((region) => new CloudWatchLogsClient({ ...common, region, maxAttempts: 3 })),
     now: options.now ?? (() => new Date()),
   };
 };

@@ -24,9 +24,10 @@ import { inServiceSince } from '../../functions/key-rotation/plan.js';
 import { PERIOD_TAG as SCHEDULE_PERIOD_TAG } from '../../functions/key-rotation/schedule.js';
 import { isRekeyTag, TAG, tagValue } from '../../functions/key-rotation/tags.js';
 import { messageOf } from '../../functions/lib/errors.js';
-import { assessSecret, pendingHasValue } from '../../functions/secret-fleet/assess.js';
+import { assessSecret, foreignPending, pendingHasValue } from '../../functions/secret-fleet/assess.js';
 import type { FleetClients } from '../../functions/secret-fleet/clients.js';
 import { listSecrets } from '../../functions/secret-fleet/list.js';
+import { DEFAULTS } from '../../functions/secret-fleet/options.js';
 import type { FleetFilter, SecretSnapshot } from '../../functions/secret-fleet/types.js';
 import type { ReportClients } from './clients.js';
 import {
@@ -39,6 +40,7 @@ import {
   STATUS_REPORT_VERSION,
   type StatusReport,
 } from './model.js';
+import { createRotationInspector, describeFailure, type RotationInspector } from './rotation-failure.js';
 
 const DAY_MS = 86_400_000;
 
@@ -59,8 +61,11 @@ export interface CollectOptions {
   periodDays: number;
   /** Certificate alert thresholds in days, most distant first. */
   thresholds: readonly number[];
-  /** AWSPENDING on a secret quiet for less than this is a rotation still running. */
-  stuckAfterSeconds: number;
+  /**
+   * AWSPENDING on a secret quiet for less than this is a rotation still running (unless its
+   * function's log says it failed). Undefined: 8 × the secret's rotation function timeout.
+   */
+  stuckAfterSeconds?: number;
   /** Past NextRotationDate by more than this is overdue. */
   overdueAfterSeconds: number;
   /** Most secrets listed per Region. */
@@ -89,11 +94,27 @@ const nextRotationOf = (secret: SecretSnapshot): string | null => {
   return new Date(Date.parse(secret.lastRotatedDate) + days * DAY_MS).toISOString();
 };
 
-/** Lists and assesses the secrets of one Region. */
+/** The inspector of one Region: rotation failures and rotation function timeouts. */
+export const inspectorFor = (clients: ReportClients, region: string): RotationInspector =>
+  createRotationInspector({
+    region,
+    endpoint: clients.endpoint,
+    ...(clients.accountId ? { accountId: clients.accountId } : {}),
+    lambda: clients.lambda(region),
+    logs: clients.logs(region),
+  });
+
+/**
+ * Lists and assesses the secrets of one Region. A rotation whose function already reported a
+ * failure is `failed` (or `stuck`, when the pending version holds no value) at once, with the
+ * step and error in `reason`; otherwise AWSPENDING is judged stuck only after the stuck
+ * threshold (`stuckAfterSeconds`, else 8 × the function's timeout).
+ */
 export const collectSecrets = async (
   clients: ReportClients,
   region: string,
   options: CollectOptions,
+  notes: string[] = [],
 ): Promise<SecretStatus[]> => {
   // The fleet's functions take FleetClients; only `secrets` and `now` are used by listing and
   // assessing (no event is published), so the EventBridge client is never called.
@@ -102,23 +123,43 @@ export const collectSecrets = async (
     events: new EventBridgeClient({ region }),
     now: clients.now,
   };
+  const inspector = inspectorFor(clients, region);
   const listed = await listSecrets(fleet, options.secretFilter, options.maxSecrets ?? 10_000);
   const now = clients.now();
-  const thresholds = {
-    stuckAfterSeconds: options.stuckAfterSeconds,
-    overdueAfterSeconds: options.overdueAfterSeconds,
-  };
-  return mapBounded(listed.secrets, 5, async (secret) => {
+  const statuses = await mapBounded(listed.secrets, 5, async (secret) => {
+    // The threshold matters only when AWSPENDING is left on another version: only then is the
+    // function's timeout read.
+    const stuckAfterSeconds =
+      options.stuckAfterSeconds ??
+      (foreignPending(secret.versionStages)
+        ? (await inspector.stuckAfter(secret.rotationLambdaArn)).seconds
+        : DEFAULTS.stuckAfterSeconds);
+    const thresholds = { stuckAfterSeconds, overdueAfterSeconds: options.overdueAfterSeconds };
     let assessment = assessSecret(secret, now, thresholds);
+    let cause = '';
+    if (assessment.pendingVersionId && secret.rotationLambdaArn) {
+      const failure = await inspector.failureOf({
+        secretArn: secret.arn,
+        token: assessment.pendingVersionId,
+        lambdaArn: secret.rotationLambdaArn,
+        ...(secret.lastChangedDate ? { since: new Date(secret.lastChangedDate) } : {}),
+      });
+      if (failure) {
+        cause = ` Cause: ${describeFailure(failure)}.`;
+        // The function has already failed: the rotation is over, however recent.
+        if (assessment.classification === 'rotating')
+          assessment = assessSecret(secret, now, { ...thresholds, stuckAfterSeconds: 0 });
+      }
+    }
     // `failed` before the probe means "AWSPENDING left behind, value unknown": ask whether the
     // pending version holds a value (stuck placeholder) or not (failed after createSecret).
     if (assessment.classification === 'failed' && assessment.pendingVersionId) {
       const hasValue = await pendingHasValue(fleet, secret.arn, assessment.pendingVersionId);
-      assessment = assessSecret(secret, now, thresholds, hasValue);
+      assessment = assessSecret(secret, now, { ...thresholds, stuckAfterSeconds: 0 }, hasValue);
     }
     const pending = assessment.pendingVersionId ?? null;
     let severity = SECRET_SEVERITY[assessment.classification] ?? 'warning';
-    let reason = assessment.reason;
+    let reason = `${assessment.reason}${cause}`;
     // The fleet skips disabled secrets before looking at AWSPENDING; a label left behind still
     // blocks the next RotateSecret, so say so.
     if (pending && (assessment.classification === 'disabled' || assessment.classification === 'empty')) {
@@ -140,6 +181,8 @@ export const collectSecrets = async (
       pendingVersionId: pending,
     } satisfies SecretStatus;
   });
+  notes.push(...inspector.notes);
+  return statuses;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -395,11 +438,13 @@ export const collectInto = async <T>(
 
 /**
  * Collects the report over every Region. A service that cannot be read in a Region is recorded
- * in `errors` and the rest is still reported.
+ * in `errors` and the rest is still reported. What could not be checked (a rotation function's
+ * log or timeout) is added to `notes`.
  */
 export const collectStatus = async (
   clients: ReportClients,
   options: CollectOptions,
+  notes: string[] = [],
 ): Promise<StatusReport> => {
   const secrets: SecretStatus[] = [];
   const keys: KeyStatus[] = [];
@@ -407,7 +452,9 @@ export const collectStatus = async (
   const errors: CollectionError[] = [];
   for (const region of options.regions) {
     await Promise.all([
-      collectInto(errors, region, 'secretsmanager', secrets, () => collectSecrets(clients, region, options)),
+      collectInto(errors, region, 'secretsmanager', secrets, () =>
+        collectSecrets(clients, region, options, notes),
+      ),
       collectInto(errors, region, 'kms', keys, async () =>
         (await collectKeysWithTags(clients, region, options)).map((k) => k.status),
       ),

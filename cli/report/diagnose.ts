@@ -9,6 +9,7 @@
  * password) needs a person who knows what the resource serves.
  */
 
+import { DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { type KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { GetFunctionCommand, ResourceNotFoundException as LambdaNotFound } from '@aws-sdk/client-lambda';
@@ -18,14 +19,21 @@ import { isRetiringAlias } from '../../functions/key-rotation/access.js';
 import { describeKeyOrUndefined, listAllTags } from '../../functions/key-rotation/kms.js';
 import { TAG, tagValue } from '../../functions/key-rotation/tags.js';
 import { messageOf } from '../../functions/lib/errors.js';
-import { AWSPENDING, foreignPending, pendingHasValue } from '../../functions/secret-fleet/assess.js';
+import {
+  AWSCURRENT,
+  AWSPENDING,
+  foreignPending,
+  pendingHasValue,
+} from '../../functions/secret-fleet/assess.js';
 import type { FleetClients } from '../../functions/secret-fleet/clients.js';
 import { listSecrets } from '../../functions/secret-fleet/list.js';
 import type { SecretSnapshot } from '../../functions/secret-fleet/types.js';
 import { SECRET_ROTATION_FUNCTION } from '../../local/functions.js';
 import type { ReportClients } from './clients.js';
-import { collectCertificates, collectInto, listAliases } from './collect.js';
+import { collectCertificates, collectInto, inspectorFor, listAliases } from './collect.js';
 import type { CollectionError } from './model.js';
+import { AWSPREVIOUS, probeSecrets, type SecretProbe } from './probe.js';
+import { describeFailure } from './rotation-failure.js';
 
 const DAY_MS = 86_400_000;
 
@@ -37,6 +45,10 @@ export type ProblemKind =
   | 'stuck-pending-placeholder'
   /** AWSPENDING on a version other than AWSCURRENT that holds a value: the last rotation failed after createSecret. */
   | 'failed-rotation'
+  /** `--probe`: AWSCURRENT of a database secret does not log in. */
+  | 'current-login-failed'
+  /** `--probe`: AWSPREVIOUS of an alternating-users secret does not log in (AWSCURRENT does). */
+  | 'previous-login-failed'
   /** RotationEnabled is true but no RotationLambdaARN is set. */
   | 'rotation-function-not-set'
   /** The rotation function named by RotationLambdaARN does not exist. */
@@ -85,16 +97,23 @@ export interface DoctorReport {
   readonly summary: { found: number; fixed: number; remaining: number };
   /** What could not be checked (e.g. no permission for lambda:GetFunction). */
   readonly notes: string[];
+  /** With `--probe`: every login tried, per database secret (no values). */
+  readonly probes?: SecretProbe[];
   readonly errors: CollectionError[];
 }
 
 export interface DoctorOptions {
   regions: readonly string[];
-  /** AWSPENDING on a secret unchanged for less than this is a rotation still running: left alone. */
-  stuckAfterSeconds: number;
+  /**
+   * AWSPENDING on a secret unchanged for less than this is a rotation still running: left alone
+   * (unless its function's log says it failed). Undefined: 8 × the rotation function's timeout.
+   */
+  stuckAfterSeconds?: number;
   /** Key-rotation grace period; a predecessor still enabled a day after it is reported. */
   gracePeriodDays: number;
   thresholds: readonly number[];
+  /** Log in to each database secret's server with its credentials (`--probe`). */
+  probe?: boolean;
 }
 
 /** Quotes a shell argument when it holds anything beyond the characters AWS names use. */
@@ -109,17 +128,68 @@ const removePendingCommand = (s: SecretSnapshot, versionId: string, region: stri
 // ---------------------------------------------------------------------------------------------
 // Secrets
 
+/** The problems a probe found: credentials that do not log in, with the fix that makes them. */
+const probeProblems = (probed: SecretProbe, region: string): Problem[] => {
+  const base = { region, resourceType: 'secret' as const, resource: probed.name, resourceArn: probed.arn };
+  const current = probed.probes.find((p) => p.stage === AWSCURRENT);
+  if (!current || current.outcome === 'unreachable') return [];
+  const secretId = shellArg(probed.arn);
+  if (current.outcome === 'failed') {
+    const working = probed.probes.find((p) => p.stage !== AWSCURRENT && p.outcome === 'ok');
+    if (working) {
+      return [
+        {
+          ...base,
+          kind: 'current-login-failed',
+          description: `AWSCURRENT (version ${current.versionId}) does not log in as ${current.username} on ${current.endpoint} (${current.error}), so applications that fetch it now fail. Version ${working.versionId} (${working.stage}, user ${working.username}) does log in: the server has its password. Point AWSCURRENT at it; AWSPREVIOUS moves to the old version.`,
+          fix: [
+            `aws secretsmanager update-secret-version-stage --region ${region} --secret-id ${secretId} --version-stage AWSCURRENT --move-to-version-id ${working.versionId} --remove-from-version-id ${current.versionId}`,
+          ],
+          safe: false,
+        },
+      ];
+    }
+    return [
+      {
+        ...base,
+        kind: 'current-login-failed',
+        description: `No version of the secret logs in as ${current.username} on ${current.endpoint} (AWSCURRENT, version ${current.versionId}: ${current.error}), so applications that fetch it fail. If the error is a refused password, the server's password was changed outside Secrets Manager: as the database administrator, set ${current.username}'s password to the one in AWSCURRENT (the first command prints the secret, so run it only where that is safe), then probe again (second command). If the error is about TLS, the host or the database, correct those fields of the secret with put-secret-value instead.`,
+        fix: [
+          `aws secretsmanager get-secret-value --region ${region} --secret-id ${secretId} --version-stage AWSCURRENT --query SecretString --output text`,
+          `rekey doctor --probe --region ${region}`,
+        ],
+        safe: false,
+      },
+    ];
+  }
+  const previous = probed.probes.find((p) => p.stage === AWSPREVIOUS);
+  if (probed.strategy === 'alternating-users' && previous?.outcome === 'failed') {
+    return [
+      {
+        ...base,
+        kind: 'previous-login-failed',
+        description: `AWSCURRENT logs in, but AWSPREVIOUS (version ${previous.versionId}, user ${previous.username}) does not on ${previous.endpoint} (${previous.error}): applications still holding it fail until they fetch AWSCURRENT again. A new rotation sets a fresh password on ${previous.username} through the superuser and makes today's working AWSCURRENT the AWSPREVIOUS.`,
+        fix: [`rekey rotate-secret ${shellArg(probed.name)} --region ${region} --wait`],
+        safe: false,
+      },
+    ];
+  }
+  return [];
+};
+
 const secretProblems = async (
   clients: ReportClients,
   region: string,
   options: DoctorOptions,
   notes: string[],
+  probes: SecretProbe[],
 ): Promise<Problem[]> => {
   const fleet: FleetClients = {
     secrets: clients.secrets(region),
     events: new EventBridgeClient({ region }),
     now: clients.now,
   };
+  const inspector = inspectorFor(clients, region);
   const { secrets } = await listSecrets(fleet, {}, 10_000);
   const now = clients.now().getTime();
   const problems: Problem[] = [];
@@ -154,15 +224,28 @@ const secretProblems = async (
     const base = { region, resourceType: 'secret' as const, resource: s.name, resourceArn: s.arn };
     const pending = foreignPending(s.versionStages);
     const changed = s.lastChangedDate ? Date.parse(s.lastChangedDate) : Number.NaN;
-    const quiet = Number.isNaN(changed) || now - changed >= options.stuckAfterSeconds * 1000;
-    if (pending && quiet) {
+    const failure =
+      pending && s.rotationLambdaArn
+        ? await inspector.failureOf({
+            secretArn: s.arn,
+            token: pending,
+            lambdaArn: s.rotationLambdaArn,
+            ...(Number.isNaN(changed) ? {} : { since: new Date(changed) }),
+          })
+        : undefined;
+    const stuckAfter =
+      options.stuckAfterSeconds ?? (pending ? (await inspector.stuckAfter(s.rotationLambdaArn)).seconds : 0);
+    const quiet = Number.isNaN(changed) || now - changed >= stuckAfter * 1000;
+    const cause = failure ? ` Cause: ${describeFailure(failure)}.` : '';
+    // A rotation whose function reported a failure is over now, however recent.
+    if (pending && (quiet || failure)) {
       const hasValue = await pendingHasValue(fleet, s.arn, pending);
       if (!hasValue) {
         problems.push({
           ...base,
           kind: 'stuck-pending-placeholder',
           pendingVersionId: pending,
-          description: `AWSPENDING is stuck on version ${pending}, which holds no value (a rotation died in createSecret). Every RotateSecret fails until the label is removed; removing it deletes nothing.`,
+          description: `AWSPENDING is stuck on version ${pending}, which holds no value (a rotation died in createSecret).${cause} Every RotateSecret fails until the label is removed; removing it deletes nothing.`,
           fix: [removePendingCommand(s, pending, region)],
           safe: true,
         });
@@ -171,9 +254,9 @@ const secretProblems = async (
           ...base,
           kind: 'failed-rotation',
           pendingVersionId: pending,
-          description: `AWSPENDING is on version ${pending}, which holds a value: the last rotation failed after createSecret, and the target may already use the new credential. Retry the rotation with the same token (first command) so it finishes with that value; only if you know the new value was never applied, remove the label instead (second command) and rotate again.`,
+          description: `AWSPENDING is on version ${pending}, which holds a value: the last rotation failed after createSecret.${cause} The target may already use the new credential. Retry the rotation with the same token (first command) so it finishes with that value; only if you know the new value was never applied, remove the label instead (second command) and rotate again.`,
           fix: [
-            `rekey rotate-secret ${shellArg(s.name)} --token ${pending}`,
+            `rekey rotate-secret ${shellArg(s.name)} --region ${region} --token ${pending} --wait`,
             removePendingCommand(s, pending, region),
           ],
           safe: false,
@@ -204,6 +287,28 @@ const secretProblems = async (
       });
     }
   });
+  for (const n of inspector.notes) notes.push(n);
+  if (options.probe) {
+    const probed = await probeSecrets(fleet.secrets, region, secrets, notes);
+    probes.push(...probed);
+    for (const p of probed) problems.push(...probeProblems(p, region));
+    // Only a probe may say that a credential works: say it where a rotation failed, since that
+    // is what the person reading the report needs to know first.
+    const working = new Set(
+      probed
+        .filter((p) => p.probes.some((login) => login.stage === AWSCURRENT && login.outcome === 'ok'))
+        .map((p) => p.arn),
+    );
+    return problems.map((problem) =>
+      working.has(problem.resourceArn) &&
+      (problem.kind === 'failed-rotation' || problem.kind === 'stuck-pending-placeholder')
+        ? {
+            ...problem,
+            description: `${problem.description} The probe logged in with AWSCURRENT: applications that fetch it work meanwhile.`,
+          }
+        : problem,
+    );
+  }
   return problems;
 };
 
@@ -285,6 +390,18 @@ const keyProblems = async (
 // ---------------------------------------------------------------------------------------------
 // Certificates
 
+/** The private CA that issued a certificate (its ARN), else a placeholder to fill in. */
+const certificateAuthorityOf = async (
+  clients: ReportClients,
+  region: string,
+  arn: string,
+): Promise<string> => {
+  const { Certificate } = await clients
+    .acm(region)
+    .send(new DescribeCertificateCommand({ CertificateArn: arn }));
+  return Certificate?.CertificateAuthorityArn ?? 'PRIVATE_CA_ARN';
+};
+
 const certificateProblems = async (
   clients: ReportClients,
   region: string,
@@ -302,12 +419,27 @@ const certificateProblems = async (
               `aws acm import-certificate --region ${region} --certificate-arn ${arn} --certificate fileb://certificate.pem --private-key fileb://private-key.pem --certificate-chain fileb://chain.pem`,
             ]
           : c.type === 'PRIVATE'
-            ? [`aws acm renew-certificate --region ${region} --certificate-arn ${arn}`]
+            ? // An expired certificate is not eligible for renewal (RenewCertificate needs an
+              // ISSUED one): a new certificate from the same private CA replaces it.
+              [
+                `aws acm request-certificate --region ${region} --domain-name ${shellArg(c.domainName)} --certificate-authority-arn ${shellArg(await certificateAuthorityOf(clients, region, c.arn))}`,
+                `aws acm delete-certificate --region ${region} --certificate-arn ${arn}`,
+              ]
             : [
                 `aws acm request-certificate --region ${region} --domain-name ${shellArg(c.domainName)} --validation-method DNS`,
                 `aws acm delete-certificate --region ${region} --certificate-arn ${arn}`,
               ];
-      problems.push({ ...base, kind: 'certificate-expired', description: c.action, fix, safe: false });
+      const how =
+        c.type === 'IMPORTED'
+          ? ' Put the renewed certificate, its private key and its chain in certificate.pem, private-key.pem and chain.pem, then re-import them over this ARN (its users keep it).'
+          : ' An expired certificate cannot be renewed: request a new one (first command), validate it and move its users to it, then delete the expired one (second command).';
+      problems.push({
+        ...base,
+        kind: 'certificate-expired',
+        description: `${c.action}${how}`,
+        fix,
+        safe: false,
+      });
     } else if (c.finding === 'RENEWAL_FAILED') {
       problems.push({
         ...base,
@@ -330,10 +462,11 @@ export const diagnose = async (clients: ReportClients, options: DoctorOptions): 
   const problems: Problem[] = [];
   const notes: string[] = [];
   const errors: CollectionError[] = [];
+  const probes: SecretProbe[] = [];
   for (const region of options.regions) {
     await Promise.all([
       collectInto(errors, region, 'secretsmanager', problems, () =>
-        secretProblems(clients, region, options, notes),
+        secretProblems(clients, region, options, notes, probes),
       ),
       collectInto(errors, region, 'kms', problems, () => keyProblems(clients, region, options)),
       collectInto(errors, region, 'acm', problems, () => certificateProblems(clients, region, options)),
@@ -342,6 +475,8 @@ export const diagnose = async (clients: ReportClients, options: DoctorOptions): 
   const order: ProblemKind[] = [
     'stuck-pending-placeholder',
     'failed-rotation',
+    'current-login-failed',
+    'previous-login-failed',
     'rotation-function-not-set',
     'rotation-function-missing',
     'alias-key-disabled',
@@ -360,6 +495,7 @@ export const diagnose = async (clients: ReportClients, options: DoctorOptions): 
     problems,
     summary: { found: problems.length, fixed: 0, remaining: problems.length },
     notes,
+    ...(options.probe ? { probes: probes.sort((a, b) => a.name.localeCompare(b.name)) } : {}),
     errors,
   };
 };

@@ -3,8 +3,20 @@
  * SVG, no script, no external asset) that can be mailed, archived or opened offline. It holds
  * names, ARNs, dates and version ids only: never a secret value.
  */
-import { itemLabel, type ReportItem, type Severity, type StatusReport, timelineDate } from './model.js';
-import { day, summaryLine } from './table.js';
+import { PERIOD_TAG } from './collect.js';
+import {
+  byUrgency,
+  type Category,
+  categoryOf,
+  countByCategory,
+  deadlineOf,
+  itemLabel,
+  type ReportItem,
+  type Severity,
+  type StatusReport,
+  timelineDate,
+} from './model.js';
+import { day, plural, verdict } from './table.js';
 
 const DAY_MS = 86_400_000;
 
@@ -64,26 +76,34 @@ const markShape = (item: ReportItem, x: number, y: number): string => {
   return `<rect x="${x - 6}" y="${y - 6}" width="12" height="12" rx="2" fill="${fill}" ${stroke}/>`;
 };
 
+/** Most rows the timeline draws; the rest of the findings are in the tables. */
+export const MAX_TIMELINE_ROWS = 30;
+
 /**
- * The expiry timeline: one row and one mark per item that has a date (certificate expiry, key
- * or secret next rotation), grouped by kind, on a shared time axis with today marked and the
- * certificate alert thresholds drawn as bands after today.
+ * The expiry timeline of the findings: one row and one mark per item that needs something
+ * (attention or warning) and has a date, the most urgent {@link MAX_TIMELINE_ROWS}, grouped by
+ * kind, on a shared time axis with today marked and the certificate alert thresholds drawn as
+ * bands after today. Healthy items and secrets with rotation off are left to the lists: drawn,
+ * hundreds of healthy certificates pushed every key and secret below the fold.
  */
 export const renderTimeline = (report: StatusReport): string => {
   const now = Date.parse(report.generatedAt);
-  const groups = (['certificate', 'key', 'secret'] as const).map((kind) => {
-    const items: ReportItem[] =
-      kind === 'certificate'
-        ? [...report.certificates]
-        : kind === 'key'
-          ? [...report.keys]
-          : [...report.secrets];
-    const dated = items
-      .map((item) => ({ item, at: Date.parse(timelineDate(item) ?? '') }))
-      .filter((d) => !Number.isNaN(d.at))
-      .sort((a, b) => a.at - b.at);
-    return { kind, dated };
-  });
+  const flagged = [...report.certificates, ...report.keys, ...report.secrets]
+    .filter((item) => categoryOf(item) === 'attention' || categoryOf(item) === 'warning')
+    .sort(byUrgency);
+  const datedFlagged = flagged
+    // Broken now (a stuck rotation, an alias on a disabled key) is drawn at today, not at a
+    // next-rotation date that no longer means anything.
+    .map((item) => ({
+      item,
+      at: deadlineOf(item) === Number.NEGATIVE_INFINITY ? now : Date.parse(timelineDate(item) ?? ''),
+    }))
+    .filter((d) => !Number.isNaN(d.at));
+  const drawn = datedFlagged.slice(0, MAX_TIMELINE_ROWS);
+  const groups = (['certificate', 'key', 'secret'] as const).map((kind) => ({
+    kind,
+    dated: drawn.filter((d) => d.item.kind === kind).sort((a, b) => a.at - b.at),
+  }));
   const all = groups.flatMap((g) => g.dated.map((d) => d.at));
   const maxThreshold = Math.max(0, ...report.thresholds);
   // The axis covers every item, but never more than about a year back and two ahead, so the
@@ -176,40 +196,166 @@ export const renderTimeline = (report: StatusReport): string => {
     });
   }
 
-  const missing =
-    report.secrets.length +
-    report.keys.length +
-    report.certificates.length -
-    groups.reduce((n, g) => n + g.dated.length, 0);
+  const counts = countByCategory(report);
+  const undated = flagged.length - datedFlagged.length;
+  const left = [
+    datedFlagged.length > drawn.length
+      ? `the ${datedFlagged.length - drawn.length} less urgent findings`
+      : '',
+    undated > 0 ? `${plural(undated, 'finding')} without a date` : '',
+    counts.unrotated > 0 ? `${plural(counts.unrotated, 'secret')} with rotation off` : '',
+    counts.ok > 0 ? `${counts.ok} healthy ${counts.ok === 1 ? 'item' : 'items'}` : '',
+  ].filter(Boolean);
+  if (drawn.length === 0) {
+    return `<p class="empty" id="timeline-empty">Nothing to draw: no finding has a deadline.${left.length > 0 ? ` Not drawn: ${left.join(', ')}.` : ''}</p>`;
+  }
   return `<svg id="timeline" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Expiry and rotation timeline" viewBox="0 0 ${WIDTH} ${height}" width="100%" preserveAspectRatio="xMinYMin meet">
 ${parts.join('\n')}
 </svg>
-<p class="caption">Marks: <span class="shape">●</span> certificate expiry, <span class="shape">◆</span> key next rotation, <span class="shape">■</span> secret next rotation; colour is the status (<span style="color:${COLOR.ok}">ok</span>, <span style="color:${COLOR.warning}">warning</span>, <span style="color:${COLOR.attention}">needs attention</span>). Shaded bands after today are the certificate alert thresholds (${sorted.map((t) => `${t}d`).join(', ')}); grey is the past.${missing > 0 ? ` ${missing} item(s) without a date (rotation off or no schedule) are in the tables only.` : ''}</p>`;
+<p class="caption">Marks: <span class="shape">●</span> certificate expiry, <span class="shape">◆</span> key next rotation, <span class="shape">■</span> secret next rotation; colour is the status (<span style="color:${COLOR.ok}">ok</span>, <span style="color:${COLOR.warning}">warning</span>, <span style="color:${COLOR.attention}">needs attention</span>). Shaded bands after today are the certificate alert thresholds (${sorted.map((t) => `${t}d`).join(', ')}); grey is the past.${left.length > 0 ? ` Not drawn (see the lists): ${left.join(', ')}.` : ''}</p>`;
 };
 
 // ---------------------------------------------------------------------------------------------
 // Tables and page
 
-const badge = (severity: Severity, text: string) =>
-  `<span class="badge ${severity}">${escapeHtml(text)}</span>`;
+const code = (value: string) => `<code>${escapeHtml(value)}</code>`;
+const text = (value: string) => escapeHtml(value);
+const sub = (value: string) => `<span class="sub">${value}</span>`;
 
-/** A table column: heading and cell class (`nowrap` for ids and dates, `why` for sentences). */
-type Column = readonly [heading: string, cls?: 'nowrap' | 'why' | 'name'];
+const BADGE_TEXT: Record<Severity, string> = { attention: 'act now', warning: 'warning', ok: 'ok' };
+const badge = (severity: Severity) => `<span class="badge ${severity}">${BADGE_TEXT[severity]}</span>`;
 
+/** Finding classes and states in words; the code the JSON and the alerts carry stays beside them. */
+const FINDING_TEXT: Record<string, string> = {
+  EXPIRED: 'Expired',
+  IMPORTED: 'Imported: ACM cannot renew it',
+  NOT_ELIGIBLE: 'Not eligible for renewal',
+  PRIVATE_RENEWAL: 'Private: renew it yourself',
+  RENEWAL_FAILED: 'Renewal failed',
+  RENEWAL_PENDING_VALIDATION: 'Renewal waits for validation',
+  MANAGED_RENEWAL_PENDING: 'Renewal not done yet',
+  NOT_IN_SERVICE: 'Not in service',
+  OK: 'Fine',
+};
+const KEY_STATE_TEXT: Record<string, string> = {
+  disabled: 'Alias on a disabled key',
+  'pending-deletion': 'Alias on a key pending deletion',
+  unavailable: 'Key unusable',
+  overdue: 'Rotation overdue',
+  due: 'Rotation due',
+  rotating: 'Rotating',
+  healthy: 'Healthy',
+};
+const SECRET_STATE_TEXT: Record<string, string> = {
+  stuck: 'Rotation stuck',
+  failed: 'Last rotation failed',
+  overdue: 'Rotation overdue',
+  due: 'Rotation due',
+  empty: 'No current value',
+  disabled: 'Rotation off',
+  rotating: 'Rotating',
+  healthy: 'Healthy',
+};
+const TYPE_TEXT: Record<string, string> = {
+  IMPORTED: 'imported',
+  AMAZON_ISSUED: 'Amazon-issued',
+  PRIVATE: 'private',
+};
+
+/** "in 12 days", "3 days ago", "today". */
+const relative = (at: number, now: number): string => {
+  const days = Math.floor((at - now) / DAY_MS);
+  if (days === 0) return 'today';
+  return days > 0 ? `in ${plural(days, 'day')}` : `${plural(-days, 'day')} ago`;
+};
+
+const finding = (item: ReportItem): string => {
+  if (item.kind === 'certificate') {
+    const words = FINDING_TEXT[item.finding] ?? item.finding;
+    // <wbr> after each underscore: a long class such as RENEWAL_PENDING_VALIDATION wraps at a word.
+    const codeText = text(item.finding).replaceAll('_', '_<wbr>');
+    return `${text(words)}<br>${sub(`${codeText} · ${text(TYPE_TEXT[item.type] ?? item.type)}`)}`;
+  }
+  const words = (item.kind === 'key' ? KEY_STATE_TEXT : SECRET_STATE_TEXT)[item.state] ?? item.state;
+  return text(words);
+};
+
+const deadline = (item: ReportItem, now: number): string => {
+  const at = deadlineOf(item);
+  if (at === Number.NEGATIVE_INFINITY) return 'now';
+  if (at === Number.POSITIVE_INFINITY) return '-';
+  const what = item.kind === 'certificate' ? 'expires' : 'rotation';
+  return `${day(new Date(at).toISOString())}<br>${sub(`${what} ${relative(at, now)}`)}`;
+};
+
+const KIND_WORD = { certificate: 'Certificate', key: 'KMS key', secret: 'Secret' };
+
+/** Kind (unless the table holds one kind), name, and the key or certificate id. */
+const what = (item: ReportItem, multiRegion: boolean, showKind = true): string => {
+  const id =
+    item.kind === 'certificate'
+      ? (item.arn.split('/').pop() ?? item.arn)
+      : item.kind === 'key'
+        ? item.keyId
+        : null;
+  return [
+    showKind || multiRegion
+      ? sub(
+          [showKind ? KIND_WORD[item.kind] : '', multiRegion ? text(item.region) : '']
+            .filter(Boolean)
+            .join(' · '),
+        )
+      : '',
+    `<span class="label">${text(itemLabel(item))}</span>`,
+    id ? code(id) : '',
+  ]
+    .filter(Boolean)
+    .join('<br>');
+};
+
+const todo = (item: ReportItem): string => {
+  if (item.kind === 'certificate') return text(item.action);
+  const pending =
+    item.kind === 'secret' && item.pendingVersionId
+      ? `<br>${sub(`AWSPENDING is on version ${code(item.pendingVersionId)}`)}`
+      : '';
+  return `${text(item.reason)}${pending}`;
+};
+
+/**
+ * A table with fixed column widths (percentages): the page is laid out from the widths, never
+ * from the content, so a long name or finding wraps inside its cell instead of pushing a
+ * column off the panel.
+ */
 const table = (
   id: string,
-  columns: readonly Column[],
-  rows: { severity: Severity; cells: string[] }[],
-  empty: string,
-) =>
-  rows.length === 0
-    ? `<p class="empty">${escapeHtml(empty)}</p>`
-    : `<table id="${id}"><thead><tr>${columns.map(([h, cls]) => `<th${cls ? ` class="${cls}"` : ''}>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>
-${rows.map((r) => `<tr class="${r.severity}">${r.cells.map((c, i) => `<td${columns[i]?.[1] ? ` class="${columns[i]?.[1]}"` : ''}>${c}</td>`).join('')}</tr>`).join('\n')}
-</tbody></table>`;
+  columns: readonly (readonly [heading: string, width: number])[],
+  rows: readonly { category: Category; cells: readonly string[] }[],
+): string =>
+  `<table id="${id}"><colgroup>${columns.map(([, w]) => `<col style="width:${w}%">`).join('')}</colgroup>` +
+  `<thead><tr>${columns.map(([h]) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>\n` +
+  rows
+    .map((r) => `<tr class="${r.category}">${r.cells.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+    .join('\n') +
+  '\n</tbody></table>';
 
-const code = (text: string) => `<code>${escapeHtml(text)}</code>`;
-const text = (value: string) => escapeHtml(value);
+const FINDING_COLUMNS = [
+  ['Status', 9],
+  ['What', 24],
+  ['Finding', 16],
+  ['Deadline', 12],
+  ['What to do', 39],
+] as const;
+
+const findingsTable = (id: string, items: readonly ReportItem[], now: number, multi: boolean) =>
+  table(
+    id,
+    FINDING_COLUMNS,
+    items.map((item) => ({
+      category: categoryOf(item),
+      cells: [badge(item.severity), what(item, multi), finding(item), deadline(item, now), todo(item)],
+    })),
+  );
 
 const CSS = `
 :root { color-scheme: light; }
@@ -218,12 +364,16 @@ body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, 
 main { max-width: 1320px; margin: 0 auto; padding: 24px 28px 40px; }
 h1 { font-size: 24px; margin: 0 0 2px; }
 h2 { font-size: 17px; margin: 28px 0 10px; }
+h2 .count { color: #52606d; font-weight: 500; }
 .meta { color: #52606d; margin: 0 0 18px; }
-.cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 12px; }
+.verdict { font-size: 15px; font-weight: 600; margin: 14px 0 0; }
+.cards { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 12px; }
 .card { background: #fff; border-radius: 8px; padding: 12px 16px; box-shadow: 0 1px 2px rgba(0,0,0,.08); border-top: 4px solid #9aa5b1; }
-.card.ok { border-top-color: ${COLOR.ok}; } .card.warning { border-top-color: ${COLOR.warning}; } .card.attention { border-top-color: ${COLOR.attention}; }
+.card.ok { border-top-color: ${COLOR.ok}; } .card.warning { border-top-color: ${COLOR.warning}; } .card.attention { border-top-color: ${COLOR.attention}; } .card.unrotated { border-top-color: #7b8794; }
+.card.none { opacity: .65; }
 .card .n { font-size: 26px; font-weight: 650; } .card .l { color: #52606d; }
 .panel { background: #fff; border-radius: 8px; padding: 14px 16px; box-shadow: 0 1px 2px rgba(0,0,0,.08); overflow-x: auto; }
+.panel > p.lead { margin: 0 0 10px; color: #3e4c59; }
 svg text { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; font-size: 12px; fill: #1f2933; }
 svg text.group { font-weight: 650; font-size: 12.5px; fill: #3e4c59; }
 svg text.tick, svg text.band-label { fill: #616e7c; font-size: 11px; }
@@ -231,132 +381,136 @@ svg text.date { fill: #3e4c59; font-size: 11px; paint-order: stroke; stroke: #ff
 svg text.today-label { fill: #fff; font-weight: 600; font-size: 11.5px; }
 .caption { color: #52606d; font-size: 12.5px; margin: 8px 0 0; }
 .shape { color: #3e4c59; }
-table { border-collapse: collapse; width: 100%; background: #fff; }
-th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid #e4e7eb; vertical-align: top; }
+table { border-collapse: collapse; width: 100%; table-layout: fixed; background: #fff; }
+th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid #e4e7eb; vertical-align: top; overflow-wrap: anywhere; }
 th { font-size: 12px; text-transform: uppercase; letter-spacing: .03em; color: #52606d; background: #f0f4f8; }
-td.why { color: #3e4c59; min-width: 260px; overflow-wrap: anywhere; }
-td.nowrap { white-space: nowrap; }
-td.name { min-width: 180px; overflow-wrap: anywhere; }
-td.nowrap code { word-break: normal; }
+td .label { font-weight: 600; }
 tr.attention td:first-child { box-shadow: inset 4px 0 0 ${COLOR.attention}; }
 tr.warning td:first-child { box-shadow: inset 4px 0 0 ${COLOR.warning}; }
-code { font: 12px ui-monospace, "DejaVu Sans Mono", monospace; background: #f0f4f8; padding: 1px 4px; border-radius: 3px; word-break: break-all; }
-.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; white-space: nowrap; }
+code { font: 12px ui-monospace, "DejaVu Sans Mono", monospace; background: #f0f4f8; padding: 1px 4px; border-radius: 3px; overflow-wrap: anywhere; }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; }
 .badge.ok { background: ${COLOR.ok}; } .badge.warning { background: ${COLOR.warning}; } .badge.attention { background: ${COLOR.attention}; }
-.empty { color: #52606d; }
+.empty { color: #52606d; margin: 0; }
 .sub { color: #616e7c; font-size: 12px; }
 .errors { color: ${COLOR.attention}; }
+details > summary { cursor: pointer; font-weight: 600; color: #1f2933; padding: 2px 0; }
+details[open] > summary { margin-bottom: 10px; }
+details h3 { font-size: 14px; margin: 14px 0 6px; color: #3e4c59; }
 `;
 
 /**
- * Renders the whole page: summary cards, the timeline, then one table per kind with the reason
- * for each item. Every value from AWS is escaped.
+ * Renders the whole page for a reader who may never run the command: a verdict and four counts
+ * (act now, warnings, secrets with rotation off, healthy), the findings most urgent first with
+ * what to do, the timeline of the findings, the secrets with rotation off as their own list, and
+ * every healthy item folded behind its count. Every value from AWS is escaped.
  */
 export const renderHtml = (report: StatusReport): string => {
-  const s = report.summary;
-  const total = (c: Record<Severity, number>) => c.ok + c.warning + c.attention;
-  const worst = (c: Record<Severity, number>): Severity =>
-    c.attention ? 'attention' : c.warning ? 'warning' : 'ok';
-  const card = (label: string, c: Record<Severity, number>) =>
-    `<div class="card ${worst(c)}"><div class="n">${total(c)}</div><div class="l">${escapeHtml(label)}${c.attention ? `, ${c.attention} needing attention` : c.warning ? `, ${c.warning} with a warning` : ', all ok'}</div></div>`;
-  const attention = s.attention > 0 ? 'attention' : 'ok';
-
-  // The Region column only when the report covers more than one.
+  const now = Date.parse(report.generatedAt);
   const multi = report.regions.length > 1;
-  const regionColumn: Column[] = multi ? [['Region', 'nowrap']] : [];
-  const region = (r: string) => (multi ? [text(r)] : []);
-  const secrets = table(
-    'secrets',
+  const all = [...report.certificates, ...report.keys, ...report.secrets].sort(byUrgency);
+  const inCategory = (c: Category) => all.filter((item) => categoryOf(item) === c);
+  const attention = inCategory('attention');
+  const warnings = inCategory('warning');
+  const unrotated = inCategory('unrotated');
+  const healthy = inCategory('ok');
+  const count = (items: readonly ReportItem[], kind: ReportItem['kind']) =>
+    items.filter((i) => i.kind === kind).length;
+  const kinds = (items: readonly ReportItem[]) =>
     [
-      ['Status', 'nowrap'],
-      ['Secret', 'name'],
-      ['State', 'nowrap'],
-      ['Rotation'],
-      ['Last rotated', 'nowrap'],
-      ['Next rotation', 'nowrap'],
-      ...regionColumn,
-      ['Why', 'why'],
+      plural(count(items, 'certificate'), 'certificate'),
+      plural(count(items, 'key'), 'key'),
+      plural(count(items, 'secret'), 'secret'),
+    ].join(', ');
+
+  const card = (category: Category, n: number, label: string) =>
+    `<div class="card ${n === 0 ? 'none' : category}" data-category="${category}"><div class="n">${n}</div><div class="l">${escapeHtml(label)}</div></div>`;
+
+  const attentionPanel =
+    attention.length === 0
+      ? '<p class="empty">Nothing needs attention now.</p>'
+      : findingsTable('attention', attention, now, multi);
+  const warningPanel =
+    warnings.length === 0
+      ? '<p class="empty">No warnings.</p>'
+      : findingsTable('warnings', warnings, now, multi);
+  const unrotatedPanel =
+    unrotated.length === 0
+      ? '<p class="empty">Every secret has rotation on.</p>'
+      : `<details id="unrotated-list"><summary>Show the ${plural(unrotated.length, 'secret')} with rotation off</summary>
+<p class="lead">These keep their value until someone changes it. That may be intended (a credential another system owns); if not, turn rotation on with the rekey rotation function.</p>
+${table(
+  'unrotated',
+  [
+    ['Secret', 40],
+    ['Last rotated', 20],
+    ['Why', 40],
+  ],
+  unrotated.map((item) => ({
+    category: 'unrotated' as const,
+    cells: [
+      `<span class="label">${text(itemLabel(item))}</span>${multi ? `<br>${sub(text(item.region))}` : ''}`,
+      item.kind === 'secret' ? day(item.lastRotatedDate) : '-',
+      todo(item),
     ],
-    report.secrets.map((x) => ({
-      severity: x.severity,
-      cells: [
-        badge(x.severity, x.severity),
-        text(x.name),
-        `${text(x.state)}${x.pendingVersionId ? `<br><span class="sub">AWSPENDING on</span><br>${code(x.pendingVersionId)}` : ''}`,
-        x.rotationEnabled ? 'on' : 'off',
-        day(x.lastRotatedDate),
-        day(x.nextRotationDate),
-        ...region(x.region),
-        text(x.reason),
-      ],
-    })),
-    'No secrets matched.',
-  );
-  const keys = table(
-    'keys',
-    [
-      ['Status', 'nowrap'],
-      ['Alias and key id', 'nowrap'],
-      ['State', 'nowrap'],
-      ['Key spec', 'nowrap'],
-      ['Age', 'nowrap'],
-      ['Last rotation', 'nowrap'],
-      ['Next rotation', 'nowrap'],
-      ...regionColumn,
-      ['Why', 'why'],
-    ],
-    report.keys.map((x) => ({
-      severity: x.severity,
-      cells: [
-        badge(x.severity, x.severity),
-        `${text(x.alias)}<br>${code(x.keyId)}`,
-        `${text(x.state)}${x.state === x.keyState.toLowerCase() || x.keyState === 'Enabled' ? '' : `<br><span class="sub">${text(x.keyState)}</span>`}`,
-        text(x.keySpec),
-        `${x.ageDays} d`,
-        day(x.lastRotation),
-        `${day(x.nextRotation)}${x.periodSource === 'tag' ? '' : ' *'}`,
-        ...region(x.region),
-        text(x.reason),
-      ],
-    })),
-    'No managed aliases (no alias whose key has rekey tags; use --alias-prefix to include others).',
-  );
-  const certificates = table(
-    'certificates',
-    [
-      ['Status', 'nowrap'],
-      ['Domain and certificate id', 'nowrap'],
-      ['Finding', 'nowrap'],
-      ['Days left', 'nowrap'],
-      ['Expires', 'nowrap'],
-      ['Type', 'nowrap'],
-      ['Key', 'nowrap'],
-      ...regionColumn,
-      ['What to do', 'why'],
-    ],
-    report.certificates.map((x) => ({
-      severity: x.severity,
-      cells: [
-        badge(x.severity, x.severity),
-        `${text(x.domainName)}<br>${code(x.arn.split('/').pop() ?? x.arn)}`,
-        `${text(x.finding)}${x.status === 'ISSUED' ? '' : `<br><span class="sub">${text(x.status)}</span>`}`,
-        x.daysToExpiry === null ? '-' : String(x.daysToExpiry),
-        day(x.notAfter),
-        text(x.type),
-        text(x.keyAlgorithm ?? '-'),
-        ...region(x.region),
-        text(x.action),
-      ],
-    })),
-    'No certificates.',
-  );
+  })),
+)}</details>`;
+
+  const isHealthy = (item: ReportItem) => categoryOf(item) === 'ok';
+  /** One kind's healthy items: the name and its date first, then two columns of its own. */
+  const healthyTable = <T extends ReportItem>(
+    kind: string,
+    title: string,
+    items: readonly T[],
+    headings: readonly [name: string, date: string, third: string, fourth: string],
+    cells: (item: T) => [string, string],
+  ) =>
+    items.length === 0
+      ? ''
+      : `<h3>${title}</h3>${table(
+          `healthy-${kind}`,
+          headings.map((h, i) => [h, [38, 22, 20, 20][i] ?? 20] as const),
+          items.map((item) => ({
+            category: 'ok' as const,
+            cells: [what(item, multi, false), deadline(item, now), ...cells(item)],
+          })),
+        )}`;
+  const healthyPanel =
+    healthy.length === 0
+      ? '<p class="empty">No healthy items.</p>'
+      : `<details id="healthy-list"><summary>Show the ${healthy.length} healthy ${healthy.length === 1 ? 'item' : 'items'} (${kinds(healthy)})</summary>
+${healthyTable(
+  'certificates',
+  'Certificates',
+  report.certificates.filter(isHealthy).sort(byUrgency),
+  ['Domain', 'Expires', 'Type', 'Key'],
+  (c) => [
+    text(
+      `${c.finding === 'OK' ? '' : `${FINDING_TEXT[c.finding] ?? c.finding}, `}${TYPE_TEXT[c.type] ?? c.type}`,
+    ),
+    text(c.keyAlgorithm ?? '-'),
+  ],
+)}${healthyTable(
+  'keys',
+  'KMS keys',
+  report.keys.filter(isHealthy).sort(byUrgency),
+  ['Alias and key', 'Next rotation', 'Key spec', 'Age'],
+  (k) => [text(k.keySpec), plural(k.ageDays, 'day')],
+)}${healthyTable(
+  'secrets',
+  'Secrets',
+  report.secrets.filter(isHealthy).sort(byUrgency),
+  ['Secret', 'Next rotation', 'Last rotated', 'State'],
+  (x) => [day(x.lastRotatedDate), finding(x)],
+)}</details>`;
+
   const errors =
     report.errors.length === 0
       ? ''
-      : `<h2>Could not read</h2><ul class="errors">${report.errors.map((e) => `<li>${text(`${e.service} in ${e.region}: ${e.message}`)}</li>`).join('')}</ul>`;
-  const optionPeriod = report.keys.some((k) => k.periodSource === 'option')
-    ? '<p class="caption">* next rotation from the --period-days option (the key has no rekey:rotation-period-days tag).</p>'
+      : `<h2>Could not read</h2><div class="panel"><p class="lead">These parts are missing from the report; what is shown is still valid.</p><ul class="errors">${report.errors.map((e) => `<li>${text(`${SERVICE_TEXT[e.service]} in ${e.region}: ${e.message}`)}</li>`).join('')}</ul></div>`;
+  const assumedPeriod = report.keys.some((k) => k.periodSource === 'option' && categoryOf(k) !== 'ok')
+    ? `<p class="caption">A key without a ${PERIOD_TAG} tag is given the default period (${report.keys.find((k) => k.periodSource === 'option')?.periodDays ?? 365} days) to compute its next rotation.</p>`
     : '';
+  const counts = countByCategory(report);
 
   return `<!doctype html>
 <html lang="en">
@@ -369,25 +523,29 @@ export const renderHtml = (report: StatusReport): string => {
 <body>
 <main>
 <h1>Rotation health</h1>
-<p class="meta">Generated ${text(report.generatedAt.replace('T', ' ').slice(0, 16))} UTC · Regions ${text(report.regions.join(', '))} · report version ${report.version}</p>
+<p class="meta">Generated ${text(report.generatedAt.replace('T', ' ').slice(0, 16))} UTC · ${multi ? 'Regions' : 'Region'} ${text(report.regions.join(', '))} · ${kinds(all)} checked</p>
 <div class="cards">
-${card('secrets', s.secrets)}
-${card('keys', s.keys)}
-${card('certificates', s.certificates)}
-<div class="card ${attention}"><div class="n">${s.attention}</div><div class="l">need attention</div></div>
+${card('attention', counts.attention, 'need attention now')}
+${card('warning', counts.warning, `${counts.warning === 1 ? 'warning' : 'warnings'}: handle before the deadline`)}
+${card('unrotated', counts.unrotated, `${counts.unrotated === 1 ? 'secret' : 'secrets'} with rotation off`)}
+${card('ok', counts.ok, 'healthy')}
 </div>
-<p class="meta" id="summary">${text(summaryLine(report))}</p>
-<h2>Timeline</h2>
-<div class="panel">${renderTimeline(report)}</div>
+<p class="verdict" id="summary">${text(verdict(report, 'page'))}</p>
 ${errors}
-<h2>Certificates</h2>
-<div class="panel">${certificates}</div>
-<h2>Keys</h2>
-<div class="panel">${keys}${optionPeriod}</div>
-<h2>Secrets</h2>
-<div class="panel">${secrets}</div>
+<h2>Needs attention now <span class="count">(${attention.length})</span></h2>
+<div class="panel">${attentionPanel}</div>
+<h2>Warnings <span class="count">(${warnings.length})</span></h2>
+<div class="panel">${warningPanel}</div>
+<h2>Timeline of the findings</h2>
+<div class="panel">${renderTimeline(report)}${assumedPeriod}</div>
+<h2>Secrets with rotation off <span class="count">(${unrotated.length})</span></h2>
+<div class="panel">${unrotatedPanel}</div>
+<h2>Healthy <span class="count">(${healthy.length})</span></h2>
+<div class="panel">${healthyPanel}</div>
 </main>
 </body>
 </html>
 `;
 };
+
+const SERVICE_TEXT = { secretsmanager: 'Secrets Manager', kms: 'KMS', acm: 'Certificate Manager' };

@@ -149,3 +149,46 @@ export const itemLabel = (item: ReportItem): string => {
   if (item.kind === 'key') return item.alias;
   return item.domainName || item.arn;
 };
+
+/**
+ * How the report groups an item for people (the table's notes, the summary line, the HTML page):
+ * its severity, except that a secret whose rotation is off (state `disabled`, severity `warning`)
+ * is its own category, `unrotated`. Many accounts hold dozens of such secrets on purpose; counted
+ * as warnings they drowned the few warnings with a deadline. The JSON severity is unchanged.
+ */
+export type Category = Severity | 'unrotated';
+
+export const categoryOf = (item: ReportItem): Category =>
+  item.kind === 'secret' && item.state === 'disabled' && item.severity === 'warning'
+    ? 'unrotated'
+    : item.severity;
+
+/** Items per category, over every kind. */
+export const countByCategory = (report: StatusReport): Record<Category, number> => {
+  const counts: Record<Category, number> = { attention: 0, warning: 0, unrotated: 0, ok: 0 };
+  for (const item of [...report.certificates, ...report.keys, ...report.secrets]) counts[categoryOf(item)]++;
+  return counts;
+};
+
+/** Secret states that are broken now, whatever their next rotation date says. */
+const BROKEN_NOW = new Set(['stuck', 'failed', 'empty']);
+
+/**
+ * When an item's problem bites, as epoch milliseconds: a broken secret now (`-Infinity`, first),
+ * otherwise its timeline date (expiry, next rotation); no date at all comes last.
+ */
+export const deadlineOf = (item: ReportItem): number => {
+  if (item.kind === 'secret' && BROKEN_NOW.has(item.state)) return Number.NEGATIVE_INFINITY;
+  if (item.kind === 'key' && item.severity === 'attention' && item.state !== 'overdue')
+    return Number.NEGATIVE_INFINITY;
+  const at = Date.parse(timelineDate(item) ?? '');
+  return Number.isNaN(at) ? Number.POSITIVE_INFINITY : at;
+};
+
+const CATEGORY_ORDER: Record<Category, number> = { attention: 0, warning: 1, unrotated: 2, ok: 3 };
+
+/** Most urgent first: by category, then by deadline, then by label. */
+export const byUrgency = (a: ReportItem, b: ReportItem): number =>
+  CATEGORY_ORDER[categoryOf(a)] - CATEGORY_ORDER[categoryOf(b)] ||
+  deadlineOf(a) - deadlineOf(b) ||
+  itemLabel(a).localeCompare(itemLabel(b), 'en', { numeric: true });

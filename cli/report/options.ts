@@ -52,11 +52,19 @@ export const thresholdsOption = (value: string | undefined, env: NodeJS.ProcessE
 };
 
 /**
- * `--stuck-after SECONDS`: AWSPENDING unchanged for less than this is a rotation still running
- * (default: the fleet workflow's own threshold, so the report and the workflow agree).
+ * `--stuck-after SECONDS`: AWSPENDING unchanged for less than this is a rotation still running.
+ * Undefined when not given: the report then derives it per secret from its rotation function's
+ * timeout (see `stuckAfterForTimeout`), so a rotation is never called stuck while its function
+ * may still be running, nor left "running" for an hour after it cannot be.
  */
-export const stuckAfterOption = (value: string | undefined): number =>
-  integerOption(value, '--stuck-after', { min: 0, max: 30 * 86_400, fallback: DEFAULTS.stuckAfterSeconds });
+export const stuckAfterOption = (value: string | undefined): number | undefined =>
+  value === undefined
+    ? undefined
+    : integerOption(value, '--stuck-after', {
+        min: 0,
+        max: 30 * 86_400,
+        fallback: DEFAULTS.stuckAfterSeconds,
+      });
 
 /** `--alias-prefix`: must start with `alias/`. */
 export const parseAliasPrefix = (value: string | undefined): string | undefined => {

@@ -1,6 +1,14 @@
-import type { Severity, StatusReport } from './model.js';
+import {
+  byUrgency,
+  type Category,
+  categoryOf,
+  countByCategory,
+  itemLabel,
+  type StatusReport,
+} from './model.js';
 
-const MARK: Record<Severity, string> = { attention: '!!', warning: '!', ok: 'ok' };
+/** The first column: `-` is a secret with rotation off, its own category rather than a warning. */
+const MARK: Record<Category, string> = { attention: '!!', warning: '!', unrotated: '-', ok: 'ok' };
 
 /** Aligns rows into columns two spaces apart; the first row is the heading. */
 export const alignColumns = (rows: readonly (readonly string[])[]): string => {
@@ -18,27 +26,41 @@ export const alignColumns = (rows: readonly (readonly string[])[]): string => {
 /** `2026-03-01` from an ISO date; `-` for none. */
 export const day = (iso: string | null | undefined): string => (iso ? iso.slice(0, 10) : '-');
 
-const counts = (c: Record<Severity, number>, noun: string): string => {
-  const total = c.ok + c.warning + c.attention;
-  const parts = [
-    c.attention ? `${c.attention} needing attention` : '',
-    c.warning ? `${c.warning} warning` : '',
+/** `1 certificate`, `3 certificates`. */
+export const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+/**
+ * The verdict, consistent with the counts in front of it: "All healthy." only when nothing is
+ * flagged at all. `page` words it for a reader of the HTML report (no exit codes).
+ */
+export const verdict = (report: StatusReport, audience: 'terminal' | 'page' = 'terminal'): string => {
+  const c = countByCategory(report);
+  const later = [
+    c.warning
+      ? `${plural(c.warning, 'warning')} to handle before ${c.warning === 1 ? 'its' : 'their'} deadline`
+      : '',
+    c.unrotated ? `${plural(c.unrotated, 'secret')} with rotation off` : '',
   ]
     .filter(Boolean)
-    .join(', ');
-  return `${total} ${noun}${parts ? ` (${parts})` : ''}`;
+    .join('; ');
+  const unread = report.errors.length > 0;
+  if (c.attention > 0) {
+    const now = `${c.attention} ${c.attention === 1 ? 'item needs' : 'items need'} attention now`;
+    return `${now}${audience === 'terminal' ? ' (exit code 3)' : ''}${later ? `; ${later}` : ''}.`;
+  }
+  const scope = unread ? 'in what could be read' : 'now';
+  if (later) return `Nothing needs attention ${scope}; ${later}.`;
+  return unread ? 'Nothing needs attention in what could be read.' : 'All healthy.';
 };
 
-/** The one-line summary: counts per kind and what the exit code will say. */
-export const summaryLine = (report: StatusReport): string => {
-  const { summary } = report;
-  const verdict =
-    summary.attention > 0
-      ? `${summary.attention} item(s) need attention (exit code 3).`
-      : report.errors.length > 0
-        ? 'Nothing needs attention in what could be read.'
-        : 'All healthy.';
-  return `${counts(summary.secrets, 'secret(s)')}, ${counts(summary.keys, 'key(s)')}, ${counts(summary.certificates, 'certificate(s)')}. ${verdict}`;
+/** The one-line summary: what was checked, then the verdict. */
+export const summaryLine = (report: StatusReport, audience: 'terminal' | 'page' = 'terminal'): string => {
+  const checked = [
+    plural(report.secrets.length, 'secret'),
+    plural(report.keys.length, 'key'),
+    plural(report.certificates.length, 'certificate'),
+  ].join(', ');
+  return `Checked ${checked}. ${verdict(report, audience)}`;
 };
 
 /**
@@ -67,7 +89,7 @@ export const renderTable = (report: StatusReport): string => {
           ...regionHead,
         ],
         ...report.secrets.map((s) => [
-          MARK[s.severity],
+          MARK[categoryOf(s)],
           s.state,
           s.name,
           s.rotationEnabled ? 'on' : 'off',
@@ -97,7 +119,7 @@ export const renderTable = (report: StatusReport): string => {
           ...regionHead,
         ],
         ...report.keys.map((k) => [
-          MARK[k.severity],
+          MARK[categoryOf(k)],
           k.state,
           k.alias,
           k.keyId,
@@ -129,7 +151,7 @@ export const renderTable = (report: StatusReport): string => {
           ...regionHead,
         ],
         ...report.certificates.map((c) => [
-          MARK[c.severity],
+          MARK[categoryOf(c)],
           c.finding,
           c.daysToExpiry === null ? '-' : String(c.daysToExpiry),
           c.domainName,
@@ -143,19 +165,26 @@ export const renderTable = (report: StatusReport): string => {
       ]),
     );
 
-  const notes = [
-    ...report.secrets
-      .filter((s) => s.severity !== 'ok')
-      .map((s) => [s.severity, `secret ${s.name}`, s.reason]),
-    ...report.keys.filter((k) => k.severity !== 'ok').map((k) => [k.severity, `key ${k.alias}`, k.reason]),
-    ...report.certificates
-      .filter((c) => c.severity !== 'ok')
-      .map((c) => [c.severity, `certificate ${c.domainName}`, c.action]),
-  ];
-  if (notes.length > 0) {
-    out.push('', 'NOTES (!! needs attention, ! warning)');
-    for (const [severity, what, why] of notes)
-      out.push(`  ${MARK[severity as Severity].padEnd(2)} ${what}: ${why}`);
+  // Most urgent first; secrets with rotation off are one line of their own, not a warning each.
+  const flagged = [...report.certificates, ...report.keys, ...report.secrets]
+    .filter((item) => categoryOf(item) === 'attention' || categoryOf(item) === 'warning')
+    .sort(byUrgency);
+  if (flagged.length > 0) {
+    out.push('', 'NOTES, most urgent first (!! needs attention now, ! warning)');
+    for (const item of flagged) {
+      const what = item.kind === 'certificate' ? item.domainName : itemLabel(item);
+      const why = item.kind === 'certificate' ? item.action : item.reason;
+      out.push(`  ${MARK[categoryOf(item)].padEnd(2)} ${item.kind} ${what}: ${why}`);
+    }
+  }
+  const unrotated = report.secrets.filter((s) => categoryOf(s) === 'unrotated');
+  if (unrotated.length > 0) {
+    const names = unrotated.slice(0, 5).map((s) => s.name);
+    const more = unrotated.length > names.length ? ` and ${unrotated.length - names.length} more` : '';
+    out.push(
+      '',
+      `ROTATION OFF (-): ${plural(unrotated.length, 'secret')} (${names.join(', ')}${more}) keep their value until someone changes it; turn rotation on where that is not intended.`,
+    );
   }
   if (report.errors.length > 0) {
     out.push('', 'ERRORS (these parts are missing from the report)');

@@ -7,11 +7,13 @@
  * (InvalidInputError, AlertDeliveryError, ThrottlingException...) for Step Functions to match.
  */
 import { logger } from '../lib/logger.js';
+import { measureStep } from '../lib/metrics.js';
 import { parseAcmEvent } from './acm-events.js';
 import type { BackoffOptions } from './backoff.js';
 import { type Clients, defaultClients } from './clients.js';
 import { readSettings, type Settings } from './config.js';
 import { InvalidInputError } from './errors.js';
+import { recordCertificateMetrics } from './metrics.js';
 import { handleAcmEvent } from './sweep.js';
 import { runSweepTask } from './sweep-handler.js';
 
@@ -41,16 +43,25 @@ export const createHandler = (deps: HandlerDependencies = {}) => {
     // Keys appended by the previous invocation of this container must not leak into this one.
     logger.resetKeys();
     settings ??= (deps.settings ?? readSettings)();
+    // A const the closures below can rely on (the `let` is not narrowed inside them).
+    const config = settings;
     const clients = deps.clients ?? defaultClients();
     const now = deps.now ?? (() => new Date());
     if (typeof event === 'object' && event !== null && 'task' in event) {
-      logger.appendKeys({ task: String((event as { task: unknown }).task) });
-      return runSweepTask(event as Record<string, unknown>, {
-        clients,
-        settings,
-        now,
-        backoff: deps.backoff,
-      });
+      const task = String((event as { task: unknown }).task);
+      logger.appendKeys({ task });
+      // The metric dimension takes only the task names there are: an unknown one is 'invalid'.
+      const known = ['plan', 'sweepRegion', 'summarize'].includes(task) ? task : 'invalid';
+      const result = await measureStep<unknown>({ task: known }, () =>
+        runSweepTask(event as Record<string, unknown>, {
+          clients,
+          settings: config,
+          now,
+          backoff: deps.backoff,
+        }),
+      );
+      recordCertificateMetrics(task, result);
+      return result;
     }
     if (typeof event === 'object' && event !== null && !('detail-type' in event)) {
       throw new InvalidInputError(
@@ -59,21 +70,25 @@ export const createHandler = (deps: HandlerDependencies = {}) => {
     }
     const acmEvent = parseAcmEvent(event);
     logger.appendKeys({ certificateArn: acmEvent.certificateArn, detailType: acmEvent.detailType });
-    const result = await handleAcmEvent(acmEvent, {
-      clients,
-      now: now(),
-      thresholds: settings.thresholds,
-      busName: settings.busName,
-      backoff: deps.backoff,
-    });
+    const result = await measureStep({ task: 'acm-event' }, () =>
+      handleAcmEvent(acmEvent, {
+        clients,
+        now: now(),
+        thresholds: config.thresholds,
+        busName: config.busName,
+        backoff: deps.backoff,
+      }),
+    );
     logger.info('ACM event handled', { outcome: result.outcome });
-    return {
+    const handled: EventResult = {
       outcome: result.outcome,
       certificateArn: acmEvent.certificateArn,
       findingClass: result.finding?.findingClass ?? null,
       threshold: result.finding?.threshold ?? null,
       renewalResult: result.finding?.renewalResult ?? null,
-    } satisfies EventResult;
+    };
+    recordCertificateMetrics('acm-event', handled);
+    return handled;
   };
 };
 

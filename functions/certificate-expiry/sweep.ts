@@ -17,7 +17,7 @@ import { listCandidates } from './list.js';
 import { type RenewalOutcome, renewIfPossible } from './renew.js';
 import { FINDING_SCHEMA_VERSION, type Finding, type FindingTrigger } from './schema.js';
 import { isAlertDue } from './thresholds.js';
-import { type Triage, triage } from './triage.js';
+import { describeUse, type Triage, triage } from './triage.js';
 
 export interface SweepOptions {
   readonly clients: Clients;
@@ -61,7 +61,8 @@ const actionAfter = (t: Triage, renewal: RenewalOutcome): string => {
     return `Re-imported automatically from its source secret under the same ARN; valid until ${renewal.renewedNotAfter}. No action needed.`;
   }
   if (renewal.result === 'RENEWAL_REQUESTED') {
-    return `RenewCertificate requested; ACM renews private certificates asynchronously. Redeploy the renewed certificate wherever it was exported. ${t.action}`;
+    // Not the triage's "renew it now": that is what rekey just did. What is left is the redeploy.
+    return `rekey asked ACM to renew it (RenewCertificate accepted); ACM issues the renewed private certificate within minutes. Then redeploy it wherever it was exported, before ${t.notAfter ?? 'its expiry'}. ${describeUse(t.inUseBy)}.`;
   }
   if (renewal.result === 'FAILED') return `Automatic renewal failed (${renewal.message}). ${t.action}`;
   return t.action;

@@ -52,7 +52,8 @@ export const dnsRecordsOf = (options: readonly DomainValidation[] | undefined): 
   }));
 };
 
-const describeUse = (inUseBy: readonly string[]): string => {
+/** "In use by ARN, ARN and 2 more" or "It is not attached to any AWS resource" (no final stop). */
+export const describeUse = (inUseBy: readonly string[]): string => {
   if (inUseBy.length === 0) return 'It is not attached to any AWS resource';
   const shown = inUseBy.slice(0, 3).join(', ');
   const more = inUseBy.length > 3 ? ` and ${inUseBy.length - 3} more` : '';

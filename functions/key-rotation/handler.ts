@@ -1,9 +1,11 @@
 import { requiredString } from '../lib/config.js';
 import { InvalidInputError } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
+import { measureStep } from '../lib/metrics.js';
 import { defaultClients, type KeyRotationClients } from './clients.js';
 import { publishAwaitingKeyMaterial, publishFailure, publishSuccess } from './events.js';
 import { recordEvidence } from './evidence.js';
+import { recordKeyRotationMetrics } from './metrics.js';
 import { planRotation } from './plan.js';
 import { reencryptCiphertexts } from './reencrypt.js';
 import { checkPredecessorUnused, disablePredecessor, schedulePredecessorDeletion } from './retire.js';
@@ -127,7 +129,10 @@ export const createHandler =
     const execution = { id: parsed.executionId, name: parsed.executionName };
     logger.appendKeys({ task: parsed.task, execution: execution.id });
     try {
-      const result = await TASKS[parsed.task as KeyRotationTask](clients, parsed, execution);
+      const result = await measureStep<unknown>({ task: parsed.task }, () =>
+        TASKS[parsed.task as KeyRotationTask](clients, parsed, execution),
+      );
+      recordKeyRotationMetrics(parsed.task, parsed.state, result);
       // Step Functions carries JSON: drop `undefined` and turn Dates into strings now.
       return JSON.parse(JSON.stringify(result ?? {}));
     } catch (error) {

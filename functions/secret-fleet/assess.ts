@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import type { FleetClients } from './clients.js';
 import { throttleAware } from './errors.js';
-import type { Assessment, Candidate, FleetOptions, FleetPlan, SecretSnapshot } from './types.js';
+import type { Assessment, Candidate, FleetOptions, SecretSnapshot, SortKey } from './types.js';
 
 export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPENDING = 'AWSPENDING';
@@ -152,7 +152,11 @@ export const pendingHasValue = async (
 };
 
 /** Runs `fn` over `items` with at most `limit` at a time, keeping the order. */
-const mapLimited = async <T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> => {
+export const mapLimited = async <T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> => {
   const out: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -166,29 +170,35 @@ const mapLimited = async <T, R>(items: T[], limit: number, fn: (item: T) => Prom
 };
 
 /**
- * Assesses every listed secret: probes the value of foreign pending versions (only for secrets
- * quiet long enough to be stuck), classifies, and splits candidates from the secrets left alone.
+ * Where a secret stands in the rotation order (see SortKey): oldest due first. A secret never
+ * rotated sorts first (0); an unfinished rotation by when it was left (its last change) or its
+ * due date, whichever is older; a secret without a schedule last.
  */
-export const assessFleet = async (
+export const sortKeyOf = (secret: SecretSnapshot): SortKey => {
+  const due = nextDue(secret);
+  let key = due === null ? 0 : (due ?? Number.MAX_SAFE_INTEGER);
+  if (foreignPending(secret.versionStages)) key = Math.min(key, ms(secret.lastChangedDate) ?? key);
+  return { due: key, arn: secret.arn };
+};
+
+/** Orders two keys: by due time, then by ARN. */
+export const compareKeys = (a: SortKey, b: SortKey): number =>
+  a.due - b.due || (a.arn < b.arn ? -1 : a.arn > b.arn ? 1 : 0);
+
+/**
+ * Classifies secrets: probes the value of foreign pending versions (only for secrets quiet long
+ * enough to be stuck, a few at a time), then `assessSecret`.
+ */
+export const classifyAll = (
   clients: FleetClients,
-  options: FleetOptions,
-  listed: { secrets: SecretSnapshot[]; truncated: boolean },
-): Promise<FleetPlan> => {
+  options: Pick<FleetOptions, 'stuckAfterSeconds' | 'overdueAfterSeconds'>,
+  secrets: SecretSnapshot[],
+): Promise<(Assessment | Candidate)[]> => {
   const now = clients.now();
-  const assessments = await mapLimited(listed.secrets, 5, async (secret) => {
+  return mapLimited(secrets, 10, async (secret) => {
     const first = assessSecret(secret, now, options);
     if (first.classification !== 'failed' || !first.pendingVersionId) return first;
     const hasValue = await pendingHasValue(clients, secret.arn, first.pendingVersionId);
     return assessSecret(secret, now, options, hasValue);
   });
-  const counts: FleetPlan['counts'] = {};
-  for (const a of assessments) counts[a.classification] = (counts[a.classification] ?? 0) + 1;
-  return {
-    options,
-    matched: listed.secrets.length,
-    truncated: listed.truncated,
-    candidates: assessments.filter(isCandidate),
-    skipped: assessments.filter((a) => !isCandidate(a)),
-    counts,
-  };
 };

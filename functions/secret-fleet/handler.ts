@@ -1,34 +1,38 @@
 import { InvalidInputError } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
-import { assessFleet } from './assess.js';
+import { measureStep } from '../lib/metrics.js';
+import { type BatchHooks, runBatch } from './batch.js';
 import { defaultClients, type FleetClients } from './clients.js';
-import { listSecrets } from './list.js';
+import { recordFleetMetrics } from './metrics.js';
 import { parseFleetInput } from './options.js';
-import { type RepairResult, repairStuckSecret } from './repair.js';
-import { type RotationStarted, startRotation } from './rotate.js';
+import { planFleet } from './plan.js';
 import { buildSummary, publishSummary } from './summary.js';
-import type { Candidate, FleetOptions, FleetPlan, ItemResult, SecretSnapshot } from './types.js';
-import { checkRotation, type WatchState } from './watch.js';
+import type { FleetOptions, FleetPlan, FleetProgress } from './types.js';
 
 /**
  * One Lambda function serves every Task of `statemachines/secret-fleet-rotation.asl.json`. Each
- * Task passes `{ task, state: $, executionId: $$.Execution.Id }` (plus `eventBusName` for the
- * summary) and writes the result at its own ResultPath:
+ * Task passes `{ task, state, executionId: $$.Execution.Id }` (plus `eventBusName` for the
+ * summary). Nothing in the state grows with the fleet: the plan carries counts and a cutoff key,
+ * each batch returns counts, at most `maxConcurrency` running rotations and at most 50 failures.
  *
- * | task    | reads from state                         | result (ResultPath)                      |
- * |---------|------------------------------------------|------------------------------------------|
- * | list    | the execution input                      | `{options, secrets, truncated}` ($.fleet)|
- * | assess  | fleet                                    | FleetPlan ($.fleet)                      |
- * | repair  | secret                                   | RepairResult ($.repair)                  |
- * | rotate  | secret, repair                           | RotationStarted ($.rotation)             |
- * | watch   | secret, rotation, watch, options         | WatchState ($.watch)                     |
- * | summary | fleet, results                           | FleetSummary ($.summary)                 |
+ * | task    | state                                   | result (ResultPath)                    |
+ * |---------|-----------------------------------------|----------------------------------------|
+ * | plan    | the execution input                     | `{options, plan, progress}` ($.run)    |
+ * | batch   | `$.run`                                 | FleetProgress ($.run.progress)         |
+ * | summary | `$` (run, and `stopped` when a batch failed) | FleetSummary ($.summary)          |
  */
 export interface FleetTaskEvent {
   task: string;
   state: Record<string, unknown>;
   executionId: string;
   eventBusName?: string;
+}
+
+/** What the Plan step hands to the batches and the summary. */
+export interface FleetRun {
+  options: FleetOptions;
+  plan: FleetPlan;
+  progress: FleetProgress;
 }
 
 const need = <T>(state: Record<string, unknown>, field: string, task: string): T => {
@@ -41,48 +45,42 @@ const need = <T>(state: Record<string, unknown>, field: string, task: string): T
   return value as T;
 };
 
-type Step = (clients: FleetClients, event: FleetTaskEvent) => Promise<unknown>;
+type Step = (clients: FleetClients, event: FleetTaskEvent, hooks: BatchHooks) => Promise<unknown>;
 
 const TASKS = {
-  list: async (c, e) => {
+  plan: async (c, e) => {
     const options = parseFleetInput(e.state);
-    const listed = await listSecrets(c, options.filter, options.maxSecrets);
-    logger.info('Listed secrets', { matched: listed.secrets.length, truncated: listed.truncated });
-    return { options, ...listed };
-  },
-  assess: async (c, e) => {
-    const fleet = need<{ options: FleetOptions; secrets: SecretSnapshot[]; truncated: boolean }>(
-      e.state,
-      'fleet',
-      e.task,
-    );
-    const plan = await assessFleet(c, fleet.options, fleet);
-    logger.info('Assessed secrets', { counts: plan.counts, candidates: plan.candidates.length });
-    return plan;
-  },
-  repair: (c, e) => repairStuckSecret(c, need<Candidate>(e.state, 'secret', e.task)),
-  rotate: (c, e) => {
-    const repair = e.state.repair as RepairResult | undefined;
-    return startRotation(c, need<Candidate>(e.state, 'secret', e.task), repair, e.executionId);
-  },
-  watch: (c, e) => {
-    const secret = need<Candidate>(e.state, 'secret', e.task);
-    const rotation = need<RotationStarted>(e.state, 'rotation', e.task);
-    return checkRotation(c, {
-      arn: secret.arn,
-      token: rotation.token,
-      startedAt: rotation.startedAt,
-      previous: (e.state.watch ?? {}) as Partial<WatchState>,
-      options: need<FleetOptions>(e.state, 'options', e.task),
+    const { plan, progress } = await planFleet(c, options);
+    logger.info('Planned the fleet run', {
+      matched: plan.matched,
+      candidates: plan.candidates,
+      selected: plan.selected,
+      deferred: plan.deferred,
+      counts: plan.counts,
     });
+    return { options, plan, progress } satisfies FleetRun;
+  },
+  batch: async (c, e, hooks) => {
+    const options = parseFleetInput(need<Record<string, unknown>>(e.state, 'options', e.task));
+    const progress = need<FleetProgress>(e.state, 'progress', e.task);
+    const next = await runBatch(c, options, progress, e.executionId, hooks);
+    logger.info('Batch done', {
+      batch: next.batches,
+      rotated: next.rotated,
+      failed: next.failed,
+      remaining: next.remaining,
+      inFlight: next.inFlight.length,
+      writes: next.writes,
+    });
+    return next;
   },
   summary: async (c, e) => {
-    const plan = need<FleetPlan>(e.state, 'fleet', e.task);
-    const results = (e.state.results ?? []) as ItemResult[];
-    const summary = buildSummary(plan, results, e.executionId);
+    const run = need<FleetRun>(e.state, 'run', e.task);
+    const stopped = e.state.stopped as { Error?: string; Cause?: string } | undefined;
+    const summary = buildSummary(run.options, run.plan, run.progress, e.executionId, stopped);
     if (!e.eventBusName) throw new InvalidInputError("Task 'summary' needs 'eventBusName'.");
     const eventId = await publishSummary(c, e.eventBusName, summary);
-    logger.info('Published the fleet summary', { eventId, counts: summary.counts });
+    logger.info('Published the fleet summary', { eventId, counts: summary.counts, pacing: summary.pacing });
     return summary;
   },
 } satisfies Record<string, Step>;
@@ -122,9 +120,9 @@ export const parseTaskEvent = (event: unknown): FleetTaskEvent => {
   return e as unknown as FleetTaskEvent;
 };
 
-/** Builds the handler over a set of clients (the local runner and tests pass their own). */
+/** Builds the handler over a set of clients (the local runner and tests pass their own, and may watch batches). */
 export const createHandler =
-  (clients: FleetClients) =>
+  (clients: FleetClients, hooks: BatchHooks = {}) =>
   async (event: unknown): Promise<unknown> => {
     const parsed = parseTaskEvent(event);
     const secret = parsed.state.secret as { arn?: string } | undefined;
@@ -136,7 +134,10 @@ export const createHandler =
       },
     });
     try {
-      const result = await TASKS[parsed.task as FleetTask](clients, parsed);
+      const result = await measureStep<unknown>({ task: parsed.task }, () =>
+        TASKS[parsed.task as FleetTask](clients, parsed, hooks),
+      );
+      recordFleetMetrics(parsed.task, parsed.state, result);
       // Step Functions carries JSON: drop `undefined` now.
       return JSON.parse(JSON.stringify(result ?? {}));
     } catch (error) {

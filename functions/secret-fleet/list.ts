@@ -71,14 +71,15 @@ export interface ListResult {
 }
 
 /**
- * Lists the secrets matching `filter`, page by page (100 per page, the ListSecrets maximum),
- * stopping after `maxSecrets`. Secrets scheduled for deletion are not listed (ListSecrets
+ * Lists the secrets matching `filter`, page by page (100 per page, the ListSecrets maximum,
+ * narrowed server-side by `serverFilters`), stopping after `maxSecrets` (default: all). Only the
+ * few fields of `SecretSnapshot` are kept, so 10,000 secrets take a few MB of the function's memory. Secrets scheduled for deletion are not listed (ListSecrets
  * leaves them out unless IncludePlannedDeletion is set), so the fleet never rotates one.
  */
 export const listSecrets = async (
   clients: FleetClients,
   filter: FleetFilter,
-  maxSecrets: number,
+  maxSecrets = Number.POSITIVE_INFINITY,
 ): Promise<ListResult> => {
   const filters = serverFilters(filter);
   const secrets: SecretSnapshot[] = [];

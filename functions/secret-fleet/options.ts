@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../lib/errors.js';
-import { effectiveConcurrency } from './quota.js';
+import { DEFAULT_WRITE_QUOTA_PERCENT, SECRETS_MANAGER_WRITE_QUOTA_PER_SECOND } from './quota.js';
 import type { FleetFilter, FleetOptions } from './types.js';
 
 /** Defaults of the execution input; each is explained on `FleetOptions`. */
@@ -12,7 +12,22 @@ export const DEFAULTS = {
   stuckAfterSeconds: 3600,
   // Secrets Manager rotates within the rotation window (at most 24 hours after NextRotationDate).
   overdueAfterSeconds: 86_400,
-  maxSecrets: 300,
+  // A cap per run keeps one run's work (and its failures) reviewable; repeated runs go on
+  // through any fleet, oldest due first.
+  maxRotations: 300,
+  writeQuotaPerSecond: SECRETS_MANAGER_WRITE_QUOTA_PER_SECOND,
+  writeQuotaPercent: DEFAULT_WRITE_QUOTA_PERCENT,
+  // Enough for rotations that take seconds (databases) to keep the write rate at the quota.
+  maxConcurrency: 50,
+  // The fleet function's timeout is 300 s: a batch stops starting rotations with time to spare.
+  batchSeconds: 240,
+} as const;
+
+/** Upper bounds of the numeric options (the in-flight list and the failures stay far below 256 KB). */
+export const LIMITS = {
+  maxRotations: 1_000_000,
+  maxConcurrency: 100,
+  batchSeconds: 270,
 } as const;
 
 const KEYS = new Set([
@@ -24,7 +39,10 @@ const KEYS = new Set([
   'maxWaitSeconds',
   'stuckAfterSeconds',
   'overdueAfterSeconds',
-  'maxSecrets',
+  'maxRotations',
+  'writeQuotaPerSecond',
+  'writeQuotaPercent',
+  'batchSeconds',
 ]);
 
 type Raw = Record<string, unknown>;
@@ -104,27 +122,22 @@ export const parseFleetInput = (input: unknown): FleetOptions => {
   if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') {
     throw new InvalidInputError("Field 'dryRun' must be true or false.");
   }
-  const pollSeconds = integer(input, 'pollSeconds', 1, 300, DEFAULTS.pollSeconds) ?? DEFAULTS.pollSeconds;
-  const requested = integer(input, 'maxConcurrency', 1, 40);
+  const int = (field: keyof typeof DEFAULTS & string, min: number, max: number): number =>
+    integer(input, field, min, max, DEFAULTS[field] as number) ?? (DEFAULTS[field] as number);
   const options: FleetOptions = {
     filter: parseFilter(input.filter),
     dryRun: input.dryRun === true,
-    maxConcurrency: effectiveConcurrency(requested, pollSeconds),
-    pollSeconds,
-    // 0 suits only an endpoint that finishes rotations before RotateSecret answers (rekey local).
-    stallTimeoutSeconds:
-      integer(input, 'stallTimeoutSeconds', 0, 3600, DEFAULTS.stallTimeoutSeconds) ??
-      DEFAULTS.stallTimeoutSeconds,
-    maxWaitSeconds:
-      integer(input, 'maxWaitSeconds', 1, 86_400, DEFAULTS.maxWaitSeconds) ?? DEFAULTS.maxWaitSeconds,
-    stuckAfterSeconds:
-      integer(input, 'stuckAfterSeconds', 0, 30 * 86_400, DEFAULTS.stuckAfterSeconds) ??
-      DEFAULTS.stuckAfterSeconds,
-    overdueAfterSeconds:
-      integer(input, 'overdueAfterSeconds', 0, 365 * 86_400, DEFAULTS.overdueAfterSeconds) ??
-      DEFAULTS.overdueAfterSeconds,
-    maxSecrets: integer(input, 'maxSecrets', 1, 1000, DEFAULTS.maxSecrets) ?? DEFAULTS.maxSecrets,
+    maxRotations: int('maxRotations', 1, LIMITS.maxRotations),
+    writeQuotaPerSecond: int('writeQuotaPerSecond', 1, 10_000),
+    writeQuotaPercent: int('writeQuotaPercent', 1, 100),
+    maxConcurrency: int('maxConcurrency', 1, LIMITS.maxConcurrency),
+    pollSeconds: int('pollSeconds', 1, 300),
+    // 0 suits only an endpoint that finishes rotations before RotateSecret answers.
+    stallTimeoutSeconds: int('stallTimeoutSeconds', 0, 3600),
+    maxWaitSeconds: int('maxWaitSeconds', 1, 86_400),
+    stuckAfterSeconds: int('stuckAfterSeconds', 0, 30 * 86_400),
+    overdueAfterSeconds: int('overdueAfterSeconds', 0, 365 * 86_400),
+    batchSeconds: int('batchSeconds', 1, LIMITS.batchSeconds),
   };
-  if (requested !== undefined) options.requestedMaxConcurrency = requested;
   return options;
 };

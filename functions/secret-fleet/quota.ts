@@ -1,56 +1,86 @@
 /**
- * How many rotations the fleet may run at once without crowding Secrets Manager's write quota.
+ * Pacing the fleet to Secrets Manager's write quota, not below it.
  *
- * Quota (Secrets Manager quotas page, not adjustable): PutSecretValue, UpdateSecret,
- * UpdateSecretVersionStage (and the replication calls) share 50 requests per second per Region;
- * RotateSecret and CancelRotateSecret share another 50 per second.
+ * Quota (Secrets Manager quotas page, per account and Region): PutSecretValue,
+ * UpdateSecretVersionStage and UpdateSecret (and the replication calls) share 50 requests per
+ * second; RotateSecret and CancelRotateSecret share another 50. Over it, Secrets Manager answers
+ * ThrottlingException.
  *
- * Writes one Map item can cause (the rekey rotation protocol, see secret-rotation/protocol.ts):
- *   1 UpdateSecretVersionStage  the repair that clears a valueless AWSPENDING (stuck secrets only)
+ * Writes one rotation makes (secret-rotation/protocol.ts, as AWS's own templates):
  *   1 PutSecretValue            createSecret stores the pending value
- *   2 UpdateSecretVersionStage  finishSecret moves AWSCURRENT, then drops AWSPENDING
- *   = 4 at most (3 for a secret that needs no repair; AWS's own templates make about 2).
+ *   1 UpdateSecretVersionStage  finishSecret moves AWSCURRENT (AWSPENDING stays on it)
+ *   + 1 UpdateSecretVersionStage when the fleet first clears a valueless AWSPENDING (repair)
  *
- * Pacing: every path through the Map iterator passes at least one Wait of `pollSeconds` (after
- * RotateSecret, and after a caught error), so each of the N concurrent slots starts at most one
- * item per `pollSeconds`. The sustained write rate is therefore at most
- *   N × 4 / pollSeconds
- * and, since two consecutive items of one slot can overlap one window, a burst is at most twice that.
- * The fleet takes half the quota (25/s) as its sustained budget, leaving the other half to the
- * rotations Secrets Manager starts on its own schedule and to applications; the worst burst then
- * reaches the quota itself, never beyond it. With the default pollSeconds of 5:
- *   N = floor(50 × 0.5 × 5 / 4) = floor(31.25) = 31   →  ≤ 24.8 writes/s, ≤ 6.2 RotateSecret/s.
- * An Inline Map runs at most 40 iterations at once, so N never exceeds 40.
+ * The fleet paces the writes it causes with one token bucket per batch (one Lambda invocation):
+ * a rotation starts only when its writes fit, at `writeQuotaPercent` of the quota (90% by
+ * default, leaving the rest to applications and to rotations Secrets Manager starts on its own
+ * schedule). The SDK's adaptive retry mode and the state machine's Retry absorb the throttling
+ * that timing jitter still causes. There is no fixed wait per item: the bucket alone sets the
+ * pace, so 1,000 rotations (2,000 writes) take about 2,000 / 45 = 44 s.
  */
 
-/** Combined PutSecretValue + UpdateSecretVersionStage (+ UpdateSecret, replication) requests per second. */
+/** PutSecretValue + UpdateSecretVersionStage (+ UpdateSecret, replication) requests per second. */
 export const SECRETS_MANAGER_WRITE_QUOTA_PER_SECOND = 50;
-/** Combined RotateSecret + CancelRotateSecret requests per second. */
-export const ROTATE_SECRET_QUOTA_PER_SECOND = 50;
-/** The share of the write quota the fleet allows itself on average. */
-export const FLEET_SHARE_OF_QUOTA = 0.5;
-/** Writes one Map item makes at most: repair 1 + PutSecretValue 1 + UpdateSecretVersionStage 2. */
-export const WRITES_PER_ITEM = 4;
-/** Step Functions runs at most 40 iterations of an Inline Map state at once. */
-export const INLINE_MAP_MAX_CONCURRENCY = 40;
+/** The fleet's default share of the write quota, in percent. */
+export const DEFAULT_WRITE_QUOTA_PERCENT = 90;
+/** Writes one rotation makes: PutSecretValue (createSecret) + UpdateSecretVersionStage (finishSecret). */
+export const WRITES_PER_ROTATION = 2;
+/** The extra write of a repair: UpdateSecretVersionStage removing a valueless AWSPENDING. */
+export const WRITES_PER_REPAIR = 1;
 
-/** The largest Map concurrency that keeps the fleet within its share of the quotas. */
-export const maxSafeConcurrency = (pollSeconds: number): number => {
-  if (!Number.isFinite(pollSeconds) || pollSeconds <= 0) return 1;
-  const byWrites = Math.floor(
-    (SECRETS_MANAGER_WRITE_QUOTA_PER_SECOND * FLEET_SHARE_OF_QUOTA * pollSeconds) / WRITES_PER_ITEM,
-  );
-  // One RotateSecret per item: the same pacing bounds that rate by N / pollSeconds.
-  const byRotateCalls = Math.floor(ROTATE_SECRET_QUOTA_PER_SECOND * FLEET_SHARE_OF_QUOTA * pollSeconds);
-  return Math.max(1, Math.min(byWrites, byRotateCalls, INLINE_MAP_MAX_CONCURRENCY));
-};
+/** The write rate (requests per second) the fleet allows itself. */
+export const fleetWriteRate = (quotaPerSecond: number, percent: number): number =>
+  (quotaPerSecond * percent) / 100;
 
-/** The concurrency to use: the requested one, lowered to the safe bound (the default when unset). */
-export const effectiveConcurrency = (requested: number | undefined, pollSeconds: number): number => {
-  const bound = maxSafeConcurrency(pollSeconds);
-  return requested === undefined ? bound : Math.max(1, Math.min(requested, bound));
-};
+/** The shortest time `writes` writes can take at the full quota: the bound the fleet is judged against. */
+export const quotaBoundSeconds = (writes: number, quotaPerSecond = SECRETS_MANAGER_WRITE_QUOTA_PER_SECOND) =>
+  writes / quotaPerSecond;
 
-/** The sustained write rate (requests per second) the fleet can cause at most with these settings. */
-export const worstCaseWritesPerSecond = (concurrency: number, pollSeconds: number): number =>
-  (concurrency * WRITES_PER_ITEM) / pollSeconds;
+/**
+ * A token bucket: `ratePerSecond` tokens arrive continuously, at most `capacity` are kept. The
+ * capacity is small (a twentieth of a second of writes, at least one rotation's worth), so in
+ * any one-second window the fleet starts at most `rate + capacity` writes' worth of rotations.
+ */
+export class TokenBucket {
+  readonly #rate: number;
+  readonly #capacity: number;
+  readonly #now: () => number;
+  #tokens: number;
+  #at: number;
+
+  public constructor(ratePerSecond: number, options: { capacity?: number; now?: () => number } = {}) {
+    if (!(ratePerSecond > 0)) throw new RangeError('A token bucket needs a positive rate.');
+    this.#rate = ratePerSecond;
+    this.#capacity =
+      options.capacity ?? Math.max(WRITES_PER_ROTATION + WRITES_PER_REPAIR, ratePerSecond / 20);
+    this.#now = options.now ?? (() => performance.now());
+    this.#tokens = this.#capacity;
+    this.#at = this.#now();
+  }
+
+  #refill(): void {
+    const now = this.#now();
+    this.#tokens = Math.min(this.#capacity, this.#tokens + ((now - this.#at) / 1000) * this.#rate);
+    this.#at = now;
+  }
+
+  /** Takes `n` tokens if they are there; `false` (taking nothing) if not yet. */
+  public tryTake(n: number): boolean {
+    this.#refill();
+    if (this.#tokens + 1e-9 < n) return false;
+    this.#tokens -= n;
+    return true;
+  }
+
+  /** Gives back tokens for writes that did not happen (a repair that found nothing to clear). */
+  public refund(n: number): void {
+    this.#refill();
+    this.#tokens = Math.min(this.#capacity, this.#tokens + n);
+  }
+
+  /** Milliseconds until `n` tokens are there (0 when they are). */
+  public msUntil(n: number): number {
+    this.#refill();
+    return this.#tokens >= n ? 0 : ((n - this.#tokens) / this.#rate) * 1000;
+  }
+}

@@ -1,48 +1,52 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { FleetClients } from './clients.js';
 import { SummaryPublishError } from './errors.js';
-import type { FleetFilter, FleetPlan, ItemResult } from './types.js';
+import type { FleetFailure, FleetFilter, FleetOptions, FleetPlan, FleetProgress } from './types.js';
 
 export const SUMMARY_SOURCE = 'rekey';
 export const SUMMARY_DETAIL_TYPE = 'Secret Fleet Rotation Summary';
-/** PutEvents takes at most 256 KB per entry; the detail stays well below, dropping skipped secrets first. */
-const MAX_DETAIL_BYTES = 200_000;
 const MAX_REASON = 400;
 
-/** One secret in the summary: what was found and what happened. Never a value. */
-export interface SecretOutcome {
-  name: string;
-  arn: string;
-  classification: string;
-  outcome: 'rotated' | 'failed' | 'skipped';
-  repair?: string;
-  versionId?: string;
-  error?: string;
-  reason?: string;
-}
-
-/** The `detail` of the summary event, and the output of the state machine. */
+/** The `detail` of the summary event, and the output of the state machine: bounded at any fleet size. */
 export interface FleetSummary {
   executionId: string;
   filter: FleetFilter;
-  matched: number;
-  /** More secrets matched than the run's maxSecrets; the rest wait for the next run. */
-  truncated: boolean;
+  /** Every selected rotation was started and seen to its end. */
+  complete: boolean;
+  /** Why the run stopped early (a batch failed after its retries), if it did. */
+  stoppedBy?: { error: string; reason: string };
   counts: {
     matched: number;
+    /** Secrets that needed a rotation (due, overdue, stuck, failed). */
     candidates: number;
+    /** Candidates this run took on: at most maxRotations, oldest due first. */
+    selected: number;
+    /** Candidates over maxRotations: the next run takes them. */
+    deferred: number;
     rotated: number;
     failed: number;
+    /** Matched secrets that needed nothing (healthy, rotating, disabled, empty). */
     skipped: number;
+    /** Selected but not started (the run stopped early). */
+    remaining: number;
     /** Valueless AWSPENDING labels removed before rotating. */
     cleared: number;
     /** Failed rotations finished with their own pending version. */
     resumed: number;
     byClassification: Record<string, number>;
   };
-  /** Skipped (not acted on) secrets were left out of `secrets` to keep the event within its size limit. */
-  secretsTruncated?: boolean;
-  secrets: SecretOutcome[];
+  pacing: {
+    /** Writes caused (2 per rotation, 1 per repair) and the seconds the batches took. */
+    writes: number;
+    seconds: number;
+    writesPerSecond: number;
+    writeQuotaPerSecond: number;
+    writeQuotaPercent: number;
+    batches: number;
+  };
+  /** The failed secrets with their causes: at most MAX_FAILURES; the rest are counted here and logged. */
+  failures: FleetFailure[];
+  failuresOmitted: number;
 }
 
 /**
@@ -61,52 +65,51 @@ export const causeMessage = (cause: string | undefined): string | undefined => {
   return message.length > MAX_REASON ? `${message.slice(0, MAX_REASON - 1)}…` : message;
 };
 
-/** Builds the summary from the plan and the Map's results. */
-export const buildSummary = (plan: FleetPlan, results: ItemResult[], executionId: string): FleetSummary => {
-  const acted: SecretOutcome[] = results.map((r) => {
-    const reason = r.reason ?? causeMessage(r.cause);
-    return {
-      name: r.name,
-      arn: r.arn,
-      classification: r.classification,
-      outcome: r.outcome,
-      ...(r.repair && r.repair !== 'none' ? { repair: r.repair } : {}),
-      ...(r.versionId ? { versionId: r.versionId } : {}),
-      ...(r.error ? { error: r.error } : {}),
-      ...(r.outcome === 'failed' && reason ? { reason } : {}),
-    };
-  });
-  const skipped: SecretOutcome[] = plan.skipped.map((s) => ({
-    name: s.name,
-    arn: s.arn,
-    classification: s.classification,
-    outcome: 'skipped',
-    reason: s.reason,
-  }));
+/** Builds the summary from the plan and the last progress (counts and bounded failures only). */
+export const buildSummary = (
+  options: FleetOptions,
+  plan: FleetPlan,
+  progress: FleetProgress,
+  executionId: string,
+  stoppedBy?: { Error?: string; Cause?: string },
+): FleetSummary => {
   const byClassification: Record<string, number> = {};
   for (const [key, value] of Object.entries(plan.counts)) if (value) byClassification[key] = value;
+  const inFlight = progress.inFlight.length;
+  const seconds = Number(progress.busySeconds.toFixed(1));
   const summary: FleetSummary = {
     executionId,
-    filter: plan.options.filter,
-    matched: plan.matched,
-    truncated: plan.truncated,
+    filter: options.filter,
+    complete: progress.done && !stoppedBy,
     counts: {
       matched: plan.matched,
-      candidates: plan.candidates.length,
-      rotated: acted.filter((a) => a.outcome === 'rotated').length,
-      failed: acted.filter((a) => a.outcome === 'failed').length,
-      skipped: skipped.length,
-      cleared: results.filter((r) => r.repair === 'cleared').length,
-      resumed: results.filter(
-        (r) => r.outcome === 'rotated' && (r.classification === 'failed' || r.repair === 'resume'),
-      ).length,
+      candidates: plan.candidates,
+      selected: plan.selected,
+      deferred: plan.deferred,
+      rotated: progress.rotated,
+      failed: progress.failed,
+      skipped: plan.matched - plan.candidates,
+      remaining: progress.remaining + inFlight,
+      cleared: progress.cleared,
+      resumed: progress.resumed,
       byClassification,
     },
-    secrets: [...acted, ...skipped],
+    pacing: {
+      writes: progress.writes,
+      seconds,
+      writesPerSecond: seconds > 0 ? Number((progress.writes / seconds).toFixed(1)) : 0,
+      writeQuotaPerSecond: options.writeQuotaPerSecond,
+      writeQuotaPercent: options.writeQuotaPercent,
+      batches: progress.batches,
+    },
+    failures: progress.failures,
+    failuresOmitted: progress.failuresOmitted,
   };
-  if (Buffer.byteLength(JSON.stringify(summary)) > MAX_DETAIL_BYTES) {
-    summary.secrets = acted;
-    summary.secretsTruncated = true;
+  if (stoppedBy) {
+    summary.stoppedBy = {
+      error: stoppedBy.Error ?? 'Error',
+      reason: causeMessage(stoppedBy.Cause) ?? 'The batch failed.',
+    };
   }
   return summary;
 };

@@ -14,11 +14,15 @@ export interface FleetOptions {
   filter: FleetFilter;
   /** Assess and report only: no repair, no rotation, no event. */
   dryRun: boolean;
-  /** Map concurrency actually used (the request lowered to the quota bound, see quota.ts). */
+  /** At most this many rotations are started per run, oldest due first; the rest wait for the next run. */
+  maxRotations: number;
+  /** The account's Secrets Manager write quota (PutSecretValue + UpdateSecretVersionStage), per second. */
+  writeQuotaPerSecond: number;
+  /** The share of that quota the fleet's writes take, in percent (see quota.ts). */
+  writeQuotaPercent: number;
+  /** Rotations started and not yet finished at any time (they are watched, and carried between batches). */
   maxConcurrency: number;
-  /** The concurrency the caller asked for, when it did. */
-  requestedMaxConcurrency?: number;
-  /** Seconds between checks of a running rotation (and the pacing unit of quota.ts). */
+  /** Seconds between checks of a running rotation. */
   pollSeconds: number;
   /** A rotation whose secret has not changed for this long while AWSPENDING sits on its token has failed. */
   stallTimeoutSeconds: number;
@@ -28,8 +32,8 @@ export interface FleetOptions {
   stuckAfterSeconds: number;
   /** Past NextRotationDate by more than this is overdue rather than due. */
   overdueAfterSeconds: number;
-  /** At most this many secrets per execution (state payload and history stay within limits). */
-  maxSecrets: number;
+  /** Seconds one batch (one Lambda invocation) starts rotations for before handing over to the next. */
+  batchSeconds: number;
 }
 
 /** What ListSecrets tells about one secret, with dates as ISO strings. */
@@ -89,32 +93,85 @@ export interface Candidate extends Assessment {
   action: CandidateAction;
 }
 
-/** Output of the Assess step (and the plan a dry run reports). */
-export interface FleetPlan {
-  options: FleetOptions;
-  /** Secrets that matched the filter (at most `maxSecrets`). */
-  matched: number;
-  /** More secrets matched than `maxSecrets`; the rest wait for the next run. */
-  truncated: boolean;
-  candidates: Candidate[];
-  /** Secrets left alone, with the reason. */
-  skipped: Assessment[];
-  counts: Partial<Record<Classification, number>>;
+/**
+ * The order in which candidates are rotated: oldest due first (ms since the epoch: the rotation
+ * date, 0 for a secret never rotated, the last change for an unfinished rotation), then by ARN.
+ * The plan fixes the last selected key (the cutoff); each batch takes the candidates after the
+ * last key it started (the cursor) up to the cutoff, so no list of secrets is ever carried.
+ */
+export interface SortKey {
+  due: number;
+  arn: string;
 }
 
-/** One Map iteration's result, as the iterator's last Pass state builds it. */
-export interface ItemResult {
+/** A rotation started and not yet seen to end (carried in the state between batches: bounded by maxConcurrency). */
+export interface InFlight {
   arn: string;
   name: string;
   classification: string;
-  outcome: 'rotated' | 'failed';
-  /** What the repair step did: none, cleared, resume. */
+  token: string;
+  startedAt: string;
+  /** What the repair did before the rotation (cleared, resume). */
   repair?: string;
+  resumed: boolean;
+  watch?: { checks: number; lastChangedDate?: string; progressAt?: string };
+}
+
+/** One secret the run failed to rotate, with the cause; never a value. */
+export interface FleetFailure {
+  arn: string;
+  name: string;
+  classification: string;
+  /** Error name (from errors.ts) or the failed watch's RotationFailedError. */
+  error: string;
+  reason: string;
   versionId?: string;
-  checks?: number;
-  /** Error name (a name from errors.ts, or a Step Functions error). */
-  error?: string;
-  /** Why it failed: the error message or the watch's reason. */
-  reason?: string;
-  cause?: string;
+}
+
+/** What the Plan step found: counts only, whatever the size of the fleet. */
+export interface FleetPlan {
+  /** Secrets that matched the filter. */
+  matched: number;
+  /** Secrets that need a rotation (due, overdue, stuck, failed). */
+  candidates: number;
+  /** Candidates this run rotates (at most maxRotations, oldest due first). */
+  selected: number;
+  /** Candidates over the cap, left for the next run. */
+  deferred: number;
+  counts: Partial<Record<Classification, number>>;
+  /** Skipped secrets with their reason, by classification: the first few names only. */
+  examples: Partial<Record<Classification, string[]>>;
+  /** The selected candidates, oldest due first, at most PREVIEW_LIMIT (dry run and people). */
+  preview: Candidate[];
+}
+
+/** The run's progress, carried between batches at `$.progress`: bounded whatever the fleet size. */
+export interface FleetProgress {
+  /** When the plan ran (ISO). */
+  startedAt: string;
+  /** The last selected candidate's key; null when nothing was selected. */
+  cutoff: SortKey | null;
+  /** The last candidate a batch started; null before the first. */
+  cursor: SortKey | null;
+  /** Rotations started (RotateSecret accepted). */
+  started: number;
+  rotated: number;
+  failed: number;
+  /** Valueless AWSPENDING labels removed before rotating. */
+  cleared: number;
+  /** Failed rotations finished with their own pending version. */
+  resumed: number;
+  /** Selected candidates not started yet (as the last batch saw them). */
+  remaining: number;
+  /** Writes caused: 2 per rotation started, 1 per repair. */
+  writes: number;
+  /** Seconds spent in batches (for the write rate against the quota). */
+  busySeconds: number;
+  batches: number;
+  inFlight: InFlight[];
+  /** At most MAX_FAILURES, the rest counted in failuresOmitted (every failure is also logged). */
+  failures: FleetFailure[];
+  failuresOmitted: number;
+  /** Nothing left to start or watch. */
+  done: boolean;
 }

@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import { logger as functionLogger, type Logger } from '../lib/logger.js';
 import { type SecretValueCache, secretValueCache } from './cache.js';
 import { parseRotationEvent, type RotationEvent } from './event.js';
+import { withRotationMetrics } from './metrics.js';
 import { generatePassword, passwordDefaultsFromEnv } from './password.js';
 import { runRotationStep } from './protocol.js';
 import { type RotatorSelector, selectRotator } from './rotators/index.js';
@@ -54,6 +55,31 @@ const rotationEdge = (base: Logger): MiddlewareObj<unknown, void, Error, Context
 });
 
 /**
+ * Runs work for one key after the work already queued for it, so two invocations for the same
+ * secret and ClientRequestToken (two RotateSecret calls with one token, or a retry arriving while
+ * the first attempt still runs) never run their steps at the same time in one container. Each
+ * step is safe to run twice; it is not safe to run twice at once (both would change the
+ * database). Other keys run concurrently. Entries are removed when their queue empties.
+ */
+export const serialiser = () => {
+  const queues = new Map<string, Promise<unknown>>();
+  return async <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const before = queues.get(key) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    queues.set(key, settled);
+    try {
+      return await run;
+    } finally {
+      if (queues.get(key) === settled) queues.delete(key);
+    }
+  };
+};
+
+/**
  * Builds the rotation function around a Secrets Manager client. The configuration (password
  * defaults) is read once here, as a Lambda container reads it once at start.
  */
@@ -67,10 +93,15 @@ export const createHandler = (deps: HandlerDeps): ((event: unknown) => Promise<v
     passwordDefaults,
     generatePassword: deps.generatePassword ?? (async (policy: PasswordPolicy) => generatePassword(policy)),
   };
+  const serialised = serialiser();
   const rotate = middy<unknown, void, Error, Context, Internal>(async (event: unknown) => {
     // rotationEdge replaced the raw event with the parsed invocation.
     const { rotation, logger } = event as Invocation;
-    const outcome = await runRotationStep(rotation, { ...protocolDeps, logger });
+    const outcome = await serialised(`${rotation.secretId}\n${rotation.token}`, () =>
+      withRotationMetrics(rotation.step, protocolDeps.selectRotator, (selectRotator) =>
+        runRotationStep(rotation, { ...protocolDeps, logger, selectRotator }),
+      ),
+    );
     logger.info('Rotation step finished', { outcome });
   }).use(rotationEdge(base));
   return async (event: unknown) => {
@@ -78,5 +109,15 @@ export const createHandler = (deps: HandlerDeps): ((event: unknown) => Promise<v
   };
 };
 
+/**
+ * Retries of the function's Secrets Manager client. Its two writes per rotation share the
+ * account's 50/s write quota with everything else (a fleet run paces itself at 90% of it), so a
+ * ThrottlingException must be waited out, not turn into a failed rotation: 6 attempts with the
+ * standard exponential backoff and jitter (up to about 3 s in all) ride out a busy second.
+ */
+export const SECRETS_MANAGER_RETRY = { maxAttempts: 6 } as const;
+
 /** The Lambda entry point (template.yaml `Handler: handler.handler`); the client honours AWS_ENDPOINT_URL. */
-export const handler = createHandler({ secretsManager: new SecretsManagerClient({}) });
+export const handler = createHandler({
+  secretsManager: new SecretsManagerClient({ ...SECRETS_MANAGER_RETRY }),
+});

@@ -1,6 +1,7 @@
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
@@ -31,7 +32,7 @@ import type { PasswordPolicy, Rotator, RotatorContext, SecretVersion } from './r
  * - rotation is enabled, else `RotationNotEnabledError`;
  * - the ClientRequestToken is a version of the secret, else `TokenNotStagedError`;
  * - that version already carries AWSCURRENT: the rotation has finished, nothing to do
- *   (finishSecret also drops an AWSPENDING label a crash left on it);
+ *   (an AWSPENDING label on it is expected and stays, see finishSecret);
  * - else it must carry AWSPENDING, else `TokenNotStagedError`.
  *
  * AWSPENDING left on another version by an earlier failed rotation: the token's own version
@@ -44,7 +45,8 @@ import type { PasswordPolicy, Rotator, RotatorContext, SecretVersion } from './r
  *
  * Calls to Secrets Manager per rotation, with a warm container (the usual case: the four
  * invocations of one rotation follow each other): 4 DescribeSecret, 1 GetSecretValue
- * (AWSCURRENT), 1 PutSecretValue, 2 UpdateSecretVersionStage = 8. AWS's templates make ~14.
+ * (AWSCURRENT), 1 PutSecretValue, 1 UpdateSecretVersionStage = 7, of which 2 are writes
+ * (the account-wide write quota the fleet paces against). AWS's templates make ~14.
  * The savings, and why each is safe:
  * - Values are cached by (ARN, VersionId) (see cache.ts): versions are immutable.
  * - createSecret puts the pending value without first reading whether it exists: if the
@@ -112,13 +114,7 @@ export const runRotationStep = async (event: RotationEvent, deps: ProtocolDeps):
   const versions: VersionStages = described.VersionIdsToStages ?? {};
   const stages = versions[token];
   if (stages?.includes(AWSCURRENT)) {
-    if (step === 'finishSecret' && stages.includes(AWSPENDING)) {
-      // An earlier finishSecret moved AWSCURRENT and stopped before dropping AWSPENDING.
-      await removePending(secretsManager, arn, token);
-      logger.info('Rotation already finished; removed the AWSPENDING label left on the current version');
-    } else {
-      logger.info('Version is already AWSCURRENT: the rotation has finished, nothing to do');
-    }
+    logger.info('Version is already AWSCURRENT: the rotation has finished, nothing to do');
     return 'already-current';
   }
   if (!stages?.includes(AWSPENDING)) {
@@ -159,6 +155,7 @@ export const runRotationStep = async (event: RotationEvent, deps: ProtocolDeps):
     secretsManager,
     logger,
     getSecretValue: (secretId) => readCurrentOf(secretsManager, secretId),
+    otherVersions: (exclude) => readOtherVersions(deps, arn, exclude),
     generatePassword: deps.generatePassword,
   };
   const call = <T>(what: () => Promise<T>) => callRotator(step, rotator, what);
@@ -201,7 +198,7 @@ export const runRotationStep = async (event: RotationEvent, deps: ProtocolDeps):
       const previousId = versionWithStage(versions, AWSPREVIOUS);
       const previous =
         rotator.usesPreviousVersion !== false && previousId !== undefined && previousId !== token
-          ? await read(previousId, AWSPREVIOUS)
+          ? await readFallback(deps, arn, previousId, AWSPREVIOUS)
           : undefined;
       await call(() => rotator.setSecret({ current, pending, ...(previous ? { previous } : {}) }, ctx));
       logger.info('Applied the pending credential to the target');
@@ -229,8 +226,10 @@ export const runRotationStep = async (event: RotationEvent, deps: ProtocolDeps):
           RemoveFromVersionId: currentId,
         }),
       );
-      // A finished rotation leaves no AWSPENDING label behind, as AWS's templates do.
-      await removePending(secretsManager, arn, token);
+      // One write, as in AWS's own rotation templates: AWSPENDING stays on the version that is
+      // now AWSCURRENT. The Secrets Manager documentation allows that (RotateSecret moves the
+      // label to the next rotation's version), and dropping it would cost every rotation a
+      // second UpdateSecretVersionStage against the account's shared write quota.
       logger.info('Moved AWSCURRENT to the new version', { previousVersionId: currentId });
       return 'completed';
     }
@@ -241,16 +240,6 @@ export const runRotationStep = async (event: RotationEvent, deps: ProtocolDeps):
 
 const assertNever = (step: never): never => {
   throw new InvalidInputError(`Unknown rotation step ${String(step)}.`);
-};
-
-const removePending = async (client: SecretsManagerClient, arn: string, versionId: string): Promise<void> => {
-  await client.send(
-    new UpdateSecretVersionStageCommand({
-      SecretId: arn,
-      VersionStage: AWSPENDING,
-      RemoveFromVersionId: versionId,
-    }),
-  );
 };
 
 /** Runs a rotator method; errors outside the contract become `StepFailedError` with the cause carried. */
@@ -275,7 +264,18 @@ const readVersion = async (
   if (cached !== undefined) return { versionId, secretString: cached };
   let output: Awaited<ReturnType<typeof getValue>>;
   try {
-    output = await getValue(deps.secretsManager, arn, versionId, stage);
+    try {
+      output = await getValue(deps.secretsManager, arn, versionId, stage);
+    } catch (error) {
+      // Another writer moved the label since DescribeSecret. Versions never change, and the
+      // step works from what DescribeSecret showed, so read that version by its id alone.
+      if (!(error instanceof ResourceNotFoundException) || stage === AWSPENDING) throw error;
+      deps.logger.info('The label moved since DescribeSecret; reading the described version by id', {
+        versionId,
+        stage,
+      });
+      output = await getValue(deps.secretsManager, arn, versionId);
+    }
   } catch (error) {
     if (error instanceof ResourceNotFoundException && stage === AWSPENDING) {
       // Secrets Manager creates the AWSPENDING version empty when a rotation starts.
@@ -293,8 +293,90 @@ const readVersion = async (
   return { versionId, secretString };
 };
 
-const getValue = (client: SecretsManagerClient, arn: string, versionId: string, stage: string) =>
-  client.send(new GetSecretValueCommand({ SecretId: arn, VersionId: versionId, VersionStage: stage }));
+/**
+ * Reads a version that is only a fallback (AWSPREVIOUS): another writer may have moved its
+ * label or deleted it since DescribeSecret, which must not fail the step. `undefined` then.
+ */
+const readFallback = async (
+  deps: ProtocolDeps,
+  arn: string,
+  versionId: string,
+  stage: string,
+): Promise<SecretVersion | undefined> => {
+  try {
+    return await readVersion(deps, arn, versionId, stage, 'setSecret');
+  } catch (error) {
+    deps.logger.warn('Could not read a fallback version; continuing without it', {
+      versionId,
+      stage,
+      cause: error instanceof Error ? error.name : 'unknown',
+    });
+    return undefined;
+  }
+};
+
+/** How many unlabelled versions, newest first, {@link readOtherVersions} reads. */
+export const RECENT_UNLABELLED_VERSIONS = 5;
+
+/** See `RotatorContext.otherVersions`. */
+const readOtherVersions = async (
+  deps: ProtocolDeps,
+  arn: string,
+  exclude: readonly string[],
+): Promise<SecretVersion[]> => {
+  const listed: { id: string; labelled: boolean; created: number }[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await deps.secretsManager.send(
+      new ListSecretVersionIdsCommand({ SecretId: arn, IncludeDeprecated: true, NextToken: nextToken }),
+    );
+    for (const version of page.Versions ?? []) {
+      if (version.VersionId === undefined || exclude.includes(version.VersionId)) continue;
+      listed.push({
+        id: version.VersionId,
+        labelled: (version.VersionStages ?? []).length > 0,
+        created: version.CreatedDate?.getTime() ?? 0,
+      });
+    }
+    nextToken = page.NextToken;
+  } while (nextToken !== undefined);
+  const newestFirst = (a: { created: number }, b: { created: number }) => b.created - a.created;
+  const chosen = [
+    ...listed.filter((v) => v.labelled).sort(newestFirst),
+    ...listed
+      .filter((v) => !v.labelled)
+      .sort(newestFirst)
+      .slice(0, RECENT_UNLABELLED_VERSIONS),
+  ];
+  const versions: SecretVersion[] = [];
+  for (const { id } of chosen) {
+    const cached = deps.cache.get(arn, id);
+    if (cached !== undefined) {
+      versions.push({ versionId: id, secretString: cached });
+      continue;
+    }
+    try {
+      const output = await deps.secretsManager.send(
+        new GetSecretValueCommand({ SecretId: arn, VersionId: id }),
+      );
+      if (typeof output.SecretString !== 'string') continue;
+      deps.cache.set(arn, id, output.SecretString);
+      versions.push({ versionId: id, secretString: output.SecretString });
+    } catch {
+      // Deleted or deprecated away meanwhile: not a candidate.
+    }
+  }
+  return versions;
+};
+
+const getValue = (client: SecretsManagerClient, arn: string, versionId: string, stage?: string) =>
+  client.send(
+    new GetSecretValueCommand({
+      SecretId: arn,
+      VersionId: versionId,
+      ...(stage === undefined ? {} : { VersionStage: stage }),
+    }),
+  );
 
 const requireSecretString = (output: { SecretString?: string | undefined }, what: string): string => {
   if (typeof output.SecretString !== 'string') {

@@ -1,9 +1,10 @@
 /** Demo part: a handful of certificates in the states that need attention, swept once. */
 import { ACMClient, ImportCertificateCommand } from '@aws-sdk/client-acm';
+import { defaultIo, type Io } from '../../cli/io.js';
 import { run as sweepCertificates } from '../../cli/sweep-certificates.js';
 import { adminFetch } from '../../local/admin-client.js';
 import { createTestCertificate, importInput } from '../../test/helpers/certificates.js';
-import { DEMO_ACCOUNT, DEMO_REGION, heading, localClientConfig } from './common.js';
+import { DEMO_ACCOUNT, DEMO_REGION, headingText, localClientConfig } from './common.js';
 
 const inDays = (days: number): Date => new Date(Date.now() + days * 86_400_000);
 
@@ -15,8 +16,8 @@ const seed = async (endpoint: string, body: Record<string, unknown>): Promise<vo
   if (!res.ok) throw new Error(`seeding ${String(body.domainName)} failed: ${await res.text()}`);
 };
 
-export const demoCertificateSweep = async (endpoint: string): Promise<void> => {
-  heading('ACM: a sweep of every certificate, triaged, with the action to take');
+export const demoCertificateSweep = async (endpoint: string, io: Io = defaultIo): Promise<void> => {
+  io.stdout(`${headingText('ACM: a sweep of every certificate, triaged, with the action to take')}\n`);
   const acm = new ACMClient(localClientConfig(endpoint));
   try {
     const imported = createTestCertificate({ domainName: 'legacy.example.com', notAfter: inDays(12) });
@@ -42,14 +43,10 @@ export const demoCertificateSweep = async (endpoint: string): Promise<void> => {
       notAfter: inDays(6),
     });
     await seed(endpoint, { type: 'PRIVATE', domainName: 'internal.corp.example', notAfter: inDays(25) });
-    const code = await sweepCertificates([
-      '--endpoint-url',
-      endpoint,
-      '--region',
-      DEMO_REGION,
-      '--event-bus',
-      'default',
-    ]);
+    const code = await sweepCertificates(
+      ['--endpoint-url', endpoint, '--region', DEMO_REGION, '--event-bus', 'default'],
+      io,
+    );
     if (code !== 0) throw new Error(`rekey sweep-certificates exited ${code}`);
   } finally {
     acm.destroy();

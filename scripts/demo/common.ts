@@ -20,8 +20,12 @@ const FINGERPRINT_KEY = randomBytes(32);
 export const mask = (value: string): string =>
   `****${createHmac('sha256', FINGERPRINT_KEY).update(value).digest('hex').slice(0, 8)} (${value.length} chars)`;
 
+/** A section heading line of the demo's output, with the blank line before it. */
+export const headingText = (text: string): string =>
+  `\n== ${text} ${'='.repeat(Math.max(0, 74 - text.length))}`;
+
 export const heading = (text: string): void => {
-  console.log(`\n== ${text} ${'='.repeat(Math.max(0, 74 - text.length))}`);
+  console.log(headingText(text));
 };
 
 /** Prints each version of a secret with its staging labels and a masked value. */

@@ -117,29 +117,50 @@ beforeAll(async () => {
   await publishAwaitingKeyMaterial(keys, state, EXECUTION, BUS);
   // What the fleet publishes after a run with a failure, and after a clean one.
   const fleet = fleetClients({ region: REGION, endpoint: endpoint.url, credentials });
+  const options = parseFleetInput({ filter: { tag: { key: 'rekey:fleet', value: 'true' } } });
   const plan = {
-    options: parseFleetInput({ filter: { tag: { key: 'rekey:fleet', value: 'true' } } }),
     matched: 2,
-    truncated: false,
-    candidates: [],
-    skipped: [],
-    counts: {},
+    candidates: 1,
+    selected: 1,
+    deferred: 0,
+    counts: { due: 1 },
+    examples: {},
+    preview: [],
   };
   const arn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/orders/db-AbCdEf`;
+  const progress = {
+    startedAt: new Date().toISOString(),
+    cutoff: null,
+    cursor: null,
+    started: 1,
+    rotated: 0,
+    failed: 1,
+    cleared: 0,
+    resumed: 0,
+    remaining: 0,
+    writes: 2,
+    busySeconds: 1,
+    batches: 1,
+    inFlight: [],
+    failures: [
+      {
+        arn,
+        name: 'prod/orders/db',
+        classification: 'due',
+        error: 'TestSecretFailedError',
+        reason: 'login failed',
+      },
+    ],
+    failuresOmitted: 0,
+    done: true,
+  };
   await publishSummary(
     fleet,
     BUS,
     buildSummary(
-      plan as never,
-      [
-        {
-          arn,
-          name: 'prod/orders/db',
-          classification: 'due',
-          outcome: 'failed',
-          error: 'TestSecretFailedError',
-        } as never,
-      ],
+      options,
+      plan,
+      progress,
       'arn:aws:states:us-east-1:123456789012:execution:rekey-secret-fleet-rotation:failed-run',
     ),
   );
@@ -147,8 +168,9 @@ beforeAll(async () => {
     fleet,
     BUS,
     buildSummary(
-      plan as never,
-      [{ arn, name: 'prod/orders/db', classification: 'due', outcome: 'rotated', versionId: 'v2' } as never],
+      options,
+      plan,
+      { ...progress, rotated: 1, failed: 0, failures: [] },
       'arn:aws:states:us-east-1:123456789012:execution:rekey-secret-fleet-rotation:clean-run',
     ),
   );

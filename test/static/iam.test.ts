@@ -11,16 +11,14 @@
  * - no tag on a KMS key grants anything, deletion and disabling only behind an alias namespace,
  *   tagging only with rekey's own tag keys, secret keys only through Secrets Manager.
  */
-import { execFile } from 'node:child_process';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SUCCESSOR_KEY_POLICY_ACTIONS } from '../../functions/key-rotation/access.js';
 import { functionsOf, loadTemplate } from '../../scripts/template.js';
 import { actionsSentBy, requiredActions } from './helpers/iam.js';
+import { samTransform } from './helpers/sam-transform.js';
 
-const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
 
 type Json = Record<string, unknown>;
@@ -60,22 +58,7 @@ const transformed = new Map<
 >();
 const inputsOf = new Map<string, string[]>();
 
-const transform = async (parameters: Record<string, string>) => {
-  const { stdout } = await run(
-    'python3',
-    [
-      join(root, 'test/static/helpers/sam-transform.py'),
-      join(root, 'template.yaml'),
-      JSON.stringify(parameters),
-    ],
-    { maxBuffer: 64 * 1024 * 1024 },
-  );
-  return JSON.parse(stdout) as {
-    Parameters: Record<string, Json>;
-    Conditions: Record<string, unknown>;
-    Resources: Record<string, { Type: string; Properties?: Json; Condition?: string }>;
-  };
-};
+const transform = samTransform;
 
 /** CloudFormation's condition functions over the given parameter values (else the defaults). */
 const conditionEvaluator = (

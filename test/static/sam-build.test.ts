@@ -227,20 +227,19 @@ const scenarios: Record<string, (fn: FunctionDefinition) => Promise<void>> = {
     expect((outcome as { result: { findingClass: unknown } }).result.findingClass).toBeTruthy();
   },
   SecretFleetFunction: async (fn) => {
-    const event = await sampleEvent('secret-fleet-list.json');
+    const event = await sampleEvent('secret-fleet-plan.json');
     const secrets = new SecretsManagerClient({ endpoint: endpoint.url, region: REGION, credentials });
-    const prefix = String((event.state as { filter: { namePrefix: string } }).filter.namePrefix);
-    const name = `${prefix}fleet-sample-${Date.now()}`;
-    const { ARN } = await secrets.send(
-      new CreateSecretCommand({
-        Name: name,
-        SecretString: 'v1',
-        Tags: [{ Key: 'rekey:fleet', Value: 'true' }],
-      }),
+    const tag = (event.state as { filter: { tag: { key: string; value: string } } }).filter.tag;
+    const name = `fleet-sample-${Date.now()}`;
+    await secrets.send(
+      new CreateSecretCommand({ Name: name, SecretString: 'v1', Tags: [{ Key: tag.key, Value: tag.value }] }),
     );
     const outcome = await invokeBundle(fn, event);
     expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
-    expect(JSON.stringify(outcome)).toContain(String(ARN));
+    // The plan lists and classifies the secret (rotation off: left alone, named as an example).
+    expect(
+      (outcome as { result: { plan: { examples: { disabled?: string[] } } } }).result.plan.examples.disabled,
+    ).toContain(name);
   },
 };
 

@@ -10,7 +10,8 @@ import type { TlsMode } from './database-secret.js';
  */
 
 /** Which credential a login used. */
-export type CredentialRole = 'current' | 'pending' | 'previous' | 'superuser';
+/** `older`: another version of the secret (a labelled one, or a recent unlabelled one). */
+export type CredentialRole = 'current' | 'pending' | 'previous' | 'older' | 'superuser';
 
 /** One failed login, as reported in logs and error messages (no password). */
 export interface LoginAttempt {
@@ -148,3 +149,27 @@ export const describeDriverError = (
   }
   return { code, message: redact(message, secrets, partial) || '(no message)' };
 };
+
+/**
+ * The superuser secret is for another server than the one the rotated secret's credentials
+ * log in to, or the current credentials logged in as another user than the one being rotated.
+ * Raised before any statement runs, so neither server is changed. Names the hosts, never a value.
+ */
+export class SuperuserEndpointError extends RotationError {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'SuperuserEndpointError';
+  }
+}
+
+/**
+ * A credential logged in, but the server says the session is another user than the secret
+ * names (a MySQL anonymous account accepts any user name with its own password). Nothing was
+ * changed: such a login does not prove the password of the user being rotated.
+ */
+export class LoginIdentityError extends RotationError {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'LoginIdentityError';
+  }
+}

@@ -3,9 +3,12 @@ import { passwordPolicyFromTags } from '../password.js';
 import {
   type CredentialRole,
   DatabaseLoginError,
+  DatabaseStateError,
   DatabaseStatementError,
   describeDriverError,
   type LoginAttempt,
+  LoginIdentityError,
+  SuperuserEndpointError,
 } from './database-errors.js';
 import {
   alternateUsername,
@@ -45,6 +48,12 @@ export interface EngineAdapter<S> {
   close(session: S): Promise<void>;
   /** A trivial query proving the session works (`SELECT 1`, `PING`). */
   ping(session: S): Promise<void>;
+  /**
+   * The user name the server says this session logged in as (`session_user`, the user part of
+   * `CURRENT_USER()`, `ACL WHOAMI`), which may differ from the name sent (a MySQL anonymous
+   * account matches any name).
+   */
+  sessionUser(session: S): Promise<string>;
   /** Single-user: the logged-in `username` changes its own password from `oldPassword`. */
   changeOwnPassword(
     session: S,
@@ -65,6 +74,21 @@ export interface EngineAdapter<S> {
     admin: S,
     users: { template: string; target: string; password: string; account: AccountInfo },
   ): Promise<void>;
+  /**
+   * Single-user undo, on the session that changed the password (the user's own, or the
+   * superuser's when `asSuperuser`): makes `restored` the user's password again after `failed`
+   * was set and did not log in.
+   */
+  restorePassword(
+    session: S,
+    change: {
+      username: string;
+      restored: string;
+      failed: string;
+      asSuperuser: boolean;
+      account?: AccountInfo;
+    },
+  ): Promise<void>;
   /** Single-user finish: removes `oldPassword` once the new one is in use (Redis keeps both until then). */
   retireOldPassword?(
     session: S,
@@ -74,6 +98,15 @@ export interface EngineAdapter<S> {
 
 /** Human label for messages (`postgres`, `mariadb`, ...): the secret's own engine value. */
 const label = (target: ConnectTarget): string => target.engine;
+
+/** A login attempt's identifying part, for failures found after the login itself succeeded. */
+const attemptOf = (target: ConnectTarget, credential: CredentialRole) => ({
+  credential,
+  username: target.username,
+  host: target.host,
+  port: target.port,
+  tls: target.tls.mode,
+});
 
 interface Login<S> {
   readonly session: S;
@@ -133,6 +166,80 @@ class DatabaseRotation<S> {
     throw new DatabaseLoginError(label(target), [result], purpose);
   }
 
+  /**
+   * Refuses a session whose server-side user is not `secret.username`: the login must be the
+   * user being rotated (a MySQL anonymous account would accept any name).
+   */
+  public async requireUser(session: S, secret: DatabaseSecret, credential: CredentialRole): Promise<void> {
+    const user = await this.#adapter.sessionUser(session);
+    if (user !== secret.username) {
+      throw new LoginIdentityError(
+        `Refused: the ${credential} credential for user ${JSON.stringify(secret.username)} logged in to ${label(secret)} at ${secret.host}:${secret.port} as user ${JSON.stringify(user)} instead, so it does not prove that user's password. Nothing was changed. Remove the account that accepted the login (for example a MySQL anonymous account) or fix the secret's username.`,
+      );
+    }
+  }
+
+  /** `true` when `secret` logs in as its own user and answers a query, else the failed attempt. */
+  public async works(secret: DatabaseSecret): Promise<true | LoginAttempt> {
+    const login = await this.tryLogin(secret, 'pending');
+    if (!('session' in login)) return login;
+    const user = await this.within(login, 'check the pending credential', async (session) => {
+      await this.#adapter.ping(session);
+      return this.#adapter.sessionUser(session);
+    });
+    return user === secret.username
+      ? true
+      : {
+          ...attemptOf(secret, 'pending'),
+          code: 'WRONG_USER',
+          message: `logged in as ${JSON.stringify(user)}`,
+        };
+  }
+
+  /**
+   * After a password change: logs in with the pending credential. When that fails, runs
+   * `restore` (on the session that made the change, still open) and fails the step with the
+   * cause, so the password the change replaced keeps working.
+   */
+  public async confirmOrRestore(pending: DatabaseSecret, restore: () => Promise<void>): Promise<void> {
+    const login = await this.tryLogin(pending, 'pending');
+    let attempt: LoginAttempt;
+    if ('session' in login) {
+      try {
+        await this.#adapter.ping(login.session);
+        if ((await this.#adapter.sessionUser(login.session)) === pending.username) return;
+        attempt = {
+          ...attemptOf(pending, 'pending'),
+          code: 'WRONG_USER',
+          message: 'logged in as another user',
+        };
+      } catch (error) {
+        attempt = { ...attemptOf(pending, 'pending'), ...describeDriverError(error, this.#secrets) };
+      } finally {
+        await this.#adapter.close(login.session).catch(() => undefined);
+      }
+    } else {
+      attempt = login;
+    }
+    try {
+      await restore();
+    } catch (error) {
+      const cause = describeDriverError(error, this.#secrets, true);
+      throw new DatabaseStateError(
+        `The new password was set on ${label(pending)} at ${pending.host}:${pending.port} for user ${JSON.stringify(pending.username)} but does not log in (${attempt.code}: ${attempt.message}), and restoring the password it replaced failed too (${cause.code}: ${cause.message}). The user's password is now the AWSPENDING one. Fix the login problem and retry the rotation with the same token, or set the password by hand.`,
+      );
+    }
+    this.#ctx.logger.warn('The new password did not log in; restored the password it replaced', {
+      engine: label(pending),
+      code: attempt.code,
+    });
+    throw new DatabaseLoginError(
+      label(pending),
+      [attempt],
+      'confirm the new password, so the password it replaced was restored and AWSCURRENT still logs in',
+    );
+  }
+
   /** Runs `work` on a session and always closes it. Statement failures become `DatabaseStatementError`. */
   public async within<T>(login: Login<S>, what: string, work: (session: S) => Promise<T>): Promise<T> {
     try {
@@ -161,7 +268,7 @@ class DatabaseRotation<S> {
 }
 
 const sameServer = (current: DatabaseSecret, pending: DatabaseSecret): void => {
-  for (const field of ['host', 'port', 'engine'] as const) {
+  for (const field of ['host', 'port', 'engine', 'dbname'] as const) {
     if (current[field] !== pending[field]) {
       throw new SecretFormatError(
         `Field ${field} of the AWSPENDING version differs from the AWSCURRENT version: a rotation changes the credential, not the server. Cancel the rotation (remove AWSPENDING) and change the server with PutSecretValue instead.`,
@@ -169,6 +276,91 @@ const sameServer = (current: DatabaseSecret, pending: DatabaseSecret): void => {
       );
     }
   }
+};
+
+/** The database a PostgreSQL login uses: the secret's `dbname`, else `postgres` (as AWS's templates do). */
+const postgresDatabase = (secret: DatabaseSecret): string => secret.dbname ?? 'postgres';
+
+const endpointText = (secret: DatabaseSecret, database: string | undefined): string =>
+  `${secret.engine} at ${secret.host}:${secret.port}${database === undefined ? '' : `/${database}`}`;
+
+/**
+ * The endpoint rule: the superuser acts only on the endpoint where the rotated secret's own
+ * current credentials log in. Engine family, host (exactly as written, no DNS: two spellings
+ * of one server are refused rather than guessed equal), port and, for PostgreSQL, the
+ * database must match. A superuser secret without `dbname` logs in to the rotated secret's
+ * database, as AWS's templates do. Runs before any connection, so a refusal changes nothing.
+ * Returns the superuser's connection target.
+ */
+export const superuserTarget = (
+  current: DatabaseSecret,
+  master: DatabaseSecret,
+  masterArn: string,
+): DatabaseSecret => {
+  const postgres = current.family === 'postgres';
+  const currentDatabase = postgres ? postgresDatabase(current) : undefined;
+  const masterDatabase = postgres ? (master.dbname ?? currentDatabase) : undefined;
+  const differ = [
+    ...(master.family === current.family ? [] : ['engine family']),
+    ...(master.host === current.host ? [] : ['host']),
+    ...(master.port === current.port ? [] : ['port']),
+    ...(masterDatabase === currentDatabase ? [] : ['database (dbname)']),
+  ];
+  if (differ.length > 0) {
+    throw new SuperuserEndpointError(
+      `Refused to act as superuser: the superuser secret named by masterarn (${masterArn}) is for ${endpointText(master, masterDatabase)}, but the secret being rotated is for ${endpointText(current, currentDatabase)}; their ${differ.join(', ')} differ. The superuser only acts where the rotated secret's own credentials log in (hosts are compared exactly as written, without DNS), so nothing was run on either server. Set masterarn to the superuser secret of ${current.host}:${current.port}, or correct the secret's host, port${postgres ? ' and dbname' : ''}.`,
+    );
+  }
+  return postgres ? { ...master, dbname: masterDatabase ?? postgresDatabase(master) } : master;
+};
+
+/** Passwords of `user.username` in the secret's other versions (see `RotatorContext.otherVersions`). */
+const olderPasswords = async (
+  versions: { current: SecretVersion; pending: SecretVersion; previous?: SecretVersion },
+  user: DatabaseSecret,
+  ctx: RotatorContext,
+): Promise<string[]> => {
+  if (ctx.otherVersions === undefined) return [];
+  const exclude = [versions.current, versions.pending, versions.previous].flatMap((v) =>
+    v === undefined ? [] : [v.versionId],
+  );
+  const passwords: string[] = [];
+  for (const version of await ctx.otherVersions(exclude)) {
+    try {
+      const secret = parseDatabaseSecret(version.secretString, `version ${version.versionId}`, user.family);
+      if (secret.username === user.username && secret.password !== user.password) {
+        passwords.push(secret.password);
+      }
+    } catch {
+      // Not a database secret of this user (an old format, another user): not a candidate.
+    }
+  }
+  return passwords;
+};
+
+/**
+ * Alternating users: logs in as the current user on the current endpoint, with the AWSCURRENT
+ * password or, when another writer stored a wrong one there, with that user's password from
+ * another version (still a proof that the caller's secret holds a working password of that
+ * user on that endpoint). Throws `DatabaseLoginError` listing every attempt.
+ */
+const proveCurrentUser = async <S>(
+  rotation: DatabaseRotation<S>,
+  versions: { current: SecretVersion; pending: SecretVersion; previous?: SecretVersion },
+  current: DatabaseSecret,
+  ctx: RotatorContext,
+): Promise<Login<S>> => {
+  const purpose = 'prove the current credential before acting as superuser';
+  const first = await rotation.tryLogin(current, 'current');
+  if ('session' in first) return first;
+  const attempts: LoginAttempt[] = [first];
+  for (const password of await olderPasswords(versions, current, ctx)) {
+    rotation.addSecret(password);
+    const login = await rotation.tryLogin({ ...current, password }, 'older');
+    if ('session' in login) return login;
+    attempts.push(login);
+  }
+  throw new DatabaseLoginError(current.engine, attempts, purpose);
 };
 
 const parseVersion = (version: SecretVersion, label: string, family: EngineFamily): DatabaseSecret =>
@@ -242,6 +434,14 @@ export const createDatabaseRotator = <S>(
         pending,
         ...(previous ? [previous] : []),
       ]);
+      // The endpoint rule comes first: a superuser secret for another server is refused before
+      // any connection is opened to either server.
+      const superuser = async (): Promise<DatabaseSecret | undefined> => {
+        if (current.masterarn === undefined) return undefined;
+        const master = await readSuperuser(current, ctx);
+        rotation.addSecret(master.password);
+        return superuserTarget(current, master, current.masterarn);
+      };
 
       if (strategy === 'single-user') {
         if (pending.username !== current.username) {
@@ -250,60 +450,92 @@ export const createDatabaseRotator = <S>(
             { field: 'username' },
           );
         }
-        const already = await rotation.tryLogin(pending, 'pending');
-        if ('session' in already) {
-          await rotation.within(already, 'check the pending credential', (session) => adapter.ping(session));
+        const adminTarget = await superuser();
+        const already = await rotation.works(pending);
+        if (already === true) {
           ctx.logger.info('The pending password already works; setSecret has nothing to do', {
             engine: pending.engine,
           });
           return;
         }
-        // AWS's templates try the current credential, then the previous one (for a database
-        // whose password was rolled back to AWSPREVIOUS by hand).
-        const attempts: LoginAttempt[] = [already];
-        const candidates: [DatabaseSecret, CredentialRole][] = [[current, 'current']];
+        // Every known password, each tried with the pending version's connection settings
+        // (host, port, TLS mode, CA, database): a pending version the server cannot be reached
+        // with fails here, before anything changes. AWS's templates try the current credential,
+        // then the previous one (for a database whose password was rolled back by hand).
+        const candidates: [string, CredentialRole][] = [[current.password, 'current']];
         if (previous && previous.username === current.username && previous.password !== current.password) {
-          candidates.push([previous, 'previous']);
+          candidates.push([previous.password, 'previous']);
         }
-        for (const [credential, role] of candidates) {
-          const login = await rotation.tryLogin(credential, role);
+        const attempts: LoginAttempt[] = [already];
+        let searchedOtherVersions = false;
+        for (let index = 0; index < candidates.length; index += 1) {
+          const [password, role] = candidates[index] as [string, CredentialRole];
+          const login = await rotation.tryLogin({ ...pending, password }, role);
           if (!('session' in login)) {
             attempts.push(login);
+            if (index === candidates.length - 1 && !searchedOtherVersions) {
+              // Other writers may have moved the labels: look among every labelled version
+              // and the recent unlabelled ones for the password the database really has.
+              searchedOtherVersions = true;
+              const tried = new Set(candidates.map(([known]) => known));
+              for (const other of await olderPasswords(versions, pending, ctx)) {
+                if (tried.has(other)) continue;
+                tried.add(other);
+                rotation.addSecret(other);
+                candidates.push([other, 'older']);
+              }
+            }
             continue;
           }
-          if (current.masterarn === undefined) {
-            await rotation.within(login, "change the user's own password", (session) =>
-              adapter.changeOwnPassword(session, {
-                username: credential.username,
-                oldPassword: credential.password,
+          const restore = { username: pending.username, restored: password, failed: pending.password };
+          if (adminTarget === undefined) {
+            await rotation.within(login, "change the user's own password", async (session) => {
+              await rotation.requireUser(session, pending, role);
+              await adapter.changeOwnPassword(session, {
+                username: pending.username,
+                oldPassword: password,
                 newPassword: pending.password,
-              }),
-            );
+              });
+              await rotation.confirmOrRestore(pending, () =>
+                adapter.restorePassword(session, { ...restore, asSuperuser: false }),
+              );
+            });
           } else {
-            // The user proved it holds a working password; the superuser makes the change
-            // (for users without the right to change their own password, e.g. Redis ACL users).
-            const account = await rotation.within(login, 'read the account', (session) =>
-              adapter.describeAccount(session, credential.username),
-            );
-            const master = await readSuperuser(current, ctx);
-            rotation.addSecret(master.password);
-            const admin = await rotation.login(master, 'superuser', "set the user's password");
-            await rotation.within(admin, "set the user's password as superuser", (session) =>
-              adapter.setPasswordAsAdmin(session, {
+            // The user proved it holds a working password on the superuser's own endpoint; the
+            // superuser makes the change (for users without the right to change their own
+            // password, e.g. Redis ACL users).
+            const account = await rotation.within(login, 'read the account', async (session) => {
+              await rotation.requireUser(session, pending, role);
+              return adapter.describeAccount(session, pending.username);
+            });
+            const admin = await rotation.login(adminTarget, 'superuser', "set the user's password");
+            await rotation.within(admin, "set the user's password as superuser", async (session) => {
+              await adapter.setPasswordAsAdmin(session, {
                 username: pending.username,
                 newPassword: pending.password,
                 account,
-              }),
-            );
+              });
+              await rotation.confirmOrRestore(pending, () =>
+                adapter.restorePassword(session, { ...restore, asSuperuser: true, account }),
+              );
+            });
           }
-          ctx.logger.info('Set the pending password', { engine: pending.engine, credential: role });
+          ctx.logger.info('Set the pending password and logged in with it', {
+            engine: pending.engine,
+            credential: role,
+          });
           return;
         }
-        throw new DatabaseLoginError(pending.engine, attempts, 'set the pending password');
+        throw new DatabaseLoginError(
+          pending.engine,
+          attempts,
+          "set the pending password (each known password was tried with the AWSPENDING version's connection settings: host, port, TLS, CA, database; nothing was changed)",
+        );
       }
 
-      // Alternating users. The current credential must work first: the superuser secret
-      // alone must not be enough to mint a user.
+      // Alternating users. The current credential must work first, on the superuser's own
+      // endpoint and as the user being rotated: the superuser secret alone must not be enough
+      // to mint a user.
       const pair = alternatingPair(current.username);
       const expected = current.username === pair.base ? pair.clone : pair.base;
       if (pending.username !== expected) {
@@ -312,28 +544,22 @@ export const createDatabaseRotator = <S>(
           { field: 'username' },
         );
       }
-      const own = await rotation.login(
-        current,
-        'current',
-        'prove the current credential before acting as superuser',
-      );
-      const account = await rotation.within(own, 'read the current account', (session) =>
-        adapter.describeAccount(session, current.username),
-      );
-      const already = await rotation.tryLogin(pending, 'pending');
-      if ('session' in already) {
-        await rotation.within(already, 'check the pending credential', (session) => adapter.ping(session));
+      requireMasterArn(current);
+      const adminTarget = await superuser();
+      if (adminTarget === undefined) throw new Error('unreachable: masterarn was checked');
+      const own = await proveCurrentUser(rotation, versions, current, ctx);
+      const account = await rotation.within(own, 'read the current account', async (session) => {
+        await rotation.requireUser(session, current, 'current');
+        return adapter.describeAccount(session, current.username);
+      });
+      if ((await rotation.works(pending)) === true) {
         ctx.logger.info(
           'The pending user already logs in with the pending password; setSecret has nothing to do',
-          {
-            engine: pending.engine,
-          },
+          { engine: pending.engine },
         );
         return;
       }
-      const master = await readSuperuser(current, ctx);
-      rotation.addSecret(master.password);
-      const admin = await rotation.login(master, 'superuser', 'prepare the alternate user');
+      const admin = await rotation.login(adminTarget, 'superuser', 'prepare the alternate user');
       await rotation.within(
         admin,
         `prepare the alternate user ${JSON.stringify(pending.username)}`,
@@ -352,9 +578,10 @@ export const createDatabaseRotator = <S>(
       const pending = parseVersion(versions.pending, 'AWSPENDING', family);
       const rotation = new DatabaseRotation(adapter, ctx, [pending]);
       const login = await rotation.login(pending, 'pending', 'test the pending credential');
-      await rotation.within(login, 'run a test query with the pending credential', (session) =>
-        adapter.ping(session),
-      );
+      await rotation.within(login, 'run a test query with the pending credential', async (session) => {
+        await rotation.requireUser(session, pending, 'pending');
+        await adapter.ping(session);
+      });
     },
 
     ...(adapter.retireOldPassword === undefined || strategy !== 'single-user'
@@ -380,7 +607,8 @@ export const createDatabaseRotator = <S>(
             } else {
               const master = await readSuperuser(current, ctx);
               rotation.addSecret(master.password);
-              const admin = await rotation.login(master, 'superuser', 'remove the old password');
+              const target = superuserTarget(current, master, current.masterarn);
+              const admin = await rotation.login(target, 'superuser', 'remove the old password');
               await rotation.within(admin, 'remove the old password as superuser', (session) =>
                 retire.call(adapter, session, change),
               );

@@ -51,7 +51,34 @@ export const shapeOf = (
       `The SecretString of ${what} starts with "{" but is not valid JSON. Fix the JSON (rotation replaces its "${DEFAULT_FIELD}" field, or the field named by tag ${FIELD_TAG}).`,
     );
   }
+  const structured = structuredJsonKind(value);
+  if (structured !== undefined) {
+    throw new SecretFormatError(
+      `The SecretString of ${what} is JSON ${structured}, which rotation never replaces whole (its other entries would be lost). Store the credential in a JSON object, {"${DEFAULT_FIELD}": "..."} (or the field named by tag ${FIELD_TAG}), or store it as plain text.`,
+    );
+  }
   return { kind: 'plain' };
+};
+
+/**
+ * What kind of non-object JSON `value` is, when it is structured data rather than a plain
+ * credential: an array (or text starting with `[` that fails to parse, as `{` is treated), a
+ * quoted JSON string, `null`, `true` or `false`. Numbers are left alone: a PIN or a numeric key
+ * is a plain credential whose text happens to parse as JSON.
+ */
+export const structuredJsonKind = (value: string): string | undefined => {
+  const text = value.trim();
+  if (text.startsWith('[')) return 'an array';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed === 'string') return 'a quoted string';
+  if (parsed === null) return 'null';
+  if (typeof parsed === 'boolean') return 'a boolean';
+  return undefined;
 };
 
 const fieldFix = (field: string) =>
@@ -93,12 +120,13 @@ export const createGeneratedRotator = (options: { readonly passwordDefaults: Pas
     if (shape.kind === 'plain') {
       // A plain credential that starts with "{" would later read as broken JSON and stop every
       // following rotation; draw again (the chance of ten in a row is negligible).
-      for (let attempt = 0; attempt < 10 && looksLikeJsonObject(credential); attempt++) {
+      const unusable = (text: string) => looksLikeJsonObject(text) || structuredJsonKind(text) !== undefined;
+      for (let attempt = 0; attempt < 10 && unusable(credential); attempt++) {
         credential = await ctx.generatePassword(policy);
       }
-      if (looksLikeJsonObject(credential)) {
+      if (unusable(credential)) {
         throw new SecretFormatError(
-          'Every generated credential started with "{", which a plain-string secret cannot hold: add "{" to the excluded characters (tag rekey:exclude-characters).',
+          'Every generated credential started with "{" or "[" or read as JSON, which a plain-string secret cannot hold: add "{[" to the excluded characters (tag rekey:exclude-characters).',
         );
       }
       return credential;

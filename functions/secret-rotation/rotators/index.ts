@@ -12,8 +12,26 @@ import type { PasswordPolicy, Rotator, SecretVersion } from './types.js';
  * 2. Otherwise a JSON object secret with a string `engine` goes to the database rotator
  *    registered for that engine; an unknown engine fails, listing the supported ones.
  * 3. Otherwise a JSON object secret with `provider`, `apiKey` and `keyId` goes to the API-key rotator.
- * 4. Otherwise (plain string, or JSON without `engine`) the generated rotator.
+ * 4. Otherwise (plain string, or JSON without `engine`) the generated rotator, except for a
+ *    JSON object that looks like database credentials (see {@link looksLikeDatabaseCredentials}):
+ *    rotated as a generated password it would get a new AWSCURRENT the database never heard of,
+ *    so it is refused until it names its `engine` or is tagged `rekey:rotator=generated`.
  */
+
+/** Fields that only a database (or other server) credential has; `username`/`password` alone do not count. */
+const SERVER_FIELDS = [
+  'host',
+  'port',
+  'dbname',
+  'masterarn',
+  'dbInstanceIdentifier',
+  'dbClusterIdentifier',
+  'proxyname',
+];
+
+/** A JSON object with a user name or password and a field naming a server (`host`, `port`, `dbname`, `masterarn`, ...). */
+export const looksLikeDatabaseCredentials = (secret: Readonly<Record<string, unknown>>): boolean =>
+  ('username' in secret || 'password' in secret) && SERVER_FIELDS.some((key) => Object.hasOwn(secret, key));
 
 export const ROTATOR_TAG = 'rekey:rotator';
 export const STRATEGY_TAG = 'rekey:strategy';
@@ -133,6 +151,12 @@ export const createRotatorSelector =
       if (tagged === 'database') {
         throw new RotatorNotFoundError(
           `Tag ${ROTATOR_TAG}=database on ${input.secretArn} needs a JSON secret with an "engine" field; supported engines: ${supportedEngines(databaseRotators)}.`,
+        );
+      }
+      if (tagged === undefined && secret !== undefined && looksLikeDatabaseCredentials(secret)) {
+        const fields = SERVER_FIELDS.filter((key) => Object.hasOwn(secret, key)).join(', ');
+        throw new RotatorNotFoundError(
+          `Secret ${input.secretArn} looks like database credentials (it has ${fields} and a username or password) but has no field "engine", so rotating it would only make a new password the database never heard of. Add "engine" (one of ${supportedEngines(databaseRotators)}) to the secret value with PutSecretValue, or, if the value really is a generated password with no server to update, tag the secret ${ROTATOR_TAG}=generated.`,
         );
       }
       return generated(input);

@@ -129,6 +129,21 @@ export const mysqlAdapter: EngineAdapter<Session> = {
     await run(session, 'SELECT 1');
   },
 
+  async sessionUser(session) {
+    const [row] = await run(session, 'SELECT CURRENT_USER() AS account');
+    const account = String(row?.account ?? '');
+    const at = account.lastIndexOf('@');
+    return at < 0 ? account : account.slice(0, at);
+  },
+
+  async restorePassword(session, { username, restored, failed, asSuperuser, account }) {
+    if (asSuperuser) {
+      await run(session, 'ALTER USER ?@? IDENTIFIED BY ?', [username, hostOf(account ?? {}), restored]);
+      return;
+    }
+    await mysqlAdapter.changeOwnPassword(session, { username, oldPassword: failed, newPassword: restored });
+  },
+
   async changeOwnPassword(session, { oldPassword, newPassword }) {
     if (session.mariadb) {
       // MariaDB lets every user SET PASSWORD for itself; its ALTER USER needs CREATE USER.

@@ -14,7 +14,8 @@ import { nodeTlsOptions } from './tls.js';
 /**
  * PostgreSQL (`postgres`, `aurora-postgresql`). Single user: the user runs `ALTER ROLE` on
  * itself. Alternating users: the superuser creates `user_clone` as a member of `user`'s role,
- * so it has the same rights, and sets its password.
+ * so it has the same rights, with `SET role = user` as its default so every object it
+ * creates is owned by `user`, and sets its password.
  */
 
 const SCRAM_ITERATIONS = 4096;
@@ -83,6 +84,15 @@ export const postgresAdapter: EngineAdapter<pg.Client> = {
     await client.query('SELECT 1');
   },
 
+  async sessionUser(client) {
+    const result = await client.query<{ user: string }>('SELECT session_user AS "user"');
+    return String(result.rows[0]?.user ?? '');
+  },
+
+  async restorePassword(client, { username, restored }) {
+    await client.query(`ALTER ROLE ${ident(username)} WITH PASSWORD ${passwordLiteral(restored)}`);
+  },
+
   async changeOwnPassword(client, { username, newPassword }) {
     await client.query(`ALTER ROLE ${ident(username)} WITH PASSWORD ${passwordLiteral(newPassword)}`);
   },
@@ -127,6 +137,10 @@ export const postgresAdapter: EngineAdapter<pg.Client> = {
       );
       // Membership (with INHERIT, the default) gives the clone every right of the user's role.
       if (member.rowCount === 0) await client.query(`GRANT ${ident(template)} TO ${ident(target)}`);
+      // Every session of the clone runs as the user (SET ROLE at login), so what the clone
+      // creates is owned by the user and usable by it, and the clone may use (and alter) all
+      // the user owns: the two behave as one user. See docs/database-secrets.md.
+      await client.query(`ALTER ROLE ${ident(target)} SET role = ${pg.escapeLiteral(template)}`);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -122,11 +122,30 @@ export const redisAdapter: EngineAdapter<Client> = {
     const client = makeClient(target);
     // Unhandled, an 'error' event would crash the function; the pending call reports it.
     client.on('error', () => undefined);
+    // node-redis bounds the TCP connect only; a server that accepts and never answers the
+    // handshake (HELLO/AUTH) would hold the step until the function times out.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            Object.assign(
+              new Error(
+                `connection timeout: the server did not answer the handshake within ${CONNECT_TIMEOUT_MS} ms`,
+              ),
+              { code: 'ETIMEDOUT' },
+            ),
+          ),
+        CONNECT_TIMEOUT_MS,
+      );
+    });
     try {
-      await client.connect();
+      await Promise.race([client.connect(), timeout]);
     } catch (error) {
       client.destroy();
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
     return client;
   },
@@ -137,6 +156,22 @@ export const redisAdapter: EngineAdapter<Client> = {
 
   async ping(client) {
     await command(client, ['PING']);
+  },
+
+  async sessionUser(client) {
+    try {
+      return String(await command(client, ['ACL', 'WHOAMI']));
+    } catch (error) {
+      // Users without ACL WHOAMI: Redis authenticates exactly the name sent (AUTH never falls
+      // back to another user), so the session is the user the client logged in as.
+      if (!/NOPERM/.test(String((error as Error).message))) throw error;
+      return String(client.options?.username ?? '');
+    }
+  },
+
+  async restorePassword(client, { username, failed }) {
+    // The change added the new password beside the old one: removing it restores the old state.
+    await command(client, ['ACL', 'SETUSER', username, `<${failed}`]);
   },
 
   async changeOwnPassword(client, { username, newPassword }) {

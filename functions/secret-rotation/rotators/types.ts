@@ -21,6 +21,14 @@ export interface RotatorContext {
    * `masterarn`). Goes through the protocol so the call is counted and cached.
    */
   readonly getSecretValue: (secretId: string) => Promise<SecretVersion>;
+  /**
+   * The secret's other versions, for a rotator looking for the password a target really has
+   * after other writers moved labels: every labelled version, then the most recent unlabelled
+   * ones, newest first, leaving out `exclude` and any version that cannot be read. Optional: a
+   * rotator must work without it. Costs one ListSecretVersionIds and a GetSecretValue per
+   * version not cached, so call it only when the usual versions failed.
+   */
+  readonly otherVersions?: (exclude: readonly string[]) => Promise<SecretVersion[]>;
   /** A new random password under `policy` (length, excluded characters, required types). */
   readonly generatePassword: (policy: PasswordPolicy) => Promise<string>;
 }

@@ -8,12 +8,15 @@ import {
   CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  PutSecretValueCommand,
   RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import { run } from '../../../cli/doctor.js';
-import type { DoctorReport } from '../../../cli/report/diagnose.js';
+import { createReportClients } from '../../../cli/report/clients.js';
+import { type DoctorReport, diagnose } from '../../../cli/report/diagnose.js';
+import { templateRotationTimeout } from '../../../cli/report/rotation-failure.js';
 import { startLocalEndpoint } from '../../../local/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
 import { capture, createDemoAccount, type DemoAccount } from './status-demo.js';
@@ -78,7 +81,7 @@ describe('rekey doctor', () => {
     const failedVersion = versionWith(await labels(demo, demo.secretArns.failed), 'AWSPENDING');
     expect(byKind['failed-rotation']).toMatchObject({ safe: false });
     expect(byKind['failed-rotation']?.fix[0]).toBe(
-      `rekey rotate-secret ${demo.secrets.failed} --token ${failedVersion}`,
+      `rekey rotate-secret ${demo.secrets.failed} --region us-east-1 --token ${failedVersion} --wait`,
     );
     expect(byKind['alias-key-disabled']?.fix).toContain(
       `aws kms enable-key --region us-east-1 --key-id ${demo.keys.legacy.keyId}`,
@@ -94,12 +97,63 @@ describe('rekey doctor', () => {
     expect(await labels(demo, demo.secretArns.stuck)).toEqual(stuckBefore);
   });
 
-  it('leaves an AWSPENDING younger than --stuck-after alone: that rotation may still be running', async () => {
+  it('reports a rotation whose function failed at once, with the failed step and error', async () => {
     demo = await createDemoAccount();
+    // No --stuck-after: the demo's rotations failed seconds ago, far inside any threshold.
     const { stdout } = await doctor(demo, ['--output', 'json']);
-    const kinds = (JSON.parse(stdout) as DoctorReport).problems.map((p) => p.kind);
-    expect(kinds).not.toContain('stuck-pending-placeholder');
-    expect(kinds).not.toContain('failed-rotation');
+    const problems = (JSON.parse(stdout) as DoctorReport).problems;
+    const byKind = Object.fromEntries(problems.map((p) => [p.kind, p]));
+    expect(byKind['stuck-pending-placeholder']?.resource).toBe(demo.secrets.stuck);
+    expect(byKind['failed-rotation']?.resource).toBe(demo.secrets.failed);
+    for (const kind of ['stuck-pending-placeholder', 'failed-rotation']) {
+      expect(byKind[kind]?.description).toContain(
+        'Cause: the rotation function failed in createSecret: Error: createSecret failed: the test function always fails.',
+      );
+    }
+  });
+
+  it("judges a quiet AWSPENDING stuck only after 8 × the rotation function's timeout (template.yaml's locally)", async () => {
+    // Prepare: AWSPENDING written by hand on a secret rotated by rekey's function: no step of
+    // that token ever failed, so only the time since the last change can say it is stuck.
+    demo = await createDemoAccount();
+    const { ARN } = await demo.sm.send(
+      new CreateSecretCommand({
+        Name: `${demo.prefix}quiet`,
+        SecretString: 'quiet-initial-value',
+        Tags: [{ Key: 'rekey:rotator', Value: 'generated' }],
+      }),
+    );
+    await demo.sm.send(
+      new RotateSecretCommand({
+        SecretId: ARN,
+        RotationLambdaARN: `arn:aws:lambda:us-east-1:${demo.account}:function:rekey-secret-rotation`,
+        RotationRules: { AutomaticallyAfterDays: 30 },
+        RotateImmediately: false,
+      }),
+    );
+    await demo.sm.send(
+      new PutSecretValueCommand({
+        SecretId: ARN,
+        SecretString: 'quiet-pending-value',
+        VersionStages: ['AWSPENDING'],
+      }),
+    );
+    const limit = 8 * ((await templateRotationTimeout()) ?? 0);
+    expect(limit).toBeGreaterThan(0);
+    const at = (seconds: number) =>
+      createReportClients({
+        env: demo?.env ?? {},
+        endpoint: demo?.endpoint.url,
+        now: () => new Date(Date.now() + seconds * 1000),
+      });
+    const kindsAt = async (seconds: number) =>
+      (await diagnose(at(seconds), { regions: ['us-east-1'], gracePeriodDays: 7, thresholds: [30] })).problems
+        .filter((p) => p.resourceArn === ARN)
+        .map((p) => p.kind);
+
+    // Act and assess: still a running rotation just before the limit, failed just after it.
+    expect(await kindsAt(limit - 30)).toEqual([]);
+    expect(await kindsAt(limit + 30)).toEqual(['failed-rotation']);
   });
 
   it('--fix clears the stuck placeholder, leaves the real pending value alone, and the next rotation works', async () => {

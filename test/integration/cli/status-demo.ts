@@ -1,8 +1,8 @@
 /**
  * A demo "account" for the `rekey status` and `rekey doctor` tests: a fresh account (a 12-digit
  * access key id selects it) on a local endpoint, holding secrets, keys and certificates in
- * every state the commands must recognise. Every name has a random suffix; closing the endpoint
- * removes it all.
+ * every state the commands must recognise. In the small account every name has a random
+ * suffix; closing the endpoint removes it all.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { ACMClient, ImportCertificateCommand } from '@aws-sdk/client-acm';
@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-kms';
 import {
   CreateSecretCommand,
+  DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   RotateSecretCommand,
@@ -76,8 +77,22 @@ export interface DemoAccount {
   close(): Promise<void>;
 }
 
-/** Starts an endpoint and fills a fresh account with the demo resources. */
-export const createDemoAccount = async (): Promise<DemoAccount> => {
+/** Extra resources that make the account look like a real one, for the HTML report's layout. */
+export interface DemoScale {
+  /** Healthy Amazon-issued certificates, expiring over the next year (bulk-seeded). */
+  readonly healthyCertificates: number;
+  /** Secrets with rotation off (never rotated, no rotation function). */
+  readonly unrotatedSecrets: number;
+  /** Healthy secrets rotated through the real rotation function. */
+  readonly rotatedSecrets: number;
+}
+
+/**
+ * Starts an endpoint and fills a fresh account with the demo resources; with `scale`, also with
+ * hundreds of healthy certificates, secrets with rotation off, healthy secrets, and findings with
+ * long names (a private certificate, a managed renewal still pending, a long domain name).
+ */
+export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount> => {
   const endpoint = await startLocalEndpoint({ port: 0 });
   endpoint.lambdas.register(BROKEN_FUNCTION, async () => {
     throw new Error('createSecret failed: the test function always fails');
@@ -89,8 +104,13 @@ export const createDemoAccount = async (): Promise<DemoAccount> => {
   const kms = new KMSClient(config);
   const acm = new ACMClient(config);
   const suffix = randomBytes(4).toString('hex');
-  const prefix = `status-${suffix}/`;
-  const aliasPrefix = `alias/status-${suffix}-`;
+  // The account is new and its endpoint private, so names need no suffix to be unique; the
+  // suffix marks test data in the small account, the large one reads like a real account
+  // (its page is the README's picture).
+  const unique = scale ? '' : `-${suffix}`;
+  const domain = (name: string) => (scale ? `${name}.example.com` : `${name}-${suffix}.rekey.example`);
+  const prefix = scale ? 'prod/' : `status-${suffix}/`;
+  const aliasPrefix = scale ? 'alias/legacy-' : `alias/status-${suffix}-`;
   const rotationArn = (name: string) => `arn:aws:lambda:${REGION}:${account}:function:${name}`;
   const initialValues: string[] = [];
   const newSecret = async (name: string, tags = true) => {
@@ -176,16 +196,16 @@ export const createDemoAccount = async (): Promise<DemoAccount> => {
     'rekey:rotated-at': rotatedAt,
     'rekey:successor': `arn:aws:kms:${REGION}:${account}:key/${orders}`,
   });
-  const ordersAlias = `alias/orders-${suffix}`;
+  const ordersAlias = `alias/orders${unique}`;
   await kms.send(new CreateAliasCommand({ AliasName: ordersAlias, TargetKeyId: orders }));
 
   const signing = await createKey({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
   await tag(signing, { 'rekey:rotated-at': new Date(now - 400 * DAY).toISOString() });
-  const signingAlias = `alias/signing-${suffix}`;
+  const signingAlias = `alias/signing${unique}`;
   await kms.send(new CreateAliasCommand({ AliasName: signingAlias, TargetKeyId: signing }));
 
   const legacy = await createKey();
-  const legacyAlias = `${aliasPrefix}legacy`;
+  const legacyAlias = `${aliasPrefix}${scale ? 'reports' : 'legacy'}`;
   await kms.send(new CreateAliasCommand({ AliasName: legacyAlias, TargetKeyId: legacy }));
   await kms.send(new DisableKeyCommand({ KeyId: legacy }));
 
@@ -200,7 +220,7 @@ export const createDemoAccount = async (): Promise<DemoAccount> => {
     return json.CertificateArn;
   };
   const certificate = createTestCertificate({
-    domainName: `imported-${suffix}.rekey.example`,
+    domainName: domain('vpn'),
     notBefore: new Date(now - 3600_000),
     notAfter: new Date(now + 10 * DAY),
   });
@@ -208,7 +228,7 @@ export const createDemoAccount = async (): Promise<DemoAccount> => {
     (await acm.send(new ImportCertificateCommand(importInput(certificate)))).CertificateArn ?? '';
   const renewalFailed = await admin('seed', {
     type: 'AMAZON_ISSUED',
-    domainName: `shop-${suffix}.rekey.example`,
+    domainName: domain('shop'),
     notAfter: new Date(now + 20 * DAY).toISOString(),
     inUseBy: [`arn:aws:elasticloadbalancing:${REGION}:${account}:loadbalancer/app/shop/1`],
     renewalStatus: 'FAILED',
@@ -216,10 +236,62 @@ export const createDemoAccount = async (): Promise<DemoAccount> => {
   });
   const fine = await admin('seed', {
     type: 'AMAZON_ISSUED',
-    domainName: `www-${suffix}.rekey.example`,
+    domainName: domain('www'),
     notAfter: new Date(now + 200 * DAY).toISOString(),
     inUseBy: [`arn:aws:elasticloadbalancing:${REGION}:${account}:loadbalancer/app/www/1`],
   });
+
+  if (scale) {
+    for (let i = 1; i <= scale.unrotatedSecrets; i++) await newSecret(`legacy/partner-api-${i}`, false);
+    for (let i = 1; i <= scale.rotatedSecrets; i++) {
+      const arn = await newSecret(`app/service-${i}/db`);
+      await sm.send(
+        new RotateSecretCommand({
+          SecretId: arn,
+          RotationLambdaARN: rotationArn('rekey-secret-rotation'),
+          RotationRules: { AutomaticallyAfterDays: 30 + i },
+        }),
+      );
+      // As against AWS, RotateSecret may answer before its steps ran: wait for LastRotatedDate.
+      for (
+        let tries = 0;
+        !(await sm.send(new DescribeSecretCommand({ SecretId: arn }))).LastRotatedDate;
+        tries++
+      ) {
+        if (tries > 400) throw new Error(`the rotation of ${arn} did not finish within 20 s`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    // Healthy certificates in batches expiring from 2 to 12 months out, as a real account's do.
+    const batches = 6;
+    for (let b = 0; b < batches; b++) {
+      const count = Math.ceil(scale.healthyCertificates / batches);
+      await fetch(`${endpoint.url}/_rekey/CertificateManager/bulk-seed?region=${REGION}&account=${account}`, {
+        method: 'POST',
+        body: JSON.stringify({
+          count,
+          type: 'AMAZON_ISSUED',
+          domainName: `svc-{n}.team-${b + 1}.example.com`,
+          notAfter: new Date(now + (60 + b * 55) * DAY).toISOString(),
+          inUseBy: [`arn:aws:elasticloadbalancing:${REGION}:${account}:loadbalancer/app/web-${b}/1`],
+        }),
+      }).then(async (r) => {
+        if (!r.ok) throw new Error(`bulk-seed: ${await r.text()}`);
+      });
+    }
+    await admin('seed', {
+      type: 'PRIVATE',
+      domainName: 'payments-gateway-mutual-tls-client-authentication.internal.corp.example',
+      notAfter: new Date(now + 25 * DAY).toISOString(),
+    });
+    await admin('seed', {
+      type: 'AMAZON_ISSUED',
+      domainName: domain('checkout'),
+      notAfter: new Date(now + 40 * DAY).toISOString(),
+      inUseBy: [`arn:aws:cloudfront::${account}:distribution/E2QWRUHAPOMQZL`],
+      renewalStatus: 'PENDING_AUTO_RENEWAL',
+    });
+  }
 
   const secretArns = { healthy, stuck, failed, neverRotated };
   return {

@@ -138,11 +138,18 @@ describe('rekey status --output json', () => {
     );
   });
 
-  it('reports a fresh AWSPENDING as a rotation still running with the default --stuck-after', async () => {
+  it('reports a rotation whose function failed as failed at once, with the step and the error', async () => {
+    // The demo's rotations failed seconds ago: younger than any stuck threshold.
     const { report } = await json();
-    const states = Object.fromEntries(report.secrets.map((s) => [s.name, s.state]));
-    expect(states[demo.secrets.stuck]).toBe('rotating');
-    expect(states[demo.secrets.failed]).toBe('rotating');
+    const byName = Object.fromEntries(report.secrets.map((s) => [s.name, s]));
+    expect(byName[demo.secrets.stuck]?.state).toBe('stuck');
+    expect(byName[demo.secrets.failed]?.state).toBe('failed');
+    for (const name of [demo.secrets.stuck, demo.secrets.failed]) {
+      expect(byName[name]?.severity).toBe('attention');
+      expect(byName[name]?.reason).toContain(
+        'Cause: the rotation function failed in createSecret: Error: createSecret failed: the test function always fails.',
+      );
+    }
   });
 
   it('--filter narrows the secrets by tag and by name prefix', async () => {
@@ -166,12 +173,15 @@ describe('rekey status --output table', () => {
     // Columns line up: the secret name starts where its heading does.
     expect(stuckRow.indexOf(demo.secrets.stuck)).toBe(heading.indexOf('SECRET'));
     expect(stuckRow).toMatch(/^!!\s+stuck\s/);
+    // Rotation off is its own category, marked '-', not a warning ('!').
+    expect(lines.find((l) => l.includes(demo.secrets.neverRotated))).toMatch(/^-\s+disabled\s/);
+    expect(stdout).toMatch(/^ROTATION OFF \(-\): 1 secret \(/m);
     expect(stdout).toMatch(/^KEYS \(3\)$/m);
     expect(stdout).toMatch(new RegExp(`^!!\\s+disabled\\s+${demo.keys.legacy.alias}`, 'm'));
     expect(stdout).toMatch(/^!!\s+RENEWAL_FAILED\s/m);
     expect(stdout).toContain('NOTES');
     expect(lines.filter(Boolean).at(-1)).toBe(
-      '4 secret(s) (2 needing attention, 1 warning), 3 key(s) (2 needing attention), 3 certificate(s) (1 needing attention, 1 warning). 5 item(s) need attention (exit code 3).',
+      'Checked 4 secrets, 3 keys, 3 certificates. 5 items need attention now (exit code 3); 1 warning to handle before its deadline; 1 secret with rotation off.',
     );
   });
 
@@ -210,7 +220,7 @@ describe('rekey status --output table', () => {
       expect(code).toBe(0);
       expect(stdout).toMatch(/^ok\s+healthy\s+fine\s+on\s/m);
       expect(stdout.trimEnd().split('\n').at(-1)).toBe(
-        '1 secret(s), 0 key(s), 0 certificate(s). All healthy.',
+        'Checked 1 secret, 0 keys, 0 certificates. All healthy.',
       );
     } finally {
       await endpoint.close();

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, chmod, chown, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -299,9 +299,9 @@ export const mysqlDropUsers = async (admin: mysql.Connection, users: readonly st
 /** The stock Redis server the tests use (its default user has no password). */
 export const REDIS = { host: '127.0.0.1', port: Number(process.env.REKEY_REDIS_PORT ?? 6379) } as const;
 
-/** A connection as Redis's default user, for test set-up and checks. */
-export const redisAdmin = async () => {
-  const client = createClient({ socket: { host: REDIS.host, port: REDIS.port, reconnectStrategy: false } });
+/** A connection as Redis's default user (at `port`, default the stock server's), for test set-up and checks. */
+export const redisAdmin = async (port: number = REDIS.port) => {
+  const client = createClient({ socket: { host: REDIS.host, port, reconnectStrategy: false } });
   client.on('error', () => undefined);
   await client.connect();
   return client;
@@ -337,3 +337,114 @@ export const redisAs = async (
 /** Whether `username`/`password` can log in to Redis and PING. */
 export const redisCanLogin = async (username: string, password: string, port: number = REDIS.port) =>
   (await redisAs(username, password, ['PING'], port)) === 'PONG';
+
+/** A server the tests start for themselves (a second MariaDB or Redis, e.g. playing an attacker's). */
+export interface PrivateServer {
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** Waits until `ready()` resolves true, or fails after `seconds` naming `what` and its log. */
+const waitUntil = async (what: string, ready: () => Promise<boolean>, log: string, seconds = 30) => {
+  for (let i = 0; i < seconds * 10; i += 1) {
+    if (await ready().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const tail = await readFile(log, 'utf8').catch(() => '(no log)');
+  throw new Error(`${what} did not start within ${seconds} s; its log ends with:\n${tail.slice(-2000)}`);
+};
+
+/**
+ * Runs `command args` as a child process whose files live in `dir`, waits until `ready()`, and
+ * returns how to stop it (SIGTERM, then the directory is removed). Fails, after stopping it,
+ * when it is not ready within 30 s, quoting the end of `log`.
+ */
+const startChildServer = async (
+  what: string,
+  command: string,
+  args: string[],
+  dir: string,
+  log: string,
+  ready: () => Promise<boolean>,
+): Promise<() => Promise<void>> => {
+  const child = spawn(command, args, { stdio: 'ignore' });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntil(what, ready, log);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return stop;
+};
+
+/**
+ * A private MariaDB server in a temporary directory on a free port: `mariadb-install-db`, then
+ * `mariadbd` as a child process. Root logs in over TCP with an empty password (as on the
+ * stock server); use {@link mysqlCanLogin} and a root connection with `port`.
+ */
+export const startPrivateMariadb = async (): Promise<
+  PrivateServer & { admin(): Promise<mysql.Connection> }
+> => {
+  const dir = await mkdtemp(join(tmpdir(), 'rekey-mariadb-'));
+  const data = join(dir, 'data');
+  const asRoot = userInfo().uid === 0 ? ['--user=root'] : [];
+  await run('mariadb-install-db', [
+    '--no-defaults',
+    `--datadir=${data}`,
+    '--auth-root-authentication-method=normal',
+    '--skip-test-db',
+    ...asRoot,
+  ]);
+  const port = await freePort();
+  const log = join(dir, 'server.log');
+  const admin = () => mysql.createConnection({ host: '127.0.0.1', port, user: 'root', password: '' });
+  const stop = await startChildServer(
+    'The private MariaDB server',
+    'mariadbd',
+    [
+      '--no-defaults',
+      `--datadir=${data}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      `--socket=${join(dir, 'mariadb.sock')}`,
+      `--pid-file=${join(dir, 'mariadb.pid')}`,
+      `--log-error=${log}`,
+      '--skip-log-bin',
+      ...asRoot,
+    ],
+    dir,
+    log,
+    async () => {
+      const connection = await admin();
+      await connection.end();
+      return true;
+    },
+  );
+  return { host: '127.0.0.1', port, admin, stop };
+};
+
+/** A private Redis server on a free port (no persistence), as a child process. */
+export const startPrivateRedis = async (): Promise<PrivateServer> => {
+  const dir = await mkdtemp(join(tmpdir(), 'rekey-redis-'));
+  const port = await freePort();
+  const log = join(dir, 'server.log');
+  const settings = { port: String(port), bind: '127.0.0.1', save: '', appendonly: 'no', dir, logfile: log };
+  const stop = await startChildServer(
+    'The private Redis server',
+    'redis-server',
+    Object.entries(settings).flatMap(([name, value]) => [`--${name}`, value]),
+    dir,
+    log,
+    async () => (await redisAs('default', '', ['PING'], port)) === 'PONG',
+  );
+  return { host: '127.0.0.1', port, stop };
+};

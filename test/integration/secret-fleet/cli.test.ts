@@ -244,10 +244,11 @@ describe('rekey rotate-fleet', () => {
 
     expect(result.code).toBe(0);
     const { plan } = JSON.parse(result.stdout) as {
-      plan: { candidates: { name: string; classification: string }[] };
+      plan: { candidates: number; selected: number; preview: { name: string; classification: string }[] };
     };
-    expect(plan.candidates).toHaveLength(7);
-    expect(plan.candidates.every((c) => c.classification === 'overdue')).toBe(true);
+    expect(plan).toMatchObject({ candidates: 7, selected: 7 });
+    expect(plan.preview).toHaveLength(7);
+    expect(plan.preview.every((c) => c.classification === 'overdue')).toBe(true);
     expect(await Promise.all(fleet.map((arn) => stagesOf(sm, arn)))).toEqual(before);
   });
 
@@ -262,15 +263,27 @@ describe('rekey rotate-fleet', () => {
       endpoint.url,
       '--max-concurrency',
       '3',
-      // The one failing rotation is declared failed after 5 quiet seconds, not the default 10.
+      // The one failing rotation is declared failed after 5 quiet seconds, not the default 10 (2 s could
+      // call a rotation whose steps start late, after RotateSecret answered, failed).
       '--stall-timeout',
       '5',
     ]);
 
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^SECRET\s+FOUND\s+OUTCOME\s+DETAIL/);
-    expect(result.stdout).toContain('8 matched: 6 rotated, 1 failed, 1 left alone.');
-    expect(result.stdout).toMatch(new RegExp(`it-cli-${runId}/fleet-bad\\s+\\S+\\s+failed`));
+    // Only the failure is listed, with its cause.
+    expect(result.stdout).toMatch(/^FAILED SECRET\s+FOUND\s+CAUSE/);
+    expect(result.stdout).toMatch(
+      new RegExp(`it-cli-${runId}/fleet-bad\\s+\\S+\\s+RotationFailedError: AWSPENDING is still on version`),
+    );
+    expect(result.stdout).toContain('8 matched (7 overdue, 1 healthy): 6 rotated, 1 failed, 1 left alone.');
+    expect(result.stdout).toMatch(
+      /14 writes in [\d.]+ s: [\d.]+ writes\/s against a quota of 50\/s \(fleet share 90%\)/,
+    );
+    // Progress on stderr: rotated / failed / remaining and the rate against the quota.
+    expect(result.stderr).toMatch(/Planned: 8 matched, 7 need a rotation, 7 this run/);
+    expect(result.stderr).toMatch(
+      /6 rotated, 1 failed, 0 remaining · [\d.]+ writes\/s \(quota 50\/s, fleet share 90%\)/,
+    );
     const after = await Promise.all(fleet.map(async (arn) => holder(await stagesOf(sm, arn), 'AWSCURRENT')));
     expect(after.slice(0, 6).every((id, i) => id !== before[i])).toBe(true);
     expect(after.slice(6)).toEqual(before.slice(6));

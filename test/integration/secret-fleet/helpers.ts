@@ -6,14 +6,29 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { logger as functionLogger } from '../../../functions/lib/logger.js';
-import { createHandler as createRotationHandler } from '../../../functions/secret-rotation/handler.js';
+import { createClients } from '../../../functions/secret-fleet/clients.js';
+import { createHandler } from '../../../functions/secret-fleet/handler.js';
+import type { FleetSummary } from '../../../functions/secret-fleet/summary.js';
+import {
+  createHandler as createRotationHandler,
+  SECRETS_MANAGER_RETRY,
+} from '../../../functions/secret-rotation/handler.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { runStateMachine, type WorkflowRun } from '../../helpers/state-machine.js';
+import { type QuotaProxy, startQuotaProxy } from './quota-proxy.js';
 
 export interface FleetEndpoint {
   readonly endpoint: LocalEndpoint;
   /** Acts as `account` in `region`. */
   readonly sm: SecretsManagerClient;
   readonly credentials: { accessKeyId: string; secretAccessKey: string };
+  readonly account: string;
+  readonly region: string;
+  /** Where the fleet and the rotation function send their calls: the quota proxy when there is one. */
+  readonly url: string;
+  /** The write quota enforced in front of the endpoint (with `writeQuotaPerSecond`). */
+  readonly quota?: QuotaProxy;
+  close(): Promise<void>;
 }
 
 /**
@@ -26,14 +41,27 @@ export const startFleetEndpoint = async (options: {
   region: string;
   rotationFunction: string;
   beforeStep?: (event: { Step: string; SecretId: string }) => void;
+  /** Enforce Secrets Manager's write quota (ThrottlingException over it) on the fleet and the rotation function. */
+  writeQuotaPerSecond?: number;
 }): Promise<FleetEndpoint> => {
   const { account, region } = options;
   functionLogger.setLogLevel('SILENT');
   const endpoint = await startLocalEndpoint({ port: 0 });
+  const quota =
+    options.writeQuotaPerSecond === undefined
+      ? undefined
+      : await startQuotaProxy(endpoint.url, options.writeQuotaPerSecond);
+  const url = quota?.url ?? endpoint.url;
   const credentials = { accessKeyId: account, secretAccessKey: 'x' };
   const sm = new SecretsManagerClient({ endpoint: endpoint.url, region, credentials });
   const rotation = createRotationHandler({
-    secretsManager: new SecretsManagerClient({ endpoint: endpoint.url, region, credentials }),
+    // Retries as the deployed function has them (throttling is waited out, not a failure).
+    secretsManager: new SecretsManagerClient({
+      endpoint: url,
+      region,
+      credentials,
+      ...SECRETS_MANAGER_RETRY,
+    }),
     logger: new Logger({ serviceName: 'rekey-it', logLevel: 'SILENT' }),
     env: {},
   });
@@ -42,7 +70,20 @@ export const startFleetEndpoint = async (options: {
     await rotation(payload);
     return null;
   });
-  return { endpoint, sm, credentials };
+  return {
+    endpoint,
+    sm,
+    credentials,
+    account,
+    region,
+    url,
+    ...(quota ? { quota } : {}),
+    close: async () => {
+      sm.destroy();
+      await quota?.close();
+      await endpoint.close();
+    },
+  };
 };
 
 /** Staging labels by version id. */
@@ -52,3 +93,49 @@ export const stagesOf = async (sm: SecretsManagerClient, arn: string): Promise<R
 /** The version that carries `label`, if any. */
 export const holder = (stages: Record<string, string[]>, label: string): string | undefined =>
   Object.entries(stages).find(([, labels]) => labels.includes(label))?.[0];
+
+export interface FleetRun {
+  run: WorkflowRun;
+  summary: FleetSummary;
+  /** The largest task input or output the state machine carried, in bytes. */
+  largestState: number;
+  /** History events as AWS would record them: StateEntered/Exited, plus Scheduled, Started, Succeeded per task. */
+  historyEvents: number;
+}
+
+/**
+ * Runs statemachines/secret-fleet-rotation.asl.json once: every Task to the real fleet handler,
+ * its calls through the quota proxy (when there is one), time from the endpoint's clock.
+ */
+export const runFleet = async (fleet: FleetEndpoint, input: Record<string, unknown>): Promise<FleetRun> => {
+  const functionArn = `arn:aws:lambda:${fleet.region}:${fleet.account}:function:rekey-secret-fleet`;
+  const handler = createHandler(
+    createClients({
+      region: fleet.region,
+      endpoint: fleet.url,
+      credentials: fleet.credentials,
+      now: () => fleet.endpoint.clock.now(),
+    }),
+  );
+  let largestState = 0;
+  let historyEvents = 2; // ExecutionStarted and the end event
+  const run = await runStateMachine({
+    aslPath: 'statemachines/secret-fleet-rotation.asl.json',
+    substitutions: { SecretFleetFunctionArn: functionArn, EventBusName: 'default' },
+    tasks: {
+      [functionArn]: async (event) => {
+        const output = await handler(event);
+        largestState = Math.max(largestState, JSON.stringify(event).length, JSON.stringify(output).length);
+        return output;
+      },
+    },
+    input,
+    region: fleet.region,
+    accountId: fleet.account,
+    onEvent: (event) => {
+      if (event.type === 'StateEntered') historyEvents += event.state?.type === 'Task' ? 4 : 1;
+      if (event.type === 'StateExited') historyEvents += 1;
+    },
+  });
+  return { run, summary: run.output as FleetSummary, largestState, historyEvents };
+};

@@ -1,12 +1,12 @@
-import type mysql from 'mysql2/promise';
-import type { RowDataPacket } from 'mysql2/promise';
+import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mysqlAdapter } from '../../../functions/secret-rotation/rotators/mysql.js';
 import {
+  databaseScenarios,
   field,
   type RotationHarness,
-  retryScenarios,
   startRotationHarness,
+  superuserFor,
 } from '../helpers/database-rotation.js';
 import { MYSQL, mysqlAdmin, mysqlCanLogin, mysqlDropUsers, randomSuffix } from '../helpers/databases.js';
 
@@ -40,10 +40,10 @@ const createDatabaseFor = async (user: string): Promise<string> => {
   return name;
 };
 
-const canReadOrders = async (database: string, user: string, password: string): Promise<boolean> => {
-  const { default: driver } = await import('mysql2/promise');
+/** Runs `sql` as `user` in `database`: the rows, `ok` for a statement, or the error message when refused. */
+const queryAs = async (database: string, user: string, password: string, sql: string) => {
   try {
-    const connection = await driver.createConnection({
+    const connection = await mysql.createConnection({
       host: MYSQL.host,
       port: MYSQL.port,
       user,
@@ -51,14 +51,19 @@ const canReadOrders = async (database: string, user: string, password: string): 
       database,
     });
     try {
-      const [rows] = await connection.query<RowDataPacket[]>('SELECT id FROM orders');
-      return rows[0]?.id === 42;
+      const [rows] = await connection.query(sql);
+      return Array.isArray(rows) ? rows : 'ok';
     } finally {
       await connection.end();
     }
-  } catch {
-    return false;
+  } catch (error) {
+    return `error: ${(error as Error).message}`;
   }
+};
+
+const canReadOrders = async (database: string, user: string, password: string): Promise<boolean> => {
+  const rows = await queryAs(database, user, password, 'SELECT id FROM orders');
+  return Array.isArray(rows) && (rows[0] as { id?: number } | undefined)?.id === 42;
 };
 
 const userSecret = (username: string, password: string, extra: Record<string, unknown> = {}) => ({
@@ -137,6 +142,40 @@ describe('single user', () => {
       expect(await mysqlCanLogin(user, previous)).toBe(false);
       previous = field(current, 'password');
     }
+  });
+});
+
+describe('alternating users behave as one user (objects one creates, the other uses)', () => {
+  const as = queryAs;
+
+  it('a table the clone creates is usable by the user, and the other way round (the grants are on the database)', async () => {
+    const user = `app_${randomSuffix()}`;
+    await createUser(user, 'initial-password-10');
+    const database = `db_${randomSuffix()}`;
+    databasesToDrop.push(database);
+    await admin.query(`CREATE DATABASE ${admin.escapeId(database)}`);
+    await admin.query(`GRANT ALL PRIVILEGES ON ${admin.escapeId(database)}.* TO ?@?`, [user, '%']);
+    const arn = await harness.createSecret('my-one-user', {
+      ...userSecret(user, 'initial-password-10'),
+      masterarn: masterArn,
+    });
+
+    expect((await harness.rotate(arn)).failure).toBeUndefined();
+    const clonePassword = field(await harness.valueAt(arn, 'AWSCURRENT'), 'password');
+    const clone = `${user}_clone`;
+
+    expect(await as(database, clone, clonePassword, 'CREATE TABLE by_clone (id int)')).toBe('ok');
+    expect(await as(database, clone, clonePassword, 'INSERT INTO by_clone VALUES (1)')).toBe('ok');
+    expect(await as(database, user, 'initial-password-10', 'INSERT INTO by_clone VALUES (2)')).toBe('ok');
+    expect(await as(database, user, 'initial-password-10', 'SELECT COUNT(*) AS n FROM by_clone')).toEqual([
+      { n: 2 },
+    ]);
+    expect(await as(database, user, 'initial-password-10', 'CREATE TABLE by_user (id int)')).toBe('ok');
+    expect(await as(database, clone, clonePassword, 'INSERT INTO by_user VALUES (3)')).toBe('ok');
+    expect(await as(database, clone, clonePassword, 'DROP TABLE by_user')).toBe('ok');
+    expect(await as(database, user, 'initial-password-10', 'ALTER TABLE by_clone ADD COLUMN note text')).toBe(
+      'ok',
+    );
   });
 });
 
@@ -255,13 +294,13 @@ describe.each([
     await createUser(user, 'initial-password-6');
     const arn = await harness.createSecret(label, {
       ...userSecret(user, 'initial-password-6'),
-      ...(alternating ? { masterarn: masterArn } : {}),
+      ...(alternating ? { masterarn: await superuserFor(harness, masterArn, extra) } : {}),
       ...extra,
     });
     return { user, arn };
   };
 
-  retryScenarios({
+  databaseScenarios({
     prefix: 'my',
     strategy,
     alternating,
@@ -271,6 +310,18 @@ describe.each([
     serverPort: () => MYSQL.port,
     // Alternating users never touch the current user; single user only changes it in setSecret.
     currentWorksWhenInterruptedAfter: (lastStep) => alternating || lastStep === 'createSecret',
+    allowLogin: async (user, allowed) => {
+      await admin.query(`ALTER USER ?@? ACCOUNT ${allowed ? 'UNLOCK' : 'LOCK'}`, [user, '%']);
+    },
+    finishUsesServer: false,
+    allowSuperuser: async (allowed) => {
+      if (allowed)
+        await admin.query('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [masterUser, '%']);
+      else await admin.query('REVOKE ALL PRIVILEGES, GRANT OPTION FROM ?@?', [masterUser, '%']);
+    },
+    limitConnections: async (user, limit) => {
+      await admin.query('ALTER USER ?@? WITH MAX_USER_CONNECTIONS ?', [user, '%', limit ?? 0]);
+    },
   });
 
   it('fails with the server error code when the database refuses the credentials mid-rotation, and AWSCURRENT still logs in afterwards', async () => {

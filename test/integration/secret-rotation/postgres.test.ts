@@ -1,10 +1,11 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  databaseScenarios,
   field,
   type RotationHarness,
-  retryScenarios,
   startRotationHarness,
+  superuserFor,
 } from '../helpers/database-rotation.js';
 import {
   type PrivatePostgres,
@@ -25,6 +26,8 @@ let admin: pg.Client;
 let harness: RotationHarness;
 let masterArn: string;
 const rolesToDrop: string[] = [];
+const MASTER_ROLE = `rekey_admin_${randomSuffix()}`;
+const MASTER_PASSWORD = `admin-${randomSuffix()}${randomSuffix()}`;
 const databasesToDrop: string[] = [];
 
 const ident = (name: string) => pg.escapeIdentifier(name);
@@ -58,18 +61,23 @@ const createDatabaseFor = async (role: string): Promise<string> => {
   return name;
 };
 
-const canReadOrders = async (database: string, user: string, password: string): Promise<boolean> => {
+/** Runs `sql` in `database` as `user`: the rows, or the error message when refused. */
+const queryAs = async (database: string, user: string, password: string, sql: string) => {
   const client = new pg.Client({ host: server.host, port: server.port, user, password, database });
   client.on('error', () => undefined);
   try {
     await client.connect();
-    const result = await client.query('SELECT id FROM orders');
-    return result.rows[0]?.id === 42;
-  } catch {
-    return false;
+    return (await client.query(sql)).rows;
+  } catch (error) {
+    return `error: ${(error as Error).message}`;
   } finally {
     await client.end().catch(() => undefined);
   }
+};
+
+const canReadOrders = async (database: string, user: string, password: string): Promise<boolean> => {
+  const rows = await queryAs(database, user, password, 'SELECT id FROM orders');
+  return Array.isArray(rows) && rows[0]?.id === 42;
 };
 
 /** Reloads the configuration and waits until new connections see `ssl` at `value`. */
@@ -103,12 +111,17 @@ beforeAll(async () => {
   server = await startPrivatePostgres();
   admin = await server.admin();
   harness = await startRotationHarness();
+  // Not a superuser: a role with CREATEROLE, as RDS's master user is (rds_superuser is no
+  // PostgreSQL superuser), so the tests prove the rotation needs no more than that.
+  await admin.query(
+    `CREATE ROLE ${ident(MASTER_ROLE)} LOGIN CREATEROLE PASSWORD ${pg.escapeLiteral(MASTER_PASSWORD)}`,
+  );
   masterArn = await harness.createSecret('pg-master', {
     engine: 'postgres',
     host: server.host,
     port: server.port,
-    username: 'postgres',
-    password: server.superuserPassword,
+    username: MASTER_ROLE,
+    password: MASTER_PASSWORD,
     ssl: false,
   });
 });
@@ -172,6 +185,53 @@ describe('single user', () => {
       expect(await pgCanLogin(server, user, previous)).toBe(false);
       previous = password;
     }
+  });
+});
+
+describe('alternating users behave as one user (objects one creates, the other uses)', () => {
+  const as = queryAs;
+
+  it('a table the clone creates is usable by the user, and the other way round, across two rotations', async () => {
+    const user = `app_${randomSuffix()}`;
+    await createRole(user, 'initial-password-10');
+    const database = `db_${randomSuffix()}`;
+    databasesToDrop.push(database);
+    await admin.query(`CREATE DATABASE ${ident(database)} OWNER ${ident(user)}`);
+    const arn = await harness.createSecret('pg-one-user', {
+      ...userSecret(user, 'initial-password-10'),
+      dbname: database,
+      masterarn: masterArn,
+    });
+
+    expect((await harness.rotate(arn)).failure).toBeUndefined();
+    const clone = await harness.valueAt(arn, 'AWSCURRENT');
+    const clonePassword = field(clone, 'password');
+    expect(field(clone, 'username')).toBe(`${user}_clone`);
+
+    expect(await as(database, `${user}_clone`, clonePassword, 'CREATE TABLE by_clone (id int)')).toEqual([]);
+    expect(await as(database, `${user}_clone`, clonePassword, 'INSERT INTO by_clone VALUES (1)')).toEqual([]);
+    expect(await as(database, user, 'initial-password-10', 'INSERT INTO by_clone VALUES (2)')).toEqual([]);
+    expect(
+      await as(database, user, 'initial-password-10', 'SELECT count(*)::int AS n FROM by_clone'),
+    ).toEqual([{ n: 2 }]);
+    expect(await as(database, user, 'initial-password-10', 'CREATE TABLE by_user (id int)')).toEqual([]);
+    expect(await as(database, `${user}_clone`, clonePassword, 'INSERT INTO by_user VALUES (3)')).toEqual([]);
+    // Both own what either made: the table the clone created belongs to the user.
+    const owner = await as(
+      database,
+      user,
+      'initial-password-10',
+      "SELECT tableowner FROM pg_tables WHERE tablename = 'by_clone'",
+    );
+    expect(owner).toEqual([{ tableowner: user }]);
+
+    expect((await harness.rotate(arn)).failure).toBeUndefined();
+    const back = await harness.valueAt(arn, 'AWSCURRENT');
+    expect(field(back, 'username')).toBe(user);
+    expect(
+      await as(database, user, field(back, 'password'), 'ALTER TABLE by_clone ADD COLUMN note text'),
+    ).toEqual([]);
+    expect(await as(database, `${user}_clone`, clonePassword, 'DROP TABLE by_user')).toEqual([]);
   });
 });
 
@@ -254,13 +314,13 @@ describe.each([
     await createRole(user, 'initial-password-6');
     const arn = await harness.createSecret(label, {
       ...userSecret(user, 'initial-password-6'),
-      ...(alternating ? { masterarn: masterArn } : {}),
+      ...(alternating ? { masterarn: await superuserFor(harness, masterArn, extra) } : {}),
       ...extra,
     });
     return { user, arn };
   };
 
-  retryScenarios({
+  databaseScenarios({
     prefix: 'pg',
     strategy,
     alternating,
@@ -271,6 +331,24 @@ describe.each([
     serverPort: () => server.port,
     // Alternating users never touch the current user; single user only changes it in setSecret.
     currentWorksWhenInterruptedAfter: (lastStep) => alternating || lastStep === 'createSecret',
+    allowLogin: async (user, allowed) => {
+      await admin.query(`ALTER ROLE ${ident(user)} ${allowed ? 'LOGIN' : 'NOLOGIN'}`);
+    },
+    finishUsesServer: false,
+    allowSuperuser: async (allowed) => {
+      await admin.query(`ALTER ROLE ${ident(MASTER_ROLE)} ${allowed ? 'CREATEROLE' : 'NOCREATEROLE'}`);
+    },
+    tls: {
+      secretFields: { ssl: { mode: 'require' } },
+      switchTo: async (on) => {
+        if (on) await admin.query('ALTER SYSTEM RESET ssl');
+        else await admin.query('ALTER SYSTEM SET ssl = off');
+        await reloadUntilSsl(on ? 'on' : 'off');
+      },
+    },
+    limitConnections: async (user, limit) => {
+      await admin.query(`ALTER ROLE ${ident(user)} CONNECTION LIMIT ${limit ?? -1}`);
+    },
   });
 
   it('fails with the server error code when the database refuses the credentials mid-rotation, and AWSCURRENT still logs in afterwards', async () => {

@@ -1,9 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { redisAdapter } from '../../../functions/secret-rotation/rotators/redis.js';
 import {
+  databaseScenarios,
   field,
   type RotationHarness,
-  retryScenarios,
   startRotationHarness,
+  superuserFor,
 } from '../helpers/database-rotation.js';
 import { REDIS, randomSuffix, redisAdmin, redisAs, redisCanLogin } from '../helpers/databases.js';
 
@@ -64,6 +66,40 @@ afterAll(async () => {
     await admin.sendCommand(['ACL', 'DELUSER', masterUser]);
     await admin.close();
   }
+});
+
+describe('single user: undoing a change whose new password did not log in', () => {
+  it('removes the added password on the session that added it; the old one never stopped working', async () => {
+    const user = `app_${randomSuffix()}`;
+    await createUser(user, 'initial-password-11');
+    const target = {
+      engine: 'redis',
+      host: REDIS.host,
+      port: REDIS.port,
+      username: user,
+      password: 'initial-password-11',
+      tls: { mode: 'disable' as const },
+    };
+    const session = await redisAdapter.open(target);
+    try {
+      await redisAdapter.changeOwnPassword(session, {
+        username: user,
+        oldPassword: 'initial-password-11',
+        newPassword: 'added-password-11',
+      });
+      expect(await redisCanLogin(user, 'added-password-11')).toBe(true);
+      await redisAdapter.restorePassword(session, {
+        username: user,
+        restored: 'initial-password-11',
+        failed: 'added-password-11',
+        asSuperuser: false,
+      });
+    } finally {
+      await redisAdapter.close(session);
+    }
+    expect(await redisCanLogin(user, 'added-password-11')).toBe(false);
+    expect(await redisCanLogin(user, 'initial-password-11')).toBe(true);
+  });
 });
 
 describe('single user', () => {
@@ -134,6 +170,30 @@ describe('single user', () => {
     expect(result.failure).toBeUndefined();
     expect(await login(await harness.valueAt(arn, 'AWSCURRENT'))).toBe(true);
     expect(await redisCanLogin(user, 'initial-password-4')).toBe(false);
+  });
+});
+
+describe('alternating users behave as one user (keys one writes, the other uses)', () => {
+  it('a key the clone writes is read and changed by the user, and the other way round', async () => {
+    const user = `app_${randomSuffix()}`;
+    await createUser(user, 'initial-password-10', APP_RULES);
+    const arn = await harness.createSecret('redis-one-user', {
+      ...userSecret(user, 'initial-password-10'),
+      masterarn: masterArn,
+    });
+
+    expect((await harness.rotate(arn)).failure).toBeUndefined();
+    const clonePassword = field(await harness.valueAt(arn, 'AWSCURRENT'), 'password');
+    const clone = `${user}_clone`;
+    const key = `app:${randomSuffix()}`;
+    try {
+      expect(await redisAs(clone, clonePassword, ['SET', key, 'from-clone'])).toBe('OK');
+      expect(await redisAs(user, 'initial-password-10', ['GET', key])).toBe('from-clone');
+      expect(await redisAs(user, 'initial-password-10', ['SET', key, 'from-user'])).toBe('OK');
+      expect(await redisAs(clone, clonePassword, ['GET', key])).toBe('from-user');
+    } finally {
+      await admin.sendCommand(['DEL', key]);
+    }
   });
 });
 
@@ -213,13 +273,13 @@ describe.each([
     await createUser(user, 'initial-password-8');
     const arn = await harness.createSecret(label, {
       ...userSecret(user, 'initial-password-8'),
-      ...(alternating ? { masterarn: masterArn } : {}),
+      ...(alternating ? { masterarn: await superuserFor(harness, masterArn, extra) } : {}),
       ...extra,
     });
     return { user, arn };
   };
 
-  retryScenarios({
+  databaseScenarios({
     prefix: 'redis',
     strategy,
     alternating,
@@ -229,6 +289,13 @@ describe.each([
     serverPort: () => REDIS.port,
     // Redis keeps the old password until finishSecret, so AWSCURRENT works in both strategies.
     currentWorksWhenInterruptedAfter: () => true,
+    allowLogin: async (user, allowed) => {
+      await admin.sendCommand(['ACL', 'SETUSER', user, allowed ? 'on' : 'off']);
+    },
+    finishUsesServer: !alternating,
+    allowSuperuser: async (allowed) => {
+      await admin.sendCommand(['ACL', 'SETUSER', masterUser, allowed ? '+@all' : '-@all']);
+    },
   });
 
   it('fails with the server error when the user is disabled mid-rotation, and AWSCURRENT logs in once it is enabled', async () => {

@@ -141,6 +141,45 @@ describe('certificate-sweep state machine run', () => {
     expect(acm.published).toHaveLength(1);
   });
 
+  it('keeps the state small at any size: 13 Regions with 100 findings each carry counts only', async () => {
+    const acm = new FakeAcm();
+    const regions = [
+      'us-east-2',
+      'us-west-1',
+      'us-west-2',
+      'eu-west-1',
+      'eu-west-2',
+      'eu-west-3',
+      'eu-central-1',
+      'eu-north-1',
+      'ap-southeast-1',
+      'ap-southeast-2',
+      'ap-northeast-1',
+      'sa-east-1',
+    ];
+    for (const region of ['us-east-1', ...regions]) {
+      for (let i = 0; i < 100; i++) acm.add(-1, {}, region);
+    }
+    const handler = handlerFor();
+    let summarizeInput = 0;
+    const run = await runStateMachine({
+      aslPath: ASL,
+      substitutions,
+      tasks: {
+        [FN]: async (input) => {
+          if ((input as { task: string }).task === 'summarize') summarizeInput = JSON.stringify(input).length;
+          return handler(input);
+        },
+      },
+      input: { regions },
+    });
+
+    expect(run.error).toBeUndefined();
+    expect(run.output).toMatchObject({ findings: 1300, byClass: { EXPIRED: 1300 } });
+    // Before: about 13 × 100 listed certificates, over Step Functions' 256 KB. Now a few KB.
+    expect(summarizeInput).toBeLessThan(8 * 1024);
+  });
+
   it('rejects malformed input before sweeping', async () => {
     new FakeAcm();
     const run = await runStateMachine({

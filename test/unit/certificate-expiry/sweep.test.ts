@@ -114,6 +114,12 @@ describe('sweepRegion', () => {
       renewalAttempted: true,
       renewalResult: 'RENEWAL_REQUESTED',
     });
+    // One story: rekey requested the renewal, so the reader is not also told to renew it now;
+    // what is left to do is the redeploy, with its deadline.
+    const action = sweep.examined[0]?.finding.action ?? '';
+    expect(action).toMatch(/^rekey asked ACM to renew it/);
+    expect(action).not.toMatch(/renew it now/i);
+    expect(action).toMatch(/redeploy it wherever it was exported, before \d{4}-\d{2}-\d{2}T/);
   });
 
   it('reports findings without publishing or tagging when no bus is configured', async () => {

@@ -3,7 +3,7 @@
  * function that does not exist (the endpoint has no Lambda API), rotation on with no function,
  * and the certificate judgement at its edges. SDK clients are mocked.
  */
-import { ACMClient, ListCertificatesCommand } from '@aws-sdk/client-acm';
+import { ACMClient, DescribeCertificateCommand, ListCertificatesCommand } from '@aws-sdk/client-acm';
 import { KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
 import { GetFunctionCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -154,6 +154,37 @@ describe('certificateStatus', () => {
         [30],
       ),
     ).toMatchObject({ severity: 'attention', finding: 'EXPIRED', daysToExpiry: -2 });
+  });
+
+  it('prints a new certificate from the same private CA for an expired private one, never a renewal it cannot have', async () => {
+    const ca = 'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/ca-1';
+    const arn = 'arn:aws:acm:eu-west-1:123456789012:certificate/abc';
+    acm.on(ListCertificatesCommand).resolves({
+      CertificateSummaryList: [
+        { ...summary(-2), Status: 'EXPIRED', DomainName: 'internal.example', Type: 'PRIVATE' },
+      ],
+    });
+    acm.on(DescribeCertificateCommand).resolves({
+      Certificate: detail(-2, {
+        Status: 'EXPIRED',
+        Type: 'PRIVATE',
+        DomainName: 'internal.example',
+        CertificateAuthorityArn: ca,
+      }),
+    });
+    sm.on(ListSecretsCommand).resolves({ SecretList: [] });
+
+    const report = await diagnose(clients(), options);
+
+    expect(report.problems.map((p) => [p.kind, p.fix])).toEqual([
+      [
+        'certificate-expired',
+        [
+          `aws acm request-certificate --region eu-west-1 --domain-name internal.example --certificate-authority-arn ${ca}`,
+          `aws acm delete-certificate --region eu-west-1 --certificate-arn ${arn}`,
+        ],
+      ],
+    ]);
   });
 
   it('does not count certificates that serve nothing', () => {

@@ -151,6 +151,54 @@ describe('key-rotation state machine routing', () => {
     expect(run.states).toContain('Announce Key Material Import');
   });
 
+  it('waits for imported material longer each time, so the longest allowed wait stays far below the history limit', async () => {
+    // Prepare: the plan allows a 30-day wait polled every second; the material never comes.
+    const deadline = 30 * 86_400;
+    let waited = 0;
+    let checks = 0;
+    const base = stubTasks({
+      results: {
+        plan: {
+          due: true,
+          gracePeriodSeconds: 0,
+          retentionSeconds: 0,
+          importPollSeconds: 1,
+          reencryptRequested: false,
+        },
+        createSuccessor: { keyArn: 'arn:s', pendingImport: true },
+      },
+    });
+    // Act
+    const run = await runStateMachine({
+      aslPath: ASL,
+      substitutions,
+      tasks: {
+        [FN]: base,
+        'Check Key Material Import': async (raw) => {
+          checks++;
+          // A loop that does not lengthen its wait would go on for 2.6 million checks: stop it.
+          if (checks > 800) throw Object.assign(new Error('too many checks'), { name: 'TooManyChecksError' });
+          waited += (raw as TaskInput).state.importWait
+            ? ((raw as TaskInput).state.importWait as { seconds: number }).seconds
+            : 0;
+          if (waited < deadline) return { keyArn: 'arn:s', pendingImport: true };
+          const error = new Error('No key material was imported in time.');
+          error.name = 'KeyMaterialImportTimeoutError';
+          throw error;
+        },
+      },
+      waitOverrides: { 'Wait For Key Material Import': 0 },
+      input: { alias: 'alias/x' },
+    });
+
+    // Assess: the deadline ended the wait (and rolled back), after few enough checks that the
+    // execution's history (about 11 events per check) stays far below 25,000 events.
+    expect(run.states).toContain('Roll Back Before Swap');
+    expect(waited).toBeGreaterThanOrEqual(deadline);
+    expect(checks).toBeLessThan(800);
+    expect(run.states.length * 2).toBeLessThan(12_500);
+  });
+
   it.each([
     ['plan', 'Publish Failure Event'],
     ['createSuccessor', 'Roll Back Before Swap'],

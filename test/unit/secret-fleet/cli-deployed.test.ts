@@ -1,6 +1,11 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { run } from '../../../cli/rotate-fleet.js';
@@ -81,17 +86,29 @@ describe('rekey rotate-fleet against the deployed stack', () => {
       startDate: new Date(),
       status: 'SUCCEEDED',
       output: JSON.stringify({
-        counts: { matched: 2, candidates: 2, rotated: 1, failed: 1, skipped: 0 },
-        secrets: [
-          { name: 'prod/a', classification: 'due', outcome: 'rotated', versionId: 'v-a' },
-          {
-            name: 'prod/b',
-            classification: 'stuck',
-            outcome: 'failed',
-            error: 'RotationFailedError',
-            reason: 'no change',
-          },
+        complete: true,
+        counts: {
+          matched: 2,
+          candidates: 2,
+          selected: 2,
+          deferred: 0,
+          rotated: 1,
+          failed: 1,
+          skipped: 0,
+          remaining: 0,
+          byClassification: { due: 1, stuck: 1 },
+        },
+        pacing: {
+          writes: 5,
+          seconds: 2,
+          writesPerSecond: 2.5,
+          writeQuotaPerSecond: 50,
+          writeQuotaPercent: 90,
+        },
+        failures: [
+          { name: 'prod/b', classification: 'stuck', error: 'RotationFailedError', reason: 'no change' },
         ],
+        failuresOmitted: 0,
       }),
     });
 
@@ -107,8 +124,83 @@ describe('rekey rotate-fleet against the deployed stack', () => {
 
     expect(code).toBe(1);
     expect(cfn).not.toHaveReceivedAnyCommand();
-    expect(stdout).toMatch(/prod\/b\s+stuck\s+failed\s+RotationFailedError: no change/);
-    expect(stdout).toContain('2 matched: 1 rotated, 1 failed, 0 left alone.');
+    expect(stdout).toMatch(/prod\/b\s+stuck\s+RotationFailedError: no change/);
+    expect(stdout).toContain('2 matched (1 due, 1 stuck): 1 rotated, 1 failed, 0 left alone.');
+    expect(stdout).toContain('5 writes in 2 s: 2.5 writes/s against a quota of 50/s (fleet share 90%).');
+  });
+
+  it('with --wait shows the latest batch progress while the execution runs', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date() });
+    const running = { executionArn: EXECUTION, stateMachineArn: MACHINE, startDate: new Date() };
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolvesOnce({ ...running, status: 'RUNNING' })
+      .resolves({
+        ...running,
+        status: 'SUCCEEDED',
+        output: JSON.stringify({
+          complete: true,
+          counts: {
+            matched: 300,
+            candidates: 300,
+            selected: 300,
+            deferred: 0,
+            rotated: 300,
+            failed: 0,
+            skipped: 0,
+            remaining: 0,
+          },
+          failures: [],
+          failuresOmitted: 0,
+        }),
+      });
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        { id: 9, timestamp: new Date(), type: 'TaskStateEntered' },
+        {
+          id: 8,
+          timestamp: new Date(),
+          type: 'TaskSucceeded',
+          taskSucceededEventDetails: {
+            resource: 'invoke',
+            resourceType: 'lambda',
+            output: JSON.stringify({
+              rotated: 120,
+              failed: 1,
+              remaining: 170,
+              inFlight: [{}, {}],
+              writes: 242,
+              busySeconds: 5.5,
+            }),
+          },
+        },
+      ],
+    });
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const pending = run([
+        '--filter',
+        'name-prefix:prod/',
+        '--region',
+        'eu-west-1',
+        '--state-machine-arn',
+        MACHINE,
+        '--wait',
+      ]);
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(await pending).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+
+    expect(sfn).toHaveReceivedCommandWith(GetExecutionHistoryCommand, {
+      executionArn: EXECUTION,
+      reverseOrder: true,
+    });
+    expect(stderr).toMatch(
+      /120 rotated, 1 failed, 172 remaining · 44\.0 writes\/s \(quota 50\/s, fleet share 90%\)/,
+    );
+    expect(stdout).toContain('300 matched');
   });
 
   it('says how to proceed when the stack has no fleet output', async () => {

@@ -10,6 +10,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { logger } from '../../../functions/lib/logger.js';
+import { MAX_FAILURES, recordFailure } from '../../../functions/secret-fleet/batch.js';
 import { createClients } from '../../../functions/secret-fleet/clients.js';
 import {
   RotationInProgressError,
@@ -21,7 +23,7 @@ import { listSecrets, serverFilters } from '../../../functions/secret-fleet/list
 import { parseFleetInput } from '../../../functions/secret-fleet/options.js';
 import { rotationToken, startRotation } from '../../../functions/secret-fleet/rotate.js';
 import { buildSummary, causeMessage, publishSummary } from '../../../functions/secret-fleet/summary.js';
-import type { Candidate, FleetPlan } from '../../../functions/secret-fleet/types.js';
+import type { Candidate, FleetPlan, FleetProgress } from '../../../functions/secret-fleet/types.js';
 import { checkRotation, type WatchState } from '../../../functions/secret-fleet/watch.js';
 
 const sm = mockClient(SecretsManagerClient);
@@ -31,6 +33,8 @@ const clients = createClients({ region: 'us-east-1', now: () => now });
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:app-AbCdEf';
 const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:fleet:run-1';
 const due: Candidate = { arn: ARN, name: 'app', classification: 'due', action: 'rotate', reason: 'due' };
+
+logger.setLogLevel('SILENT');
 
 beforeEach(() => {
   sm.reset();
@@ -204,39 +208,45 @@ describe('checkRotation', () => {
 });
 
 describe('summary', () => {
+  const options = parseFleetInput({ filter: { namePrefix: 'app' } });
   const plan: FleetPlan = {
-    options: parseFleetInput({ filter: { namePrefix: 'app' } }),
     matched: 3,
-    truncated: false,
-    candidates: [
-      due,
-      { ...due, arn: `${ARN}2`, name: 'app2', classification: 'stuck', action: 'clear-then-rotate' },
-    ],
-    skipped: [{ arn: `${ARN}3`, name: 'app3', classification: 'healthy', reason: 'Not due yet.' }],
+    candidates: 2,
+    selected: 2,
+    deferred: 0,
     counts: { due: 1, stuck: 1, healthy: 1 },
+    examples: { healthy: ['app3'] },
+    preview: [due],
+  };
+  const progress: FleetProgress = {
+    startedAt: '2026-11-22T12:00:00.000Z',
+    cutoff: { due: 1, arn: ARN },
+    cursor: { due: 1, arn: ARN },
+    started: 2,
+    rotated: 1,
+    failed: 0,
+    cleared: 1,
+    resumed: 0,
+    remaining: 0,
+    writes: 5,
+    busySeconds: 0.5,
+    batches: 1,
+    inFlight: [],
+    failures: [],
+    failuresOmitted: 0,
+    done: true,
   };
 
-  it('counts outcomes and keeps only the message of a Lambda error cause', () => {
-    const summary = buildSummary(
-      plan,
-      [
-        { arn: ARN, name: 'app', classification: 'due', outcome: 'rotated', repair: 'none', versionId: 't1' },
-        {
-          arn: `${ARN}2`,
-          name: 'app2',
-          classification: 'stuck',
-          outcome: 'failed',
-          repair: 'cleared',
-          error: 'RotationStartError',
-          cause: JSON.stringify({
-            errorType: 'RotationStartError',
-            errorMessage: 'refused',
-            trace: ['at x'],
-          }),
-        },
-      ],
-      EXECUTION,
-    );
+  it('counts outcomes, reports the write rate against the quota, and keeps only the message of a Lambda error cause', () => {
+    const failed = structuredClone(progress);
+    recordFailure(failed, {
+      arn: `${ARN}2`,
+      name: 'app2',
+      classification: 'stuck',
+      error: 'RotationStartError',
+      reason: JSON.stringify({ errorType: 'RotationStartError', errorMessage: 'refused', trace: ['at x'] }),
+    });
+    const summary = buildSummary(options, plan, failed, EXECUTION);
     expect(summary.counts).toMatchObject({
       matched: 3,
       candidates: 2,
@@ -245,16 +255,45 @@ describe('summary', () => {
       skipped: 1,
       cleared: 1,
     });
-    expect(summary.secrets.find((s) => s.name === 'app2')).toMatchObject({
-      reason: 'refused',
-      repair: 'cleared',
-    });
+    expect(summary.pacing).toMatchObject({ writes: 5, writesPerSecond: 10, writeQuotaPerSecond: 50 });
+    expect(summary.failures).toEqual([expect.objectContaining({ name: 'app2', reason: 'refused' })]);
     expect(JSON.stringify(summary)).not.toContain('at x');
     expect(causeMessage('plain text')).toBe('plain text');
   });
 
+  it('keeps at most 50 failures by name whatever fails, counting the rest', () => {
+    const many = structuredClone(progress);
+    for (let i = 0; i < 5000; i++) {
+      recordFailure(many, {
+        arn: `${ARN}-${i}`,
+        name: `app/${'n'.repeat(500)}/${i}`,
+        classification: 'due',
+        error: 'RotationFailedError',
+        reason: 'x'.repeat(2000),
+      });
+    }
+    const summary = buildSummary(options, plan, many, EXECUTION);
+    expect(summary.counts.failed).toBe(5000);
+    expect(summary.failures.length).toBeLessThanOrEqual(MAX_FAILURES);
+    expect(summary.failures.length + summary.failuresOmitted).toBe(5000);
+    // EventBridge takes 256 KB per entry; Step Functions 256 KB per state.
+    expect(Buffer.byteLength(JSON.stringify(summary))).toBeLessThan(100_000);
+  });
+
+  it('says when a batch stopped the run', () => {
+    const summary = buildSummary(options, plan, { ...progress, done: false, remaining: 1 }, EXECUTION, {
+      Error: 'States.Timeout',
+      Cause: 'Task timed out',
+    });
+    expect(summary).toMatchObject({
+      complete: false,
+      stoppedBy: { error: 'States.Timeout', reason: 'Task timed out' },
+      counts: { remaining: 1 },
+    });
+  });
+
   it('publishes one event with the contract source and detail-type, and fails loudly when refused', async () => {
-    const summary = buildSummary(plan, [], EXECUTION);
+    const summary = buildSummary(options, plan, progress, EXECUTION);
     eb.on(PutEventsCommand).resolvesOnce({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
     expect(await publishSummary(clients, 'ops', summary)).toBe('e-1');
     expect(eb).toHaveReceivedCommandWith(PutEventsCommand, {
@@ -282,19 +321,19 @@ describe('events/secret-fleet-*.json', () => {
     expect(() => parseTaskEvent(structuredClone(event))).not.toThrow();
   });
 
-  it('secret-fleet-input.json is an execution input the list step accepts', () => {
+  it('secret-fleet-input.json is an execution input the plan step accepts', () => {
     const input = JSON.parse(readFileSync(new URL('secret-fleet-input.json', root), 'utf8')) as unknown;
     expect(parseFleetInput(input).filter.tag).toEqual({ key: 'rekey:fleet', value: 'prod' });
   });
 
   it('refuses an unknown task, naming the valid ones', () => {
     expect(() => parseTaskEvent({ task: 'nuke', state: {}, executionId: EXECUTION })).toThrow(
-      /must be one of list, assess/,
+      /must be one of plan, batch, summary/,
     );
     // Names every object inherits are not tasks either.
     for (const task of ['toString', 'constructor', '__proto__']) {
       expect(() => parseTaskEvent({ task, state: {}, executionId: EXECUTION })).toThrow(
-        /must be one of list, assess/,
+        /must be one of plan, batch, summary/,
       );
     }
   });

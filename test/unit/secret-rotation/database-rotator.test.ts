@@ -48,6 +48,13 @@ const fakeAdapter: EngineAdapter<Session> = {
     open -= 1;
   },
   async ping() {},
+  async sessionUser(session) {
+    return session.username;
+  },
+  async restorePassword(session, change) {
+    calls.push(`restorePassword ${session.username} ${change.username}`);
+    users.set(change.username, change.restored);
+  },
   async changeOwnPassword(session, change) {
     calls.push(
       `changeOwnPassword ${session.username} from ${change.oldPassword === users.get(session.username)}`,
@@ -77,6 +84,8 @@ const secret = (username: string, password: string, extra: Record<string, unknow
 });
 
 const secretReads: string[] = [];
+/** Fields the superuser secret has besides engine, host, port, username and password. */
+let masterExtra: Record<string, unknown> = {};
 const ctx = (tags: Record<string, string> = {}): RotatorContext => ({
   secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:app',
   token: 'token-0000000000000000000000000000000',
@@ -85,7 +94,7 @@ const ctx = (tags: Record<string, string> = {}): RotatorContext => ({
   logger: new Logger({ logLevel: 'SILENT' }),
   getSecretValue: async (id) => {
     secretReads.push(id);
-    return secret('admin', 'admin-password');
+    return secret('admin', 'admin-password', masterExtra);
   },
   generatePassword: async (policy: PasswordPolicy) =>
     `generated-${policy.length}-${policy.excludeCharacters.length}`,
@@ -100,6 +109,7 @@ beforeEach(() => {
   open = 0;
   failStatementWith = undefined;
   secretReads.length = 0;
+  masterExtra = {};
 });
 
 const single = createDatabaseRotator(fakeAdapter, {
@@ -150,7 +160,13 @@ describe('single user setSecret', () => {
       },
       ctx(),
     );
-    expect(calls).toEqual(['open app', 'open app', 'open app', 'changeOwnPassword app from true']);
+    expect(calls).toEqual([
+      'open app',
+      'open app',
+      'open app',
+      'changeOwnPassword app from true',
+      'open app',
+    ]);
     expect(users.get('app')).toBe('pending-password');
     expect(open).toBe(0);
   });
@@ -213,8 +229,85 @@ describe('single user setSecret', () => {
   });
 });
 
+describe('single user setSecret: all or nothing', () => {
+  it('with masterarn, refuses a superuser secret for another host before connecting anywhere', async () => {
+    const error = await single
+      .setSecret(
+        {
+          current: secret('app', 'current-password', { masterarn: 'admin-arn', host: 'attacker' }),
+          pending: secret('app', 'pending-password', { masterarn: 'admin-arn', host: 'attacker' }),
+        },
+        ctx(),
+      )
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'SuperuserEndpointError' });
+    expect((error as Error).message).toMatch(/db:5432.*attacker:5432|attacker:5432.*db:5432/);
+    expect(calls).toEqual([]);
+  });
+
+  it("with masterarn, finishSecret (Redis's removal of the old password) refuses a superuser for another host too", async () => {
+    const retiring = createDatabaseRotator(
+      {
+        ...fakeAdapter,
+        async retireOldPassword(session) {
+          calls.push(`retireOldPassword ${session.username}`);
+        },
+      },
+      { strategy: 'single-user', passwordDefaults: FUNCTION_DEFAULT_POLICY },
+    );
+    const error = await retiring
+      .finishSecret?.(
+        {
+          current: secret('app', 'current-password', { masterarn: 'admin-arn', host: 'attacker' }),
+          pending: secret('app', 'pending-password', { masterarn: 'admin-arn', host: 'attacker' }),
+        },
+        ctx(),
+      )
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'SuperuserEndpointError' });
+    expect(calls).toEqual([]);
+  });
+
+  it('restores the replaced password on the same session when the new one does not log in', async () => {
+    // The server accepts the change but then refuses the new password (as a connection limit,
+    // an auth rule or a mangled character would).
+    const refusing: EngineAdapter<Session> = {
+      ...fakeAdapter,
+      async open(target) {
+        if (target.password === 'pending-password' && users.get('app') === 'pending-password') {
+          calls.push(`open ${target.username} refused`);
+          throw Object.assign(new Error('too many connections for role "app"'), { code: '53300' });
+        }
+        return fakeAdapter.open(target);
+      },
+    };
+    const rotator = createDatabaseRotator(refusing, {
+      strategy: 'single-user',
+      passwordDefaults: FUNCTION_DEFAULT_POLICY,
+    });
+    const error = await rotator
+      .setSecret(
+        { current: secret('app', 'current-password'), pending: secret('app', 'pending-password') },
+        ctx(),
+      )
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabaseLoginError);
+    expect((error as Error).message).toContain('53300');
+    expect((error as Error).message).toContain('restored');
+    expect(users.get('app')).toBe('current-password');
+    expect(calls).toEqual([
+      'open app',
+      'open app',
+      'changeOwnPassword app from true',
+      'open app refused',
+      'restorePassword app app',
+    ]);
+    expect(open).toBe(0);
+  });
+});
+
 describe('alternating users setSecret', () => {
-  it('logs in as the current user before reading the superuser secret, then has the superuser prepare the clone', async () => {
+  it('checks the superuser endpoint, logs in as the current user, then has the superuser prepare the clone', async () => {
     await alternating.setSecret(
       {
         current: secret('app', 'current-password', { masterarn: 'admin-arn' }),
@@ -234,7 +327,7 @@ describe('alternating users setSecret', () => {
     expect(open).toBe(0);
   });
 
-  it('never reads the superuser secret when the current credential fails (a stolen superuser secret is not enough)', async () => {
+  it('never lets the superuser act when the current credential fails (a stolen superuser secret is not enough)', async () => {
     await expect(
       alternating.setSecret(
         {
@@ -244,8 +337,38 @@ describe('alternating users setSecret', () => {
         ctx(),
       ),
     ).rejects.toBeInstanceOf(DatabaseLoginError);
-    expect(secretReads).toEqual([]);
+    expect(calls).toEqual(['open app']);
     expect(users.has('app_clone')).toBe(false);
+  });
+
+  it.each([
+    ['host', { host: 'attacker.example' }, 'db:5432', 'attacker.example:5432'],
+    ['port', { port: 6543 }, 'db:5432', 'db:6543'],
+    ['database', { dbname: 'other' }, 'db:5432/postgres', 'db:5432/other'],
+  ])(
+    'refuses before connecting anywhere when the secret names another %s than the superuser secret',
+    async (_what, change, masterAt, userAt) => {
+      masterExtra = { dbname: 'postgres' };
+      const current = secret('app', 'current-password', { masterarn: 'admin-arn', ...change });
+      const pending = secret('app_clone', 'pending-password', { masterarn: 'admin-arn', ...change });
+      const error = await alternating.setSecret({ current, pending }, ctx()).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'SuperuserEndpointError' });
+      expect((error as Error).message).toContain(masterAt);
+      expect((error as Error).message).toContain(userAt);
+      expect((error as Error).message).not.toMatch(/current-password|pending-password|admin-password/);
+      expect(calls).toEqual([]);
+    },
+  );
+
+  it('connects the superuser to the rotated secret database when its own secret names none (as AWS does)', async () => {
+    await alternating.setSecret(
+      {
+        current: secret('app', 'current-password', { masterarn: 'admin-arn', dbname: 'orders' }),
+        pending: secret('app_clone', 'pending-password', { masterarn: 'admin-arn', dbname: 'orders' }),
+      },
+      ctx(),
+    );
+    expect(users.get('app_clone')).toBe('pending-password');
   });
 
   it('refuses a pending user that is not the other one of the pair', async () => {

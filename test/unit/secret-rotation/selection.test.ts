@@ -47,6 +47,34 @@ describe('rotator selection', () => {
     expect(seen).toHaveLength(0);
   });
 
+  it.each([
+    ['host', '{"host":"db.example","username":"app","password":"x"}', 'host'],
+    ['dbname', '{"dbname":"orders","password":"x"}', 'dbname'],
+    ['masterarn', '{"username":"app","password":"x","masterarn":"arn:admin"}', 'masterarn'],
+  ])(
+    'refuses JSON that looks like database credentials (%s) but has no engine, naming the field and the fix',
+    async (_, value, fieldName) => {
+      const { registry, seen } = recordingRegistry();
+
+      const error = await createRotatorSelector(registry)(input(value)).catch((e: unknown) => e);
+
+      expect(error).toMatchObject({ name: 'RotatorNotFoundError' });
+      const message = (error as Error).message;
+      expect(message).toContain(fieldName);
+      expect(message).toContain('"engine"');
+      expect(message).toContain('rekey:rotator=generated');
+      expect(message).not.toContain('db.example');
+      expect(seen).toHaveLength(0);
+    },
+  );
+
+  it('rotates database-looking JSON as a generated password when tagged rekey:rotator=generated', async () => {
+    const rotator = await createRotatorSelector({})(
+      input('{"host":"db.example","username":"app","password":"x"}', { 'rekey:rotator': 'generated' }),
+    );
+    expect(rotator.name).toBe('generated');
+  });
+
   it('picks the database rotator of the engine, single user by default', async () => {
     const { registry, seen } = recordingRegistry();
 
