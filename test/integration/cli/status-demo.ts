@@ -266,16 +266,16 @@ export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount>
     const batches = 6;
     for (let b = 0; b < batches; b++) {
       const count = Math.ceil(scale.healthyCertificates / batches);
-      await fetch(`${endpoint.url}/_rekey/CertificateManager/bulk-seed?region=${REGION}&account=${account}`, {
-        method: 'POST',
-        body: JSON.stringify({
+      await adminFetch(
+        `${endpoint.url}/_rekey/CertificateManager/bulk-seed?region=${REGION}&account=${account}`,
+        {
           count,
           type: 'AMAZON_ISSUED',
           domainName: `svc-{n}.team-${b + 1}.example.com`,
           notAfter: new Date(now + (60 + b * 55) * DAY).toISOString(),
           inUseBy: [`arn:aws:elasticloadbalancing:${REGION}:${account}:loadbalancer/app/web-${b}/1`],
-        }),
-      }).then(async (r) => {
+        },
+      ).then(async (r) => {
         if (!r.ok) throw new Error(`bulk-seed: ${await r.text()}`);
       });
     }
