@@ -21,13 +21,13 @@ import { type FleetEndpoint, holder, runFleet, stagesOf, startFleetEndpoint } fr
  *
  * | group      |   n | set up as                                                   | expected                        |
  * |------------|-----|-------------------------------------------------------------|---------------------------------|
- * | due        |  65 | rotated, then 2 days + 1 h pass (rotates every 2 days)      | rotated                         |
- * | overdue    |  65 | rotated, then 2 days + 1 h pass (rotates every day)         | rotated                         |
+ * | due        |  65 | rotated; clock to noon UTC 3 days on: 12 h past window end  | rotated                         |
+ * | overdue    |  65 | as due, but rotates every day: 36 h past its window's end   | rotated                         |
  * | stuck      |  20 | first rotation died in createSecret: empty AWSPENDING       | placeholder cleared, rotated    |
  * | failed     |  15 | first rotation died in setSecret: AWSPENDING holds a value  | resumed: that version is current|
  * | failing    |  15 | the rotation function fails setSecret for them every time   | failed, AWSCURRENT unchanged    |
  * | malformed  |   5 | content names an unknown database engine                    | failed, AWSCURRENT unchanged    |
- * | healthy    |  10 | rotated after the 2 days passed                             | skipped, untouched              |
+ * | healthy    |  10 | rotated after the clock moved                               | skipped, untouched              |
  * | disabled   |   5 | rotation never turned on                                    | skipped, untouched              |
  *
  * plus 3 due secrets outside the filter that must not be touched.
