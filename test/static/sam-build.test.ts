@@ -181,8 +181,15 @@ const scenarios: Record<string, (fn: FunctionDefinition) => Promise<void>> = {
         RotationRules: { AutomaticallyAfterDays: 30 },
       }),
     );
-    // RotateSecret answers before the steps run (as AWS does): wait, bounded, for AWSCURRENT.
-    const outcome = await waitForRotation({ sm: secrets, secretId: ARN ?? '', token, timeoutMs: 60_000 });
+    // RotateSecret answers before the steps run (as AWS does): wait, bounded, until the steps
+    // have ended (AWSCURRENT moves inside finishSecret, before its invocation returns).
+    const outcome = await waitForRotation({
+      sm: secrets,
+      secretId: ARN ?? '',
+      token,
+      local: { endpointUrl: endpoint.url, region: REGION, account: ACCOUNT },
+      timeoutMs: 60_000,
+    });
     expect(outcome.status, 'the rotation completed through the bundle').toBe('succeeded');
     const current = await secrets.send(new GetSecretValueCommand({ SecretId: ARN }));
     expect(current.VersionId).toBe(token);
