@@ -229,7 +229,13 @@ export const rotateFleet = async (): Promise<RecordedEvent[]> => {
       substitutions: { SecretFleetFunctionArn: fleetArn, EventBusName: 'default' },
       tasks: { [fleetArn]: createFleetHandler(clients) },
       waitOverrides: { 'Wait For Rotation': 1, 'Pause After Error': 1 },
-      input: { filter: { tag: { key: 'rekey-it:metrics', value: tag } }, stallTimeoutSeconds: 0 },
+      // RotateSecret answers before the steps run, as on AWS: the refusing rotation is failed
+      // after 5 s without change, not at the first check (the others change within that).
+      input: {
+        filter: { tag: { key: 'rekey-it:metrics', value: tag } },
+        stallTimeoutSeconds: 5,
+        pollSeconds: 1,
+      },
       region,
       accountId: account,
     });
