@@ -1,3 +1,4 @@
+import { adminFetch } from '../local/admin-client.js';
 import type { LocalEndpoint } from '../local/endpoint.js';
 
 /**
@@ -8,10 +9,7 @@ export const takeCalls = async (
   endpoint: LocalEndpoint,
   targetPrefix: string,
 ): Promise<Record<string, number>> => {
-  const res = await fetch(`${endpoint.url}/_rekey/calls`, {
-    method: 'POST',
-    body: JSON.stringify({ reset: true }),
-  });
+  const res = await adminFetch(`${endpoint.url}/_rekey/calls`, { reset: true });
   const { calls } = (await res.json()) as { calls: Record<string, number> };
   const byOperation: Record<string, number> = {};
   for (const [target, n] of Object.entries(calls)) {

@@ -4,7 +4,8 @@ import { UsageError } from './errors.js';
 
 export const summary = 'Run the local AWS endpoint (Secrets Manager and more) with the project functions';
 
-export const help = `Usage: rekey local [--port 4566] [--host 127.0.0.1] [--state FILE] [--lambda-endpoint URL]
+export const help = `Usage: rekey local [--port 4566] [--host 127.0.0.1] [--state FILE] [--quotas on|off] [--sync-rotation]
+                   [--allow-host NAME,...] [--lambda-endpoint URL]
 
 Starts the local AWS-compatible endpoint and keeps it running until Ctrl+C (SIGINT) or SIGTERM.
 It prints the exports a shell needs to point the AWS SDKs, the AWS CLI and rekey at it
@@ -14,9 +15,18 @@ of the functions it serves go to standard error (--quiet: none).
 
 Options:
   --port N                 Port to listen on (default 4566; 0 picks a free port and prints it).
-  --host HOST              Address to bind (default 127.0.0.1; the endpoint has no authentication).
-  --state FILE             Load state from FILE (a missing file starts empty) and save it after each
-                           change and on exit. FILE holds secret values: it is written with mode 0600.
+  --host HOST              Address to bind (default 127.0.0.1). The endpoint has no authentication:
+                           any other address prints a warning; requests must name
+                           this address or localhost in their Host header.
+  --state FILE             Load state from FILE (a missing file starts empty); every change is
+                           journaled to FILE.journal-N and fsync'd before it is answered, so an
+                           answered write survives a crash. The files hold secret values (mode 0600).
+  --quotas on|off          AWS's documented request quotas, answered with ThrottlingException
+                           (default on).
+  --sync-rotation          RotateSecret runs the rotation function's four steps before it answers.
+                           By default it answers at once and the steps run afterwards, as on AWS.
+  --allow-host NAMES       More Host header names to answer, comma-separated (for example
+                           host.docker.internal, for rotation functions run in containers).
   --lambda-endpoint URL    Lambda Invoke endpoint for rotation functions this process does not serve,
                            for example the URL of 'sam local start-lambda'.
   -h, --help               Show this help.`;
@@ -62,8 +72,15 @@ export const run = async (argv: string[]): Promise<number> => {
     port: { type: 'string' },
     host: { type: 'string' },
     state: { type: 'string' },
+    quotas: { type: 'string' },
+    'sync-rotation': { type: 'boolean' },
+    'allow-host': { type: 'string' },
     'lambda-endpoint': { type: 'string' },
   });
+  const quotas = values.quotas ?? 'on';
+  if (quotas !== 'on' && quotas !== 'off') {
+    throw new UsageError(`--quotas must be on or off; got '${quotas}'.`);
+  }
   const port = parsePort(values.port ?? '4566');
   const lambdaEndpoint =
     values['lambda-endpoint'] === undefined ? undefined : parseUrl(values['lambda-endpoint']);
@@ -78,6 +95,12 @@ export const run = async (argv: string[]): Promise<number> => {
       port,
       host,
       stateFile: values.state,
+      quotas: quotas === 'on',
+      syncRotation: values['sync-rotation'] === true,
+      allowHosts: values['allow-host']
+        ?.split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
       lambdaEndpoint,
       onStateError: (error) =>
         process.stderr.write(
@@ -112,11 +135,14 @@ export const run = async (argv: string[]): Promise<number> => {
   if (lambdaEndpoint) lines.push(`Other functions are invoked through ${lambdaEndpoint}`);
   lines.push(
     values.state
-      ? `State: ${values.state} (saved after each change and on exit; it holds secret values, mode 0600)`
+      ? `State: ${values.state} (each change on disk before it is answered; it holds secret values, mode 0600)`
       : 'State: in memory only (pass --state FILE to keep it)',
+    `Quotas: ${quotas === 'on' ? "AWS's documented request rates (ThrottlingException beyond them; --quotas off to lift)" : 'off'}`,
+    `Rotation: ${values['sync-rotation'] ? 'synchronous (--sync-rotation)' : 'RotateSecret answers at once, the steps run after it (as on AWS)'}`,
     'Press Ctrl+C to stop.',
   );
   process.stdout.write(`${lines.join('\n')}\n`);
+  for (const warning of endpoint.warnings) process.stderr.write(`${warning}\n`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));

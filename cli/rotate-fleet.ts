@@ -46,7 +46,8 @@ Options:
   --region R              Region (default AWS_REGION, or us-east-1 with --endpoint-url).
   --event-bus NAME        Bus for the summary event when running locally (default 'default').
   --stall-timeout S       A rotation with no change for S seconds has failed (default 300; 10
-                          with --endpoint-url, whose rotations take milliseconds).
+                          with --endpoint-url: RotateSecret answers before the steps run, as
+                          on AWS, and a local rotation changes the secret well within that).
   --state-machine-arn ARN The deployed fleet state machine.
   --stack-name NAME       Stack to read SecretFleetStateMachineArn from (default rekey).
   -h, --help              Show this help.
@@ -348,8 +349,8 @@ export const run = async (argv: string[]): Promise<number> => {
   });
   if (percent !== undefined) input.writeQuotaPercent = percent;
   const local = values['endpoint-url'] !== undefined;
-  // Locally a rotation takes milliseconds (or runs before RotateSecret answers): check every
-  // second, and call one still unchanged after 10 s failed.
+  // Locally a rotation takes milliseconds once its steps start after RotateSecret answers: check
+  // every second, and call one still unchanged after 10 s failed.
   if (local) input.pollSeconds = 1;
   const stall = optionalInteger(values['stall-timeout'] ?? (local ? '10' : undefined), '--stall-timeout', {
     min: 0,

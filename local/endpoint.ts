@@ -1,28 +1,48 @@
 import { registerDefaultFunctions } from './functions.js';
 import { LambdaRegistry } from './lambdas.js';
-import { Clock, createEndpointServer, listen } from './server.js';
+import { Quotas } from './quotas.js';
+import { bindWarning, Clock, createEndpointServer, listen } from './server.js';
 import { createAcm } from './services/acm.js';
 import { createEventBridge } from './services/eventbridge.js';
 import { createIam } from './services/iam/index.js';
 import { createKms } from './services/kms.js';
 import { createSecretsManager } from './services/secretsmanager.js';
-import { createStatePersister, loadState, type StatePersister } from './state.js';
+import { openStateStore, type StateStore } from './state.js';
 import type { LocalService } from './types.js';
+
+/** Whether RotateSecret runs its steps before answering when `syncRotation` is not given. */
+const SYNC_ROTATION_DEFAULT = false;
+/** How long close() waits for rotations still running after their response. */
+const BACKGROUND_WORK_GRACE_MS = 30_000;
 
 export interface LocalEndpointOptions {
   /** 0 (the default) picks a free port; the chosen one is in `port` and `url`. */
   port?: number;
   host?: string;
+  /** `Host` header names to accept besides loopback names and `host` (see server.ts). */
+  allowHosts?: string[];
   /**
-   * Loads state from this file at start (a missing file is an empty state) and saves it after
-   * every mutation and on close. The file holds secret values; it is written with mode 0600.
+   * Loads state from this file at start (a missing file is an empty state) and journals every
+   * change to `FILE.journal-N`, fsync'd before the response; see `state.ts`. The files hold
+   * secret values; they are written with mode 0600.
    */
   stateFile?: string;
   /** Lambda Invoke endpoint for rotation functions not served in-process (e.g. `sam local start-lambda`). */
   lambdaEndpoint?: string;
   /** Registers the project's own functions (secret rotation, ...) in-process. Default true. */
   registerDefaultFunctions?: boolean;
-  /** Called when a background state save fails (the endpoint keeps serving; close() retries). */
+  /**
+   * Secrets Manager, KMS and ACM request quotas, answered with ThrottlingException as AWS does
+   * (see quotas.ts). `rekey local` turns them on unless `--quotas off`; in-process endpoints
+   * (the test suite's) leave them off unless asked, so a test's setup is not paced.
+   */
+  quotas?: boolean;
+  /**
+   * Run RotateSecret's four steps before answering it (`--sync-rotation`). By default they run
+   * after the response, as on AWS: wait for the rotation as you would against AWS.
+   */
+  syncRotation?: boolean;
+  /** Called when a background state write fails (a compaction, or a background rotation's journal record). */
   onStateError?: (error: unknown) => void;
 }
 
@@ -32,6 +52,8 @@ export interface LocalEndpoint {
   clock: Clock;
   lambdas: LambdaRegistry;
   services: LocalService[];
+  /** What the caller should tell the user at start (binding beyond loopback, ...). */
+  warnings: string[];
   /** ARNs of the in-process functions as seen from one account and Region. */
   functionArns(region: string, account: string): string[];
   /** Stops serving and saves the state (when `stateFile` is set); losing nothing on a clean stop. */
@@ -44,23 +66,33 @@ export interface LocalEndpoint {
  */
 export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Promise<LocalEndpoint> => {
   const clock = new Clock();
+  const onStateError = (error: unknown) => options.onStateError?.(error);
   const lambdas = new LambdaRegistry(options.lambdaEndpoint);
   // One line per service: add yours here.
+  let store: StateStore | undefined;
   const services: LocalService[] = [
-    createSecretsManager({ lambdas, clock }),
+    createSecretsManager({
+      lambdas,
+      clock,
+      syncRotation: options.syncRotation ?? SYNC_ROTATION_DEFAULT,
+      onBackgroundChange: () => void store?.record()?.catch(onStateError),
+    }),
     createAcm({ clock }),
     createEventBridge({ clock }),
     createKms({ clock }),
     createIam({ clock }),
   ];
 
-  let persister: StatePersister | undefined;
-  if (options.stateFile) {
-    await loadState(options.stateFile, services);
-    persister = createStatePersister(options.stateFile, services, { onError: options.onStateError });
-  }
-  const server = createEndpointServer({ services, clock, onMutation: () => persister?.schedule() });
+  if (options.stateFile) store = await openStateStore(options.stateFile, services, { onError: onStateError });
   const host = options.host ?? '127.0.0.1';
+  const server = createEndpointServer({
+    services,
+    clock,
+    host,
+    allowHosts: options.allowHosts,
+    quotas: options.quotas ? new Quotas() : undefined,
+    beforeResponse: (service, operation) => store?.record(service, operation),
+  });
   const port = await listen(server, options.port ?? 0, host);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   if (options.registerDefaultFunctions ?? true) registerDefaultFunctions(lambdas, url);
@@ -72,15 +104,26 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
     clock,
     lambdas,
     services,
+    warnings: [bindWarning(host)].filter((w): w is string => w !== undefined),
     functionArns: (region, account) =>
       lambdas.localFunctionNames().map((name) => `arn:aws:lambda:${region}:${account}:function:${name}`),
     close() {
       closing ??= (async () => {
+        // Rotations running after their response finish first (their steps call this endpoint),
+        // for at most 30 s: a function that never answers must not keep the endpoint from stopping.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.all(services.map((s) => s.finishBackgroundWork?.())),
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, BACKGROUND_WORK_GRACE_MS);
+          }),
+        ]);
+        clearTimeout(timer);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
-        await persister?.flush();
+        await store?.close();
       })();
       return closing;
     },

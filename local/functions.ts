@@ -23,10 +23,13 @@ export const registerDefaultFunctions = (lambdas: LambdaRegistry, endpointUrl: s
       // while the handler module is being changed or fails to load.
       handler = import('../functions/secret-rotation/handler.js').then((module) =>
         module.createHandler({
+          // The deployed function's retries: with quotas on, a throttled write is waited out
+          // as on AWS instead of failing the rotation step.
           secretsManager: new SecretsManagerClient({
             endpoint: endpointUrl,
             region: ctx.region,
             credentials: { accessKeyId: ctx.accountId, secretAccessKey: 'local' },
+            ...module.SECRETS_MANAGER_RETRY,
           }),
         }),
       );

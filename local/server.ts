@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isIP } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
+import { ADMIN_HEADER } from './admin-client.js';
 import { AwsError } from './aws-error.js';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from './defaults.js';
+import type { Quotas } from './quotas.js';
 import { isQueryRequest, serveQuery } from './services/iam/query.js';
 import type { LocalService, RequestContext } from './types.js';
 
@@ -49,15 +53,84 @@ export const contextFromRequest = (authorization: string | undefined, clock: Clo
 export interface EndpointServerOptions {
   services: LocalService[];
   clock: Clock;
-  /** Called after every request that may have changed state (used to persist `--state`). */
-  onMutation?: () => void;
+  /** The address the server is bound to: with loopback names, the only `Host` names accepted. */
+  host?: string;
+  /** More `Host` names to accept, e.g. `host.docker.internal` for functions in containers. */
+  allowHosts?: string[];
+  /**
+   * Called after every request, before its response is sent: the response waits for the returned
+   * promise (used to make `--state` durable before a write is acknowledged).
+   */
+  beforeResponse?: (service: LocalService | undefined, operation: string) => Promise<void> | undefined;
+  /** AWS's documented request quotas; absent, every request is served. */
+  quotas?: Quotas;
 }
 
+/**
+ * The largest request body accepted, in bytes. The largest request of a served operation is ACM
+ * ImportCertificate: a 2 MB certificate chain, base64 in JSON (2.8 MB). A 64 KB SecretString
+ * escaped as `\u00XX` is 384 KB. 4 MiB leaves margin above both.
+ */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+const tooLarge = () =>
+  new AwsError(
+    'RequestEntityTooLargeException',
+    `The request body is larger than ${MAX_BODY_BYTES} bytes, more than any request of the served AWS operations; it was not read.`,
+    413,
+  );
+
+/** Reads the body, refusing (before reading it whole) one over `MAX_BODY_BYTES`. */
 const readBody = async (req: IncomingMessage): Promise<string> => {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw tooLarge();
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 };
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
+const WILDCARD = ['0.0.0.0', '::', ''];
+
+/** Whether `host` (a bind address) is a loopback address, reachable only from this machine. */
+export const isLoopback = (host: string): boolean =>
+  LOOPBACK_NAMES.includes(host) || /^127\.\d+\.\d+\.\d+$/.test(host) || host.endsWith('.localhost');
+
+/**
+ * The host names a request may name in its `Host` header: loopback names, the bound address and,
+ * when bound to every interface, this machine's addresses and name. Anything else is refused, so
+ * a web page whose DNS name an attacker re-points at 127.0.0.1 (DNS rebinding) cannot read secrets.
+ */
+const allowedHostNames = (host: string): Set<string> => {
+  const names = new Set([...LOOPBACK_NAMES, host.toLowerCase()]);
+  if (WILDCARD.includes(host)) {
+    names.add(hostname().toLowerCase());
+    for (const list of Object.values(networkInterfaces())) {
+      for (const address of list ?? []) names.add(address.address.toLowerCase());
+    }
+  }
+  return names;
+};
+
+/** The host name of a `Host` header, without port or IPv6 brackets; undefined when malformed. */
+const hostNameOf = (header: string | undefined): string | undefined => {
+  if (!header) return undefined;
+  const bracketed = /^\[([0-9a-fA-F:.]+)\](?::\d+)?$/.exec(header);
+  if (bracketed?.[1]) return bracketed[1].toLowerCase();
+  const plain = /^([^:]+)(?::\d+)?$/.exec(header);
+  return plain?.[1]?.toLowerCase();
+};
+
+/** The warning `rekey local` prints when bound beyond loopback; undefined on loopback. */
+export const bindWarning = (host: string): string | undefined =>
+  isLoopback(host)
+    ? undefined
+    : `WARNING: listening on ${host}, beyond loopback. This endpoint has no authentication: anyone who can reach ${WILDCARD.includes(host) ? 'any address of this machine' : host} can read and change every secret and key it holds. Bind to 127.0.0.1 unless you mean that.`;
 
 const send = (res: ServerResponse, status: number, body: unknown, contentType: string, requestId: string) => {
   const text = JSON.stringify(body ?? {});
@@ -91,20 +164,39 @@ const parseJsonObject = (raw: string): Record<string, unknown> => {
   return input as Record<string, unknown>;
 };
 
-const READ_ONLY = /^(Describe|Get|List|Verify|Decrypt|Encrypt|Sign|Generate)/;
-
 /** The HTTP server behind `rekey local`: AWS JSON protocols plus `/_rekey/...` admin routes. */
 export const createEndpointServer = (options: EndpointServerOptions): Server => {
   const byPrefix = new Map(options.services.map((s) => [s.targetPrefix, s]));
   // Calls per `TargetPrefix.Operation`, for benchmarks and tests that count AWS calls
   // (`POST /_rekey/calls`, body `{ "reset": true }` to start counting afresh).
   const calls = new Map<string, number>();
-  return createServer(async (req, res) => {
+  const hostNames = allowedHostNames(options.host ?? '127.0.0.1');
+  for (const name of options.allowHosts ?? []) hostNames.add(name.toLowerCase());
+  const server = createServer(async (req, res) => {
     const requestId = randomUUID();
     let contentType = 'application/x-amz-json-1.1';
     try {
-      const raw = await readBody(req);
+      const name = hostNameOf(req.headers.host);
+      if (!name || !(hostNames.has(name) || (isIP(name) === 0 && name.endsWith('.localhost')))) {
+        throw new AwsError(
+          'AccessDeniedException',
+          `This endpoint answers only requests addressed to ${[...hostNames].slice(0, 4).join(', ')} (Host header); the request named another host. This protects it from DNS rebinding: use AWS_ENDPOINT_URL=http://127.0.0.1:PORT, or start it with --allow-host NAME for a name you trust.`,
+          403,
+        );
+      }
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (
+        url.pathname.startsWith('/_rekey/') &&
+        url.pathname !== '/_rekey/health' &&
+        !req.headers[ADMIN_HEADER]
+      ) {
+        throw new AwsError(
+          'AccessDeniedException',
+          `Admin routes under /_rekey/ need the header ${ADMIN_HEADER}: 1 (a cross-site form or page cannot send it), e.g. curl -H '${ADMIN_HEADER}: 1'.`,
+          403,
+        );
+      }
+      const raw = await readBody(req);
       if (url.pathname.startsWith('/_rekey/')) {
         const [, , serviceName, route] = url.pathname.split('/');
         const service = options.services.find((s) => s.targetPrefix === serviceName);
@@ -124,16 +216,22 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
         if (!admin) throw new AwsError('UnknownOperationException', `No admin route ${url.pathname}.`, 404);
         const ctx = contextFromRequest(req.headers.authorization ?? fakeAuth(url), options.clock);
         const body = parseJsonObject(raw);
-        send(res, 200, await admin(body, ctx), 'application/json', requestId);
-        options.onMutation?.();
+        const answer = await admin(body, ctx);
+        await options.beforeResponse?.(service, `admin:${route}`);
+        send(res, 200, answer, 'application/json', requestId);
         return;
       }
       if (isQueryRequest(req)) {
         // IAM and STS speak the Query protocol (form-encoded POST, XML answers).
-        const changed = await serveQuery(req, res, raw, options.services, (auth) =>
-          contextFromRequest(auth, options.clock),
+        // The journal is written before the answer, as for the JSON services.
+        await serveQuery(
+          req,
+          res,
+          raw,
+          options.services,
+          (auth) => contextFromRequest(auth, options.clock),
+          (service, action) => options.beforeResponse?.(service, action),
         );
-        if (changed) options.onMutation?.();
         return;
       }
       const target = req.headers['x-amz-target'];
@@ -159,12 +257,20 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
       contentType = `application/x-amz-json-${service.jsonVersion}`;
       const ctx = contextFromRequest(req.headers.authorization, options.clock);
       calls.set(target, (calls.get(target) ?? 0) + 1);
+      options.quotas?.take(prefix, operation, ctx.accountId, ctx.region);
       const input = parseJsonObject(raw);
       const output = await service.handle(operation, input, ctx);
+      await options.beforeResponse?.(service, operation);
       send(res, 200, output ?? {}, contentType, requestId);
-      if (!READ_ONLY.test(operation)) options.onMutation?.();
     } catch (error) {
-      if (error instanceof AwsError) {
+      // A write the failed request made (a rotation log entry, ...) is made durable too.
+      await options.beforeResponse?.(undefined, '')?.catch(() => undefined);
+      if (error instanceof AwsError && error.status === 413) {
+        // The rest of the body is not read: answer and close the connection.
+        res.setHeader('connection', 'close');
+        sendError(res, error, contentType, requestId);
+        req.destroy();
+      } else if (error instanceof AwsError) {
         sendError(res, error, contentType, requestId);
       } else {
         // An emulator bug must not look like an AWS answer the caller could act on.
@@ -178,6 +284,7 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
       }
     }
   });
+  return server;
 };
 
 /** Admin routes accept `?region=...&account=...` instead of a signature, for curl. */

@@ -28,8 +28,25 @@ export interface LocalService {
    * body, for tests and the demo (seeding certificates, reading published events, ...).
    */
   readonly admin?: Record<string, (body: Record<string, unknown>, ctx: RequestContext) => Promise<unknown>>;
+  /**
+   * Entity-level persistence for `--state FILE`, so a write costs what it changed, not the whole
+   * state. A service without it is saved whole after each operation that may change it.
+   */
+  readonly journal?: Journaled;
+  /** Resolves when work the service runs after its responses (rotations) has finished. */
+  finishBackgroundWork?(): Promise<void>;
   /** Everything the service holds, as JSON-serialisable data (for `--state FILE`). */
   snapshot(): unknown;
   /** Replaces the service's state with a snapshot taken earlier. */
   restore(state: unknown): void;
+}
+
+/** A service whose state is a set of keyed entities (secrets, ...), journaled one entity at a time. */
+export interface Journaled {
+  /** The entities changed since the last call: key and current record, `null` when removed. */
+  drainChanges(): Array<[string, unknown]>;
+  /** Every entity, for a snapshot. */
+  entries(): Iterable<[string, unknown]>;
+  /** Replays one record of the journal or snapshot (`null` removes the entity). */
+  applyRecord(key: string, value: unknown): void;
 }

@@ -20,6 +20,7 @@ import {
 import { GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { messageOf } from '../../functions/lib/errors.js';
 import { DEFAULTS } from '../../functions/secret-fleet/options.js';
+import { adminFetch } from '../../local/admin-client.js';
 import { SECRET_ROTATION_FUNCTION } from '../../local/functions.js';
 
 /** A rotation step that failed, as its function reported it. Never holds a secret value. */
@@ -240,13 +241,9 @@ export const createRotationInspector = (sources: InspectorSources): RotationInsp
     if (sources.accountId) url.searchParams.set('account', sources.accountId);
     let entries: LocalLogEntry[];
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        // Admin routes of the rekey local endpoint require this header (a header a cross-site
-        // form cannot send); other endpoints ignore it.
-        headers: { 'content-type': 'application/json', 'x-rekey-admin': '1' },
-        body: JSON.stringify({ SecretId: secretArn }),
-      });
+      // adminFetch sends the header admin routes of the rekey local endpoint require (one a
+      // cross-site form cannot send); other endpoints ignore it.
+      const response = await adminFetch(url.toString(), { SecretId: secretArn });
       if (response.status === 404) {
         const body = (await response.json().catch(() => ({}))) as { __type?: string };
         // A secret the endpoint does not know is ResourceNotFoundException; a missing route

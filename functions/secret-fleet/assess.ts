@@ -24,7 +24,8 @@ const ms = (iso: string | undefined): number | undefined => {
 };
 
 /**
- * When the secret is next due: NextRotationDate as Secrets Manager reports it; for an
+ * When the secret is next due: NextRotationDate as Secrets Manager reports it (the end of the
+ * rotation window: a scheduled rotation should have run by then); for an
  * `AutomaticallyAfterDays` schedule without one, LastRotatedDate plus that many days.
  * `null`: never rotated and no date (due now); `undefined`: no schedule at all.
  */

@@ -10,7 +10,8 @@ export const DEFAULTS = {
   // Four steps of at most 15 minutes each (the Lambda maximum) fit in an hour: a secret whose
   // AWSPENDING has sat unchanged for longer is not being rotated by anyone.
   stuckAfterSeconds: 3600,
-  // Secrets Manager rotates within the rotation window (at most 24 hours after NextRotationDate).
+  // Secrets Manager rotates within the rotation window, which ends at NextRotationDate (as
+  // DescribeSecret reports it): a day after that, scheduled rotations are not happening.
   overdueAfterSeconds: 86_400,
   // A cap per run keeps one run's work (and its failures) reviewable; repeated runs go on
   // through any fleet, oldest due first.

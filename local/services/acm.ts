@@ -19,6 +19,7 @@ import {
   constraint,
   detailOf,
   effectiveStatus,
+  exportable,
   FAILURE_REASONS,
   type FailureReason,
   optionalStringArray,
@@ -292,6 +293,7 @@ const SEED_KEYS = new Set([
   'status',
   'failureReason',
   'exported',
+  'export',
   'tags',
 ]);
 
@@ -569,7 +571,7 @@ export const createAcm = (_options: AcmOptions): LocalService => {
         const none = extendedKeyUsage.includes('NONE') && names.length === 0;
         if (!none && !names.some((n) => extendedKeyUsage.includes(n as never))) return false;
       }
-      if (exportOption && (exportOption === 'ENABLED') !== (record.type === 'PRIVATE')) return false;
+      if (exportOption && (exportOption === 'ENABLED') !== exportable(record)) return false;
       if (managedBy) return false;
       return true;
     });
@@ -632,6 +634,49 @@ export const createAcm = (_options: AcmOptions): LocalService => {
     }
     materialize(record, ctx);
     return { Certificate: record.certificatePem, CertificateChain: record.chainPem };
+  };
+
+  /**
+   * ExportCertificate: the certificate, its chain and its private key encrypted with the caller's
+   * passphrase (PKCS#8, AES-256-CBC), for private certificates and public ones requested as
+   * exportable. Marks the certificate exported.
+   */
+  const exportCertificate = (input: Record<string, unknown>, ctx: RequestContext) => {
+    const record = find(input, ctx);
+    const passphraseB64 = input.Passphrase;
+    const passphrase =
+      typeof passphraseB64 === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(passphraseB64)
+        ? Buffer.from(passphraseB64, 'base64')
+        : undefined;
+    if (!passphrase || passphrase.length < 4 || passphrase.length > 128) {
+      throw constraint('***', 'passphrase', 'Member must have length between 4 and 128');
+    }
+    if (!exportable(record)) {
+      throw new AwsError(
+        'ValidationException',
+        `Certificate ${record.arn} is ${record.type === 'IMPORTED' ? 'imported (you hold its key already)' : 'a public certificate not requested as exportable'}: ExportCertificate exports private certificates and public certificates requested with Options Export ENABLED.`,
+      );
+    }
+    const status = effectiveStatus(record, ctx.now);
+    if (status !== 'ISSUED') {
+      throw new AwsError(
+        status === 'PENDING_VALIDATION' ? 'RequestInProgressException' : 'ValidationException',
+        `Certificate ${record.arn} has status ${status}; only ISSUED certificates can be exported.`,
+      );
+    }
+    materialize(record, ctx);
+    const privateKey = createPrivateKey(record.privateKeyPem ?? seedKey(record.keyAlgorithm)).export({
+      type: 'pkcs8',
+      format: 'pem',
+      cipher: 'aes-256-cbc',
+      passphrase,
+    });
+    record.exported = true;
+    return {
+      Certificate: record.certificatePem,
+      CertificateChain: record.chainPem,
+      PrivateKey: privateKey.toString(),
+    };
   };
 
   const renewCertificate = (input: Record<string, unknown>, ctx: RequestContext) => {
@@ -709,6 +754,7 @@ export const createAcm = (_options: AcmOptions): LocalService => {
     ListCertificates: listCertificates,
     DescribeCertificate: (input, ctx) => ({ Certificate: detailOf(find(input, ctx), ctx.now) }),
     GetCertificate: getCertificate,
+    ExportCertificate: exportCertificate,
     RenewCertificate: renewCertificate,
     DeleteCertificate: (input, ctx) => {
       const record = find(input, ctx);
@@ -811,6 +857,9 @@ export const createAcm = (_options: AcmOptions): LocalService => {
       createdAt: iso(notBefore),
       inUseBy,
       exported: body.exported === true,
+      ...(body.export === undefined
+        ? {}
+        : { exportOption: requireEnum(body.export, ['ENABLED', 'DISABLED'] as const, 'export') }),
       tags: body.tags === undefined ? [] : addTags([], validateTags(body.tags, 'tags')),
     };
     if (status !== 'PENDING_VALIDATION' && status !== 'FAILED' && status !== 'VALIDATION_TIMED_OUT') {

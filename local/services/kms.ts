@@ -60,6 +60,10 @@ import {
 } from './kms/state.js';
 
 const DAY_MS = 86_400_000;
+/** How long a new replica key stays `Creating` (by the endpoint clock). */
+const REPLICA_CREATING_MS = 1000;
+/** "You can perform on-demand key rotation a maximum of 25 times per KMS key" (RotateKeyOnDemand). */
+const MAX_ON_DEMAND_ROTATIONS = 25;
 const seconds = (ms: number) => ms / 1000;
 const b64 = (buf: Buffer) => buf.toString('base64');
 
@@ -123,6 +127,8 @@ const requireUsable = (key: KeyRecord): void => {
       throw new AwsError('DisabledException', `${key.Arn} is disabled.`);
     case 'PendingImport':
       throw invalidState(`${key.Arn} is pending import: import its key material first (ImportKeyMaterial).`);
+    case 'Creating':
+      throw invalidState(`${key.Arn} is being created (a new replica key); try again in a moment.`);
     default:
       throw invalidState(`${key.Arn} is pending deletion.`);
   }
@@ -232,6 +238,8 @@ class LocalKms implements LocalService {
       RetireGrant: (i, c) => this.retireGrant(i, c),
       ReplicateKey: (i, c) => this.replicateKey(i, c),
       GetKeyRotationStatus: (i, c) => this.getKeyRotationStatus(i, c),
+      RotateKeyOnDemand: (i, c) => this.rotateOnDemand(i, c),
+      ListKeyRotations: (i, c) => this.listKeyRotations(i, c),
       EnableKeyRotation: (i, c) => this.setRotation(i, c, true),
       DisableKeyRotation: (i, c) => this.setRotation(i, c, false),
       GetParametersForImport: (i, c) => this.getParametersForImport(i, c),
@@ -310,12 +318,12 @@ class LocalKms implements LocalService {
       const alias = state.aliases[id] ?? (opts.awsManaged ? this.awsManagedAlias(ctx, id) : undefined);
       const key = alias ? state.keys[alias.TargetKeyId] : undefined;
       if (!key) throw notFound(`Alias ${aliasArn(ctx.region, ctx.accountId, id)} is not found.`);
-      return key;
+      return this.settle(key);
     }
     if (id.startsWith('key/')) id = id.slice(4);
     const key = state.keys[id];
     if (!key) throw notFound(`Key '${keyArn(ctx.region, ctx.accountId, id)}' does not exist.`);
-    return key;
+    return this.settle(key);
   }
 
   /**
@@ -371,7 +379,17 @@ class LocalKms implements LocalService {
   // Keys
 
   /** KeyMetadata as DescribeKey returns it; algorithm lists appear only for the key's usage. */
+  /** A replica leaves `Creating` once its moment has passed (AWS: usually within seconds). */
+  private settle(key: KeyRecord): KeyRecord {
+    if (key.KeyState === 'Creating' && (key.CreatingUntil ?? 0) <= this.#clock.now().getTime()) {
+      key.KeyState = key.Material === undefined ? 'PendingImport' : 'Enabled';
+      delete key.CreatingUntil;
+    }
+    return key;
+  }
+
   private metadata(key: KeyRecord): Record<string, unknown> {
+    this.settle(key);
     const algorithms = algorithmsOf(key);
     const out: Record<string, unknown> = {
       AWSAccountId: key.AWSAccountId,
@@ -727,7 +745,12 @@ class LocalKms implements LocalService {
       requireUsable(key);
       requireUsage(key, 'ENCRYPT_DECRYPT', 'Decrypt');
       requireAlgorithm(key, algorithm, 'EncryptionAlgorithm');
-      const plaintext = symmetricDecrypt(requireMaterial(key), blob, context);
+      // The newest material first, then the material earlier rotations replaced.
+      let plaintext: Buffer | undefined;
+      for (const material of [requireMaterial(key), ...(key.PreviousMaterials ?? [])]) {
+        plaintext = symmetricDecrypt(material, blob, context);
+        if (plaintext) break;
+      }
       if (!plaintext) {
         throw new AwsError(
           'InvalidCiphertextException',
@@ -1084,12 +1107,16 @@ class LocalKms implements LocalService {
       KeySpec: primary.KeySpec,
       KeyUsage: primary.KeyUsage,
       Origin: primary.Origin,
-      KeyState: primary.Origin === 'EXTERNAL' ? 'PendingImport' : 'Enabled',
+      // "The replica key is in the Creating state until it is ready" (ReplicateKey); then Enabled,
+      // or PendingImport for imported material.
+      KeyState: 'Creating',
+      CreatingUntil: now + REPLICA_CREATING_MS,
       MultiRegion: true,
       PrimaryRegion: primary.Region,
       Policy: policy,
       Tags: tags,
       ...(primary.Origin === 'AWS_KMS' && primary.Material ? { Material: primary.Material } : {}),
+      ...(primary.PreviousMaterials ? { PreviousMaterials: [...primary.PreviousMaterials] } : {}),
       ...(primary.ImportedFingerprint ? { ImportedFingerprint: primary.ImportedFingerprint } : {}),
     };
     target.keys[replica.KeyId] = replica;
@@ -1125,6 +1152,62 @@ class LocalKms implements LocalService {
       NextRotationDate: seconds(
         (rotationKey.RotationEnabledAt ?? rotationKey.CreationDate) + period * DAY_MS,
       ),
+    };
+  }
+
+  /**
+   * RotateKeyOnDemand: new key material at once; earlier material stays for decryption. A
+   * multi-Region primary rotates its replicas too (they share material); a replica refuses.
+   */
+  private async rotateOnDemand(input: Input, ctx: RequestContext) {
+    const key = this.resolve(ctx, input, 'KeyId');
+    requireCustomerManaged(key, 'RotateKeyOnDemand');
+    this.rotatable(key);
+    if (key.MultiRegion && key.Region !== key.PrimaryRegion) {
+      throw new AwsError(
+        'UnsupportedOperationException',
+        `${key.Arn} is a multi-Region replica: rotate its primary key in ${key.PrimaryRegion}, which rotates every replica.`,
+      );
+    }
+    requireUsable(key);
+    const onDemand = (key.Rotations ?? []).filter((r) => r.RotationType === 'ON_DEMAND').length;
+    if (onDemand >= MAX_ON_DEMAND_ROTATIONS) {
+      throw new AwsError(
+        'LimitExceededException',
+        `${key.Arn} has been rotated on demand ${onDemand} times, the most KMS allows for one key.`,
+      );
+    }
+    const material = await generateMaterial(key.KeySpec);
+    const now = ctx.now.getTime();
+    const replicas = key.MultiRegion ? this.#store.replicasOf(key).filter((k) => k !== key) : [];
+    for (const k of [key, ...replicas]) {
+      if (k.Material !== undefined) k.PreviousMaterials = [k.Material, ...(k.PreviousMaterials ?? [])];
+      k.Material = material;
+      k.Rotations = [...(k.Rotations ?? []), { RotationDate: now, RotationType: 'ON_DEMAND' }];
+    }
+    return { KeyId: key.KeyId };
+  }
+
+  private listKeyRotations(input: Input, ctx: RequestContext) {
+    const key = this.resolve(ctx, input, 'KeyId');
+    this.rotatable(key);
+    const limit = optInt(input, 'Limit', 1, 1000) ?? 100;
+    const marker = optString(input, 'Marker', 320);
+    const start = marker === undefined ? 0 : Number(marker);
+    if (!Number.isInteger(start) || start < 0) {
+      throw new AwsError('InvalidMarkerException', 'Marker must be the NextMarker of the previous response.');
+    }
+    const rotations = key.Rotations ?? [];
+    const page = rotations.slice(start, start + limit);
+    const truncated = start + limit < rotations.length;
+    return {
+      Rotations: page.map((r) => ({
+        KeyId: key.KeyId,
+        RotationDate: seconds(r.RotationDate),
+        RotationType: r.RotationType,
+      })),
+      Truncated: truncated,
+      ...(truncated ? { NextMarker: String(start + limit) } : {}),
     };
   }
 

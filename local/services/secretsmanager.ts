@@ -7,12 +7,10 @@
  * ResourceExistsException, and RotateSecret refuses while AWSPENDING sits on a version other than
  * AWSCURRENT.
  *
- * Rotation runs the function's four steps *synchronously*, before RotateSecret returns. AWS runs
- * them asynchronously after answering; the end state (labels, LastRotatedDate, the pending
- * version a failure leaves behind) is the same, and running them inline makes every test
- * deterministic: when RotateSecret returns, the rotation has finished or failed. Failures are
- * reported as AWS reports them, out of band: RotateSecret still answers 200, and the failure is
- * recorded in a per-secret rotation log served at `/_rekey/secretsmanager/rotations`.
+ * RotateSecret answers at once and runs the function's four steps after the response, as AWS
+ * does; `syncRotation` runs them before answering instead. Failures are reported as AWS reports
+ * them, out of band: RotateSecret still answers 200, and the failure is recorded in a per-secret
+ * rotation log served at `/_rekey/secretsmanager/rotations` (with `InProgress` while steps run).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsError, invalidParameter, invalidRequest } from '../aws-error.js';
@@ -20,13 +18,25 @@ import { FunctionInvocationError, type LambdaRegistry, parseLambdaArn } from '..
 import type { Clock } from '../server.js';
 import type { LocalService, RequestContext } from '../types.js';
 import { generatePassword } from './secretsmanager/password.js';
-import { nextRotationDate, type RotationRules, validateRotationRules } from './secretsmanager/schedule.js';
+import {
+  isCron,
+  nextRotationDate,
+  type RotationRules,
+  validateRotationRules,
+} from './secretsmanager/schedule.js';
 
 const CURRENT = 'AWSCURRENT';
 const PREVIOUS = 'AWSPREVIOUS';
 const PENDING = 'AWSPENDING';
-/** Secrets Manager keeps about 100 versions; deprecated (unlabelled) ones beyond that are removed. */
+/**
+ * "Secrets Manager removes unlabeled versions when there are more than 100, but it does not remove
+ * versions created less than 24 hours ago" (Secrets Manager quotas).
+ */
 const MAX_VERSIONS = 100;
+const PRUNE_AFTER_MS = 24 * 3_600_000;
+const MAX_POLICY_CHARS = 20_480;
+const MAX_BATCH_IDS = 20;
+const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const MAX_VALUE_BYTES = 65_536;
 const MAX_TAGS = 50;
 const MAX_ROTATION_LOG = 100;
@@ -91,6 +101,19 @@ interface SecretRecord {
   lastRotatedMs?: number;
   nextRotationMs?: number;
   rotationLog: RotationLogEntry[];
+  /** The resource policy, as the JSON text PutResourcePolicy received. */
+  resourcePolicy?: string;
+  /** On a replica: the Region of its primary secret. */
+  primaryRegion?: string;
+  /** On a primary: its replicas, as ReplicationStatus reports them. */
+  replicas?: ReplicaStatus[];
+}
+
+interface ReplicaStatus {
+  Region: string;
+  KmsKeyId?: string;
+  Status: 'InSync' | 'Failed' | 'InProgress';
+  StatusMessage: string;
 }
 
 interface Snapshot {
@@ -99,6 +122,60 @@ interface Snapshot {
 }
 
 type Input = Record<string, unknown>;
+
+/** Length of the `-XXXXXX` suffix Secrets Manager appends to a secret's name in its ARN. */
+const ARN_SUFFIX = 7;
+
+/**
+ * The secrets of one account and Region, indexed by name, ARN and partial ARN (the ARN without
+ * its random suffix), so a lookup costs the same with ten secrets or ten thousand. Secrets
+ * scheduled for deletion are kept apart too, so purging them does not walk every secret.
+ */
+class Scope {
+  readonly #byName = new Map<string, SecretRecord>();
+  readonly #byArn = new Map<string, SecretRecord>();
+  readonly #byPartialArn = new Map<string, SecretRecord>();
+  readonly scheduled = new Set<SecretRecord>();
+
+  public get size(): number {
+    return this.#byName.size;
+  }
+  public get(name: string): SecretRecord | undefined {
+    return this.#byName.get(name);
+  }
+  public byArn(arn: string): SecretRecord | undefined {
+    return this.#byArn.get(arn) ?? this.#byPartialArn.get(arn);
+  }
+  public values(): IterableIterator<SecretRecord> {
+    return this.#byName.values();
+  }
+  public set(secret: SecretRecord): void {
+    this.delete(secret.name);
+    this.#byName.set(secret.name, secret);
+    this.#byArn.set(secret.arn, secret);
+    this.#byPartialArn.set(secret.arn.slice(0, -ARN_SUFFIX), secret);
+    if (secret.deletionMs !== undefined) this.scheduled.add(secret);
+  }
+  public delete(name: string): void {
+    const secret = this.#byName.get(name);
+    if (!secret) return;
+    this.#byName.delete(name);
+    this.#byArn.delete(secret.arn);
+    this.#byPartialArn.delete(secret.arn.slice(0, -ARN_SUFFIX));
+    this.scheduled.delete(secret);
+  }
+}
+
+const regionOf = (secret: SecretRecord): string => secret.arn.split(':')[3] ?? '';
+
+/** `ACCOUNT/REGION` of a secret, from its ARN (`arn:aws:secretsmanager:REGION:ACCOUNT:secret:...`). */
+const scopeKeyOf = (secret: SecretRecord): string => {
+  const [, , , region, account] = secret.arn.split(':');
+  return `${account}/${region}`;
+};
+
+/** Operations that change nothing a restart must keep (GetSecretValue's day-rounded access date aside). */
+const READ_ONLY = /^(Describe|Get|List|BatchGet|Validate)/;
 
 // ---------------------------------------------------------------------------------------------
 // Input helpers: every message names the field and what would be valid.
@@ -199,25 +276,45 @@ const compact = <T extends Record<string, unknown>>(obj: T): T =>
  * Creates the Secrets Manager service of the local endpoint. Rotation functions are invoked
  * through `lambdas` (in-process or remote); `clock` stamps every date.
  */
-export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clock }): LocalService => {
+export const createSecretsManager = (deps: {
+  lambdas: LambdaRegistry;
+  clock: Clock;
+  /** Called when state changed outside a request (a rotation running after its response). */
+  onBackgroundChange?: () => void;
+  /** Run RotateSecret's steps before answering (the old local behaviour), not after. */
+  syncRotation?: boolean;
+}): LocalService => {
   const { lambdas, clock } = deps;
-  let scopes = new Map<string, Map<string, SecretRecord>>();
+  let scopes = new Map<string, Scope>();
+  /** Secrets changed since the journal last took them: `ACCOUNT/REGION/NAME` → record, null when removed. */
+  const changed = new Map<string, SecretRecord | null>();
+  /** Secrets the operation running now has looked up (handle() marks them changed when it writes). */
+  let found: SecretRecord[] = [];
+  /** Rotations running after their RotateSecret answered, by secret. */
+  const inFlight = new Map<SecretRecord, Promise<void>>();
 
-  const scopeOf = (ctx: RequestContext): Map<string, SecretRecord> => {
-    const key = `${ctx.accountId}/${ctx.region}`;
+  const markChanged = (secret: SecretRecord, removed = false) => {
+    changed.set(`${scopeKeyOf(secret)}/${secret.name}`, removed ? null : secret);
+  };
+
+  const scopeFor = (key: string): Scope => {
     let scope = scopes.get(key);
     if (!scope) {
-      scope = new Map();
+      scope = new Scope();
       scopes.set(key, scope);
     }
     return scope;
   };
+  const scopeOf = (ctx: RequestContext): Scope => scopeFor(`${ctx.accountId}/${ctx.region}`);
 
   /** Removes secrets whose recovery window has ended, as AWS does at the scheduled date. */
-  const purge = (scope: Map<string, SecretRecord>) => {
+  const purge = (scope: Scope) => {
     const now = clock.now().getTime();
-    for (const [name, secret] of scope) {
-      if (secret.deletionMs !== undefined && secret.deletionMs <= now) scope.delete(name);
+    for (const secret of scope.scheduled) {
+      if (secret.deletionMs !== undefined && secret.deletionMs <= now) {
+        scope.delete(secret.name);
+        markChanged(secret, true);
+      }
     }
   };
 
@@ -225,21 +322,42 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
   const find = (ctx: RequestContext, secretId: string): SecretRecord => {
     const scope = scopeOf(ctx);
     purge(scope);
-    if (secretId.startsWith('arn:')) {
-      for (const secret of scope.values()) {
-        if (secret.arn === secretId || secret.arn.slice(0, -7) === secretId) return secret;
-      }
-    } else {
-      const secret = scope.get(secretId);
-      if (secret) return secret;
-    }
-    throw new AwsError('ResourceNotFoundException', NOT_FOUND);
+    const secret = secretId.startsWith('arn:') ? scope.byArn(secretId) : scope.get(secretId);
+    if (!secret) throw new AwsError('ResourceNotFoundException', NOT_FOUND);
+    found.push(secret);
+    return secret;
   };
 
   const findLive = (ctx: RequestContext, input: Input): SecretRecord => {
     const secret = find(ctx, reqString(input, 'SecretId', 2048));
     if (secret.deletedMs !== undefined) throw invalidRequest(MARKED_FOR_DELETION);
     return secret;
+  };
+
+  /** A secret the caller may change: live, and not a replica (replicas follow their primary). */
+  const findWritable = (ctx: RequestContext, input: Input): SecretRecord => {
+    const secret = findLive(ctx, input);
+    if (secret.primaryRegion !== undefined) {
+      throw invalidRequest(
+        `Operation is not permitted on a replica secret. Change the primary secret in ${secret.primaryRegion}; its replicas follow.`,
+      );
+    }
+    return secret;
+  };
+
+  /** Copies a primary's values, labels and metadata to its replicas, as replication does. */
+  const syncReplicas = (primary: SecretRecord) => {
+    for (const status of primary.replicas ?? []) {
+      if (status.Status !== 'InSync') continue;
+      const replica = scopeFor(`${scopeKeyOf(primary).split('/')[0]}/${status.Region}`).get(primary.name);
+      if (!replica || replica.primaryRegion === undefined) continue;
+      replica.versions = structuredClone(primary.versions);
+      replica.description = primary.description;
+      replica.tags = structuredClone(primary.tags);
+      replica.lastChangedMs = primary.lastChangedMs;
+      replica.deletedMs = primary.deletedMs;
+      markChanged(replica);
+    }
   };
 
   const holderOf = (secret: SecretRecord, stage: string) =>
@@ -266,9 +384,12 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
   };
 
   /** Removes the oldest deprecated (unlabelled) versions beyond the ~100 versions AWS keeps. */
+  const prunable = (v: VersionRecord, now: number) =>
+    v.stages.length === 0 && v.createdMs <= now - PRUNE_AFTER_MS;
   const prune = (secret: SecretRecord) => {
+    const now = clock.now().getTime();
     while (secret.versions.length > MAX_VERSIONS) {
-      const index = secret.versions.findIndex((v) => v.stages.length === 0);
+      const index = secret.versions.findIndex((v) => prunable(v, now));
       if (index < 0) return;
       secret.versions.splice(index, 1);
     }
@@ -302,11 +423,11 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
     if (
       !existing &&
       secret.versions.length >= MAX_VERSIONS &&
-      !secret.versions.some((v) => !v.stages.length)
+      !secret.versions.some((v) => prunable(v, now))
     ) {
       throw new AwsError(
         'LimitExceededException',
-        `The secret already has ${MAX_VERSIONS} versions that all carry staging labels; remove labels from old versions first.`,
+        `The secret already has ${secret.versions.length} versions and none can be removed: Secrets Manager removes only unlabelled versions older than 24 hours. Update the value less often (at most once every 10 minutes is recommended) or remove labels from old versions.`,
       );
     }
     // "If this operation creates the first version for the secret, then Secrets Manager
@@ -318,6 +439,16 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
     if (!existing) secret.versions.push(version);
     for (const stage of labels) attachStage(secret, version, stage);
     secret.lastChangedMs = now;
+    // "Manually updating the secret value by calling PutSecretValue or UpdateSecret is considered
+    // a valid rotation" (RotationRulesType): an interval schedule counts from it.
+    if (
+      labels.includes(CURRENT) &&
+      secret.rotationEnabled &&
+      secret.rotationRules &&
+      !isCron(secret.rotationRules)
+    ) {
+      secret.nextRotationMs = nextRotationDate(secret.rotationRules, now, now);
+    }
     prune(secret);
     return version;
   };
@@ -354,7 +485,25 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
       NextRotationDate: secret.rotationEnabled ? seconds(secret.nextRotationMs) : undefined,
       Tags: secret.tags.length ? secret.tags : undefined,
       CreatedDate: seconds(secret.createdMs),
+      PrimaryRegion: secret.primaryRegion ?? (secret.replicas?.length ? regionOf(secret) : undefined),
+      ReplicationStatus: secret.replicas?.length ? secret.replicas.map((r) => compact({ ...r })) : undefined,
     });
+
+  /** A version's value as GetSecretValue returns it; reading it stamps the access date (to the day). */
+  const readValue = (secret: SecretRecord, version: VersionRecord, ctx: RequestContext) => {
+    const today = dayOf(ctx.now.getTime());
+    version.lastAccessedMs = today;
+    secret.lastAccessedMs = today;
+    return compact({
+      ARN: secret.arn,
+      Name: secret.name,
+      VersionId: version.versionId,
+      SecretString: version.secretString,
+      SecretBinary: version.secretBinary,
+      VersionStages: [...version.stages],
+      CreatedDate: seconds(version.createdMs),
+    });
+  };
 
   /** Versions with at least one label; unlabelled ones are deprecated and not reported. */
   const stagesMap = (secret: SecretRecord) =>
@@ -364,6 +513,7 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
 
   const log = (secret: SecretRecord, entry: Omit<RotationLogEntry, 'time'>) => {
     secret.rotationLog.push({ ...entry, time: clock.now().getTime() / 1000 });
+    markChanged(secret);
     if (secret.rotationLog.length > MAX_ROTATION_LOG)
       secret.rotationLog.splice(0, secret.rotationLog.length - MAX_ROTATION_LOG);
   };
@@ -398,6 +548,93 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
       const message = error instanceof Error ? error.message : String(error);
       log(secret, { clientRequestToken: token, step, outcome: 'failed', errorType, message });
       return false;
+    }
+  };
+
+  /**
+   * Runs a rotation's steps: after the response, as AWS does ("RotateSecret ... returns
+   * immediately; the rotation runs asynchronously"), or before it with `syncRotation`. A secret
+   * runs one rotation at a time; `/_rekey/secretsmanager/rotations` reports `InProgress`.
+   */
+  const startRotation = async (secret: SecretRecord, work: () => Promise<void>): Promise<void> => {
+    const running = work()
+      .catch((error: unknown) => {
+        // runStep catches what a function throws; this is an emulator fault. Logged, never thrown.
+        log(secret, {
+          clientRequestToken: '-',
+          step: 'rotation',
+          outcome: 'failed',
+          errorType: 'InternalFailure',
+          message: error instanceof Error ? error.message : String(error),
+        });
+      })
+      .finally(() => {
+        inFlight.delete(secret);
+        markChanged(secret);
+        deps.onBackgroundChange?.();
+      });
+    inFlight.set(secret, running);
+    if (deps.syncRotation) await running;
+  };
+
+  /** The four steps with one token; a failed step ends the rotation (AWSPENDING stays behind). */
+  const rotate = async (secret: SecretRecord, lambdaArn: string, token: string, ctx: RequestContext) => {
+    for (const step of STEPS) {
+      if (!(await runStep(secret, lambdaArn, step, token, ctx))) return;
+    }
+    const finished = versionById(secret, token);
+    if (finished?.stages.includes(CURRENT)) {
+      const done = clock.now().getTime();
+      secret.lastRotatedMs = done;
+      if (secret.rotationRules) secret.nextRotationMs = nextRotationDate(secret.rotationRules, done, done);
+      markChanged(secret);
+    } else {
+      log(secret, {
+        clientRequestToken: token,
+        step: 'finishSecret',
+        outcome: 'failed',
+        errorType: 'RotationIncompleteError',
+        message: `The function finished every step but version ${token} is not AWSCURRENT; the rotation is not complete.`,
+      });
+    }
+  };
+
+  /**
+   * RotateImmediately false: AWS tests the configuration by running only testSecret: "The test
+   * creates an AWSPENDING version of the secret and then removes it." The test version carries
+   * the current value, so the function can read and test it exactly as in a rotation.
+   */
+  const testConfiguration = async (
+    secret: SecretRecord,
+    lambdaArn: string,
+    now: number,
+    ctx: RequestContext,
+  ) => {
+    const current = holderOf(secret, CURRENT);
+    const testToken = randomUUID();
+    if (!current) {
+      log(secret, {
+        clientRequestToken: testToken,
+        step: 'testSecret',
+        outcome: 'failed',
+        errorType: 'ResourceNotFoundException',
+        message: 'The secret has no AWSCURRENT version to test rotation with.',
+      });
+      return;
+    }
+    const previousPending = holderOf(secret, PENDING);
+    secret.versions.push({
+      versionId: testToken,
+      ...compact({ secretString: current.secretString, secretBinary: current.secretBinary }),
+      stages: [],
+      createdMs: now,
+    });
+    const test = versionById(secret, testToken);
+    if (test) attachStage(secret, test, PENDING);
+    await runStep(secret, lambdaArn, 'testSecret', testToken, ctx);
+    secret.versions = secret.versions.filter((v) => v.versionId !== testToken);
+    if (previousPending && versionById(secret, previousPending.versionId)) {
+      attachStage(secret, previousPending, PENDING);
     }
   };
 
@@ -450,7 +687,8 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
       };
       // Without a value AWS creates the secret with no version at all.
       const version = value ? putVersion(secret, token ?? randomUUID(), value, [CURRENT], now) : undefined;
-      scope.set(name, secret);
+      scope.set(secret);
+      markChanged(secret);
       return compact({ ARN: secret.arn, Name: secret.name, VersionId: version?.versionId });
     },
 
@@ -493,22 +731,11 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
           `Secrets Manager can't find the specified secret value for VersionId: ${version.versionId}`,
         );
       }
-      const today = dayOf(ctx.now.getTime());
-      version.lastAccessedMs = today;
-      secret.lastAccessedMs = today;
-      return compact({
-        ARN: secret.arn,
-        Name: secret.name,
-        VersionId: version.versionId,
-        SecretString: version.secretString,
-        SecretBinary: version.secretBinary,
-        VersionStages: [...version.stages],
-        CreatedDate: seconds(version.createdMs),
-      });
+      return readValue(secret, version, ctx);
     },
 
     PutSecretValue(input, ctx) {
-      const secret = findLive(ctx, input);
+      const secret = findWritable(ctx, input);
       const token = clientToken(input) ?? randomUUID();
       const value = secretValue(input);
       if (!value) throw invalidParameter('You must provide either SecretString or SecretBinary.');
@@ -525,7 +752,7 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
     },
 
     UpdateSecret(input, ctx) {
-      const secret = findLive(ctx, input);
+      const secret = findWritable(ctx, input);
       const token = clientToken(input) ?? randomUUID();
       const value = secretValue(input);
       const description = optString(input, 'Description', 2048);
@@ -539,7 +766,7 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
     },
 
     UpdateSecretVersionStage(input, ctx) {
-      const secret = findLive(ctx, input);
+      const secret = findWritable(ctx, input);
       const stage = reqString(input, 'VersionStage', 256);
       const moveTo = optString(input, 'MoveToVersionId', 64);
       const removeFrom = optString(input, 'RemoveFromVersionId', 64);
@@ -650,7 +877,7 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
     },
 
     async RotateSecret(input, ctx) {
-      const secret = findLive(ctx, input);
+      const secret = findWritable(ctx, input);
       const token = clientToken(input) ?? randomUUID();
       const lambdaArn = optString(input, 'RotationLambdaARN', 2048) ?? secret.rotationLambdaArn;
       const rules =
@@ -686,35 +913,7 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
         secret.nextRotationMs = nextRotationDate(secret.rotationRules, secret.lastRotatedMs, now);
 
       if (!immediately) {
-        // AWS tests the configuration by running only testSecret: "The test creates an AWSPENDING
-        // version of the secret and then removes it." The test version carries the current value,
-        // so the function can read and test it exactly as in a rotation.
-        const current = holderOf(secret, CURRENT);
-        const testToken = randomUUID();
-        if (current) {
-          const previousPending = holderOf(secret, PENDING);
-          secret.versions.push({
-            versionId: testToken,
-            ...compact({ secretString: current.secretString, secretBinary: current.secretBinary }),
-            stages: [],
-            createdMs: now,
-          });
-          const test = versionById(secret, testToken);
-          if (test) attachStage(secret, test, PENDING);
-          await runStep(secret, lambdaArn, 'testSecret', testToken, ctx);
-          secret.versions = secret.versions.filter((v) => v.versionId !== testToken);
-          if (previousPending && versionById(secret, previousPending.versionId)) {
-            attachStage(secret, previousPending, PENDING);
-          }
-        } else {
-          log(secret, {
-            clientRequestToken: testToken,
-            step: 'testSecret',
-            outcome: 'failed',
-            errorType: 'ResourceNotFoundException',
-            message: 'The secret has no AWSCURRENT version to test rotation with.',
-          });
-        }
+        await startRotation(secret, () => testConfiguration(secret, lambdaArn, now, ctx));
         return { ARN: secret.arn, Name: secret.name };
       }
 
@@ -726,30 +925,206 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
         attachStage(secret, placeholder, PENDING);
         prune(secret);
       }
-      for (const step of STEPS) {
-        if (!(await runStep(secret, lambdaArn, step, token, ctx))) {
-          return { ARN: secret.arn, Name: secret.name, VersionId: token };
-        }
-      }
-      const finished = versionById(secret, token);
-      if (finished?.stages.includes(CURRENT)) {
-        const done = clock.now().getTime();
-        secret.lastRotatedMs = done;
-        if (secret.rotationRules) secret.nextRotationMs = nextRotationDate(secret.rotationRules, done, done);
-      } else {
-        log(secret, {
-          clientRequestToken: token,
-          step: 'finishSecret',
-          outcome: 'failed',
-          errorType: 'RotationIncompleteError',
-          message: `The function finished every step but version ${token} is not AWSCURRENT; the rotation is not complete.`,
-        });
-      }
+      await startRotation(secret, () => rotate(secret, lambdaArn, token, ctx));
       return { ARN: secret.arn, Name: secret.name, VersionId: token };
     },
 
-    CancelRotateSecret(input, ctx) {
+    BatchGetSecretValue(input, ctx) {
+      const ids = input.SecretIdList;
+      const hasFilters = input.Filters !== undefined && input.Filters !== null;
+      if ((ids === undefined || ids === null) === !hasFilters) {
+        throw invalidParameter('Specify either SecretIdList or Filters, not both (and not neither).');
+      }
+      const currentValueOf = (secret: SecretRecord) => {
+        const version = holderOf(secret, CURRENT);
+        return version && hasValue(version) ? readValue(secret, version, ctx) : undefined;
+      };
+      if (hasFilters) {
+        // As ListSecrets with the same filters, then each secret's AWSCURRENT value.
+        const maxResults = optInt(input, 'MaxResults', 1, MAX_BATCH_IDS) ?? MAX_BATCH_IDS;
+        const scope = scopeOf(ctx);
+        purge(scope);
+        const filters = parseFilters(input.Filters);
+        const matching = [...scope.values()]
+          .filter((s) => s.deletedMs === undefined && filters.every((f) => f(s)))
+          .sort((a, b) => a.createdMs - b.createdMs || (a.name < b.name ? -1 : 1));
+        const start = decodeToken(input.NextToken);
+        const page = matching.slice(start, start + maxResults);
+        return compact({
+          SecretValues: page.map(currentValueOf).filter((v) => v !== undefined),
+          Errors: [],
+          NextToken: start + maxResults < matching.length ? encodeToken(start + maxResults) : undefined,
+        });
+      }
+      if (input.MaxResults !== undefined || input.NextToken !== undefined) {
+        throw invalidParameter(
+          'MaxResults and NextToken apply only with Filters; SecretIdList is answered at once.',
+        );
+      }
+      if (
+        !Array.isArray(ids) ||
+        ids.length < 1 ||
+        ids.length > MAX_BATCH_IDS ||
+        !ids.every((id) => typeof id === 'string' && id.length >= 1 && id.length <= 2048)
+      ) {
+        throw invalidParameter(`SecretIdList must list 1 to ${MAX_BATCH_IDS} secret names or ARNs.`);
+      }
+      const values: unknown[] = [];
+      const errors: unknown[] = [];
+      for (const id of ids as string[]) {
+        try {
+          const secret = find(ctx, id);
+          if (secret.deletedMs !== undefined) throw invalidRequest(MARKED_FOR_DELETION);
+          const value = currentValueOf(secret);
+          if (!value) {
+            throw new AwsError(
+              'ResourceNotFoundException',
+              "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+            );
+          }
+          values.push(value);
+        } catch (error) {
+          if (!(error instanceof AwsError)) throw error;
+          errors.push({ SecretId: id, ErrorCode: error.type, Message: error.message });
+        }
+      }
+      return { SecretValues: values, Errors: errors };
+    },
+
+    ValidateResourcePolicy(input, ctx) {
+      const policy = reqString(input, 'ResourcePolicy', MAX_POLICY_CHARS);
+      const secretId = optString(input, 'SecretId', 2048);
+      if (secretId !== undefined) find(ctx, secretId);
+      const problems = policyProblems(policy);
+      return {
+        PolicyValidationPassed: problems.length === 0,
+        ValidationErrors: problems.map((ErrorMessage) => ({ CheckName: 'JSON_SCHEMA_CHECK', ErrorMessage })),
+      };
+    },
+
+    PutResourcePolicy(input, ctx) {
+      const secret = findWritable(ctx, input);
+      const policy = reqString(input, 'ResourcePolicy', MAX_POLICY_CHARS);
+      const problems = policyProblems(policy);
+      if (problems.length) {
+        throw new AwsError(
+          'MalformedPolicyDocumentException',
+          `The resource policy has errors: ${problems.join(' ')}`,
+        );
+      }
+      // BlockPublicPolicy defaults to true in the API (the console and CLI pass it explicitly).
+      if ((optBool(input, 'BlockPublicPolicy') ?? true) && grantsBroadAccess(policy)) {
+        throw new AwsError(
+          'PublicPolicyException',
+          'The BlockPublicPolicy parameter is set to true, and the resource policy did not prevent broad access to the secret: it allows Principal "*" without a condition. Name the principals, add a condition, or pass BlockPublicPolicy false.',
+        );
+      }
+      secret.resourcePolicy = policy;
+      secret.lastChangedMs = ctx.now.getTime();
+      return { ARN: secret.arn, Name: secret.name };
+    },
+
+    GetResourcePolicy(input, ctx) {
       const secret = findLive(ctx, input);
+      return compact({ ARN: secret.arn, Name: secret.name, ResourcePolicy: secret.resourcePolicy });
+    },
+
+    DeleteResourcePolicy(input, ctx) {
+      const secret = findWritable(ctx, input);
+      secret.resourcePolicy = undefined;
+      secret.lastChangedMs = ctx.now.getTime();
+      return { ARN: secret.arn, Name: secret.name };
+    },
+
+    ReplicateSecretToRegions(input, ctx) {
+      const secret = findWritable(ctx, input);
+      const add = input.AddReplicaRegions;
+      if (!Array.isArray(add) || add.length < 1) {
+        throw invalidParameter('AddReplicaRegions must list at least one {Region, KmsKeyId}.');
+      }
+      const force = optBool(input, 'ForceOverwriteReplicaSecret') ?? false;
+      const requested = add.map((raw, i) => {
+        const entry = (raw ?? {}) as Input;
+        const region = entry.Region;
+        if (typeof region !== 'string' || !REGION_PATTERN.test(region)) {
+          throw invalidParameter(`AddReplicaRegions[${i}].Region must be a Region ID such as eu-west-1.`);
+        }
+        if (region === ctx.region) {
+          throw invalidParameter(
+            `AddReplicaRegions[${i}].Region ${region} is the Region of the primary secret.`,
+          );
+        }
+        const kmsKeyId = entry.KmsKeyId;
+        if (kmsKeyId !== undefined && typeof kmsKeyId !== 'string') {
+          throw invalidParameter(`AddReplicaRegions[${i}].KmsKeyId must be a string.`);
+        }
+        return { region, kmsKeyId: kmsKeyId as string | undefined };
+      });
+      const replicas = secret.replicas ?? [];
+      for (const { region, kmsKeyId } of requested) {
+        if (replicas.some((r) => r.Region === region)) {
+          throw invalidParameter(`The secret is already replicated to ${region}.`);
+        }
+        const target = scopeFor(`${ctx.accountId}/${region}`);
+        purge(target);
+        const existing = target.get(secret.name);
+        const status: ReplicaStatus = compact({
+          Region: region,
+          KmsKeyId: kmsKeyId ?? 'alias/aws/secretsmanager',
+          Status: 'InSync' as const,
+          StatusMessage: 'Replication succeeded',
+        });
+        if (existing && !force) {
+          status.Status = 'Failed';
+          status.StatusMessage = `Replication failed: a secret named ${secret.name} already exists in ${region}. Pass ForceOverwriteReplicaSecret to overwrite it.`;
+        } else {
+          const replica: SecretRecord = {
+            arn: secret.arn.replace(`:${ctx.region}:`, `:${region}:`),
+            name: secret.name,
+            tags: [],
+            versions: [],
+            createdMs: ctx.now.getTime(),
+            lastChangedMs: ctx.now.getTime(),
+            rotationEnabled: false,
+            rotationLog: [],
+            primaryRegion: ctx.region,
+            ...compact({ kmsKeyId }),
+          };
+          target.set(replica);
+          markChanged(replica);
+        }
+        replicas.push(status);
+      }
+      secret.replicas = replicas;
+      syncReplicas(secret);
+      return { ARN: secret.arn, ReplicationStatus: replicas.map((r) => compact({ ...r })) };
+    },
+
+    RemoveRegionsFromReplication(input, ctx) {
+      const secret = findWritable(ctx, input);
+      const remove = input.RemoveReplicaRegions;
+      if (!Array.isArray(remove) || remove.length < 1 || !remove.every((r) => typeof r === 'string')) {
+        throw invalidParameter('RemoveReplicaRegions must list at least one Region.');
+      }
+      const replicas = secret.replicas ?? [];
+      for (const region of remove as string[]) {
+        if (!replicas.some((r) => r.Region === region)) {
+          throw invalidParameter(`The secret is not replicated to ${region}.`);
+        }
+        const target = scopeFor(`${ctx.accountId}/${region}`);
+        const replica = target.get(secret.name);
+        if (replica?.primaryRegion === ctx.region) {
+          target.delete(replica.name);
+          markChanged(replica, true);
+        }
+      }
+      secret.replicas = replicas.filter((r) => !(remove as string[]).includes(r.Region));
+      if (!secret.replicas.length) secret.replicas = undefined;
+      return { ARN: secret.arn, ReplicationStatus: (secret.replicas ?? []).map((r) => compact({ ...r })) };
+    },
+
+    CancelRotateSecret(input, ctx) {
+      const secret = findWritable(ctx, input);
       // Turns rotation off; the function ARN and rules stay so RotateSecret can turn it on again.
       // Labels are left as they are: the docs ask the caller to clean up a partial AWSPENDING.
       secret.rotationEnabled = false;
@@ -795,14 +1170,26 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
           "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.",
         );
       }
+      if (secret.replicas?.length) {
+        throw invalidRequest(
+          `The secret ${secret.name} has replicas in ${secret.replicas.map((r) => r.Region).join(', ')}: remove them with RemoveRegionsFromReplication before deleting it.`,
+        );
+      }
+      if (secret.primaryRegion !== undefined) {
+        throw invalidRequest(
+          `Operation is not permitted on a replica secret: remove ${regionOf(secret)} from replication on the primary secret in ${secret.primaryRegion}.`,
+        );
+      }
       const now = ctx.now.getTime();
       if (force) {
         scopeOf(ctx).delete(secret.name);
+        markChanged(secret, true);
         return { ARN: secret.arn, Name: secret.name, DeletionDate: now / 1000 };
       }
       if (secret.deletedMs !== undefined) throw invalidRequest(MARKED_FOR_DELETION);
       secret.deletedMs = now;
       secret.deletionMs = now + (window ?? 30) * 86_400_000;
+      scopeOf(ctx).scheduled.add(secret);
       return { ARN: secret.arn, Name: secret.name, DeletionDate: secret.deletionMs / 1000 };
     },
 
@@ -810,6 +1197,7 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
       const secret = find(ctx, reqString(input, 'SecretId', 2048));
       secret.deletedMs = undefined;
       secret.deletionMs = undefined;
+      scopeOf(ctx).scheduled.delete(secret);
       secret.lastChangedMs = ctx.now.getTime();
       return { ARN: secret.arn, Name: secret.name };
     },
@@ -826,14 +1214,57 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
           `The local Secrets Manager does not implement ${operation}. It serves: ${Object.keys(operations).join(', ')}.`,
         );
       }
-      return run(input, ctx);
+      // Operations run synchronously up to their first await, so the secrets found until then are
+      // the ones this operation changes; a failed write may still have changed them (rotation log).
+      found = [];
+      let result: unknown;
+      try {
+        result = run(input, ctx);
+      } finally {
+        const touched = found;
+        found = [];
+        if (!READ_ONLY.test(operation)) {
+          for (const secret of touched) {
+            markChanged(secret);
+            if (secret.replicas?.length) syncReplicas(secret);
+          }
+        }
+      }
+      return result;
+    },
+    journal: {
+      drainChanges() {
+        const out = [...changed];
+        changed.clear();
+        return out;
+      },
+      *entries() {
+        for (const [key, scope] of scopes) {
+          for (const secret of scope.values()) yield [`${key}/${secret.name}`, secret] as [string, unknown];
+        }
+      },
+      applyRecord(key, value) {
+        const [account, region, ...name] = key.split('/');
+        const scope = scopeFor(`${account}/${region}`);
+        if (value === null) scope.delete(name.join('/'));
+        else scope.set(value as SecretRecord);
+      },
     },
     admin: {
       /** The rotation log of one secret: steps, outcomes, error types and messages, never values. */
       async rotations(body, ctx) {
         const secret = find(ctx, reqString(body, 'SecretId', 2048));
-        return { ARN: secret.arn, Name: secret.name, Rotations: secret.rotationLog };
+        return {
+          ARN: secret.arn,
+          Name: secret.name,
+          InProgress: inFlight.has(secret),
+          Rotations: secret.rotationLog,
+        };
       },
+    },
+    async finishBackgroundWork() {
+      // Rotations still running finish (or fail) before the endpoint stops.
+      while (inFlight.size) await Promise.all(inFlight.values());
     },
     snapshot(): Snapshot {
       const out: Snapshot = { scopes: {} };
@@ -847,12 +1278,11 @@ export const createSecretsManager = (deps: { lambdas: LambdaRegistry; clock: Clo
       if (typeof snapshot.scopes !== 'object' || snapshot.scopes === null) {
         throw new Error('Secrets Manager state must be an object with "scopes".');
       }
-      scopes = new Map(
-        Object.entries(snapshot.scopes).map(([key, secrets]) => [
-          key,
-          new Map(structuredClone(secrets).map((s) => [s.name, s])),
-        ]),
-      );
+      scopes = new Map();
+      for (const [key, secrets] of Object.entries(snapshot.scopes)) {
+        const scope = scopeFor(key);
+        for (const secret of structuredClone(secrets)) scope.set(secret);
+      }
     },
   };
 };
@@ -902,8 +1332,9 @@ const parseFilters = (value: unknown): Array<(s: SecretRecord) => boolean> => {
         case 'tag-value':
           return secret.tags.some((t) => t.Value.startsWith(term));
         case 'primary-region':
+          return (secret.primaryRegion ?? (secret.replicas?.length ? regionOf(secret) : undefined)) === term;
         case 'owning-service':
-          // Local secrets are neither replicated nor owned by another service.
+          // Local secrets are not owned by another service.
           return false;
         default: {
           const haystack = [
@@ -941,4 +1372,55 @@ const decodeToken = (value: unknown): number => {
     'InvalidNextTokenException',
     'The NextToken value is invalid: pass the NextToken of the previous response.',
   );
+};
+
+// ---------------------------------------------------------------------------------------------
+// Resource policies.
+
+/** What is wrong with a resource policy's shape (empty when nothing): parsed, never quoted back. */
+const policyProblems = (text: string): string[] => {
+  let policy: unknown;
+  try {
+    policy = JSON.parse(text);
+  } catch {
+    return ['The policy is not valid JSON.'];
+  }
+  if (typeof policy !== 'object' || policy === null || Array.isArray(policy))
+    return ['The policy must be a JSON object.'];
+  const doc = policy as Record<string, unknown>;
+  const problems: string[] = [];
+  if (doc.Version !== undefined && doc.Version !== '2012-10-17' && doc.Version !== '2008-10-17') {
+    problems.push('Version must be 2012-10-17.');
+  }
+  const statements = Array.isArray(doc.Statement)
+    ? doc.Statement
+    : doc.Statement === undefined
+      ? []
+      : [doc.Statement];
+  if (statements.length === 0) problems.push('The policy needs a Statement.');
+  for (const [i, raw] of statements.entries()) {
+    const st = (raw ?? {}) as Record<string, unknown>;
+    if (st.Effect !== 'Allow' && st.Effect !== 'Deny')
+      problems.push(`Statement[${i}].Effect must be Allow or Deny.`);
+    if (st.Action === undefined && st.NotAction === undefined)
+      problems.push(`Statement[${i}] needs Action or NotAction.`);
+    if (st.Principal === undefined && st.NotPrincipal === undefined) {
+      problems.push(`Statement[${i}] needs a Principal (a resource policy names who it applies to).`);
+    }
+  }
+  return problems;
+};
+
+/** Whether an Allow statement grants Principal "*" (or AWS "*") without any condition. */
+const grantsBroadAccess = (text: string): boolean => {
+  const doc = JSON.parse(text) as { Statement?: unknown };
+  const statements = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+  return statements.some((raw) => {
+    const st = (raw ?? {}) as { Effect?: unknown; Principal?: unknown; Condition?: unknown };
+    if (st.Effect !== 'Allow' || st.Condition !== undefined) return false;
+    const principal = st.Principal;
+    if (principal === '*') return true;
+    const aws = (principal as { AWS?: unknown } | undefined)?.AWS;
+    return aws === '*' || (Array.isArray(aws) && aws.includes('*'));
+  });
 };

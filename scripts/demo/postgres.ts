@@ -17,6 +17,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
+import { rotationSucceeded } from '../../local/rotation-wait.js';
 import { DEMO_ACCOUNT, DEMO_REGION, heading, localClientConfig, printLabels } from './common.js';
 
 interface Server {
@@ -160,13 +161,20 @@ export const demoPostgres = async (endpoint: string): Promise<void> => {
     const arn = created.ARN ?? name;
     await printLabels(client, arn, 'before');
     for (const round of [1, 2]) {
-      await client.send(
+      const started = await client.send(
         new RotateSecretCommand({
           SecretId: arn,
           RotationLambdaARN: `arn:aws:lambda:${DEMO_REGION}:${DEMO_ACCOUNT}:function:rekey-secret-rotation`,
           RotationRules: { AutomaticallyAfterDays: 30 },
         }),
       );
+      // RotateSecret answers before the steps run, as on AWS: wait for them (bounded).
+      await rotationSucceeded({
+        sm: client,
+        secretId: arn,
+        token: started.VersionId,
+        local: { endpointUrl: endpoint, region: DEMO_REGION, account: DEMO_ACCOUNT },
+      });
       await printLabels(client, arn, `after rotation ${round}`);
     }
     const current = JSON.parse(

@@ -5,6 +5,7 @@ import {
   RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { rotationSucceeded } from '../../local/rotation-wait.js';
 import { DEMO_ACCOUNT, DEMO_REGION, heading, localClientConfig, printLabels } from './common.js';
 
 export const demoGeneratedSecret = async (endpoint: string): Promise<void> => {
@@ -24,13 +25,20 @@ export const demoGeneratedSecret = async (endpoint: string): Promise<void> => {
     console.log(`  created ${arn}`);
     await printLabels(client, arn, 'before');
     for (const round of [1, 2]) {
-      await client.send(
+      const started = await client.send(
         new RotateSecretCommand({
           SecretId: arn,
           RotationLambdaARN: functionArn,
           RotationRules: { AutomaticallyAfterDays: 30 },
         }),
       );
+      // RotateSecret answers before the steps run, as on AWS: wait for them (bounded).
+      await rotationSucceeded({
+        sm: client,
+        secretId: arn,
+        token: started.VersionId,
+        local: { endpointUrl: endpoint, region: DEMO_REGION, account: DEMO_ACCOUNT },
+      });
       const described = await client.send(new DescribeSecretCommand({ SecretId: arn }));
       const pending = Object.values(described.VersionIdsToStages ?? {}).some(
         (stages) => stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT'),

@@ -21,6 +21,7 @@ import type { WorkflowState } from '../../functions/key-rotation/types.js';
 import { createClients as fleetClients } from '../../functions/secret-fleet/clients.js';
 import { parseFleetInput } from '../../functions/secret-fleet/options.js';
 import { buildSummary, publishSummary } from '../../functions/secret-fleet/summary.js';
+import { adminFetch } from '../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../local/endpoint.js';
 import { loadTemplate, type Template } from '../../scripts/template.js';
 import { createTestCertificate, importInput } from '../helpers/certificates.js';
@@ -49,12 +50,9 @@ const published: Record<string, Event> = {};
 
 /** Events on the local bus, read through the local EventBridge's admin route. */
 const eventsOnBus = async (): Promise<Event[]> => {
-  const response = await fetch(
+  const response = await adminFetch(
     `${endpoint.url}/_rekey/AWSEvents/events?region=${REGION}&account=${ACCOUNT}`,
-    {
-      method: 'POST',
-      body: JSON.stringify({ EventBusName: BUS }),
-    },
+    { EventBusName: BUS },
   );
   return ((await response.json()) as { Events: Event[] }).Events;
 };

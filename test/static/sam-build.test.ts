@@ -17,13 +17,13 @@ import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventb
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   CreateSecretCommand,
-  DescribeSecretCommand,
   GetSecretValueCommand,
   RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEndpoint, startLocalEndpoint } from '../../local/endpoint.js';
+import { waitForRotation } from '../../local/rotation-wait.js';
 import { type FunctionDefinition, functionsOf, loadTemplate, type Template } from '../../scripts/template.js';
 import { createTestCertificate, importInput } from '../helpers/certificates.js';
 import { projectRoot, samBuild, samBuildCommand } from './helpers/sam-build.js';
@@ -181,16 +181,16 @@ const scenarios: Record<string, (fn: FunctionDefinition) => Promise<void>> = {
         RotationRules: { AutomaticallyAfterDays: 30 },
       }),
     );
-    // RotateSecret may answer before the steps ran (as AWS does): wait, bounded, for AWSCURRENT.
-    const deadline = Date.now() + 60_000;
-    let stages: string[] | undefined;
-    while (Date.now() < deadline) {
-      const described = await secrets.send(new DescribeSecretCommand({ SecretId: ARN }));
-      stages = described.VersionIdsToStages?.[token];
-      if (stages?.includes('AWSCURRENT')) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(stages, 'the rotation completed through the bundle').toContain('AWSCURRENT');
+    // RotateSecret answers before the steps run (as AWS does): wait, bounded, until the steps
+    // have ended (AWSCURRENT moves inside finishSecret, before its invocation returns).
+    const outcome = await waitForRotation({
+      sm: secrets,
+      secretId: ARN ?? '',
+      token,
+      local: { endpointUrl: endpoint.url, region: REGION, account: ACCOUNT },
+      timeoutMs: 60_000,
+    });
+    expect(outcome.status, 'the rotation completed through the bundle').toBe('succeeded');
     const current = await secrets.send(new GetSecretValueCommand({ SecretId: ARN }));
     expect(current.VersionId).toBe(token);
     expect(current.SecretString).not.toBe('initial-api-key-value');

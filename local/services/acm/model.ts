@@ -78,8 +78,21 @@ export interface CertificateRecord {
   privateKeyPem?: string;
   certificateAuthorityArn?: string;
   exported: boolean;
+  /** A public (Amazon-issued) certificate requested with `Options.Export: ENABLED` may be exported. */
+  exportOption?: 'ENABLED' | 'DISABLED';
   tags: Tag[];
 }
+
+/**
+ * KeyAlgorithm as ListCertificates and DescribeCertificate write it: `RSA-2048`, `EC-prime256v1`
+ * (the AWS CLI's describe-certificate example and real outputs). The `Includes.keyTypes` filter
+ * takes the other spelling, `RSA_2048`, which the records keep.
+ */
+export const awsKeyAlgorithm = (algorithm: string): string => algorithm.replace('_', '-');
+
+/** Private certificates, and public ones requested as exportable, can be exported (ExportCertificate). */
+export const exportable = (record: CertificateRecord): boolean =>
+  record.type === 'PRIVATE' || (record.type === 'AMAZON_ISSUED' && record.exportOption === 'ENABLED');
 
 export const CERTIFICATE_ARN =
   /^arn:aws[a-z-]*:acm:([a-z0-9-]+):(\d{12}):certificate\/([A-Za-z0-9-]{1,128})$/;
@@ -150,8 +163,9 @@ export const summaryOf = (record: CertificateRecord, now: Date): Record<string, 
     HasAdditionalSubjectAlternativeNames: record.subjectAlternativeNames.length > 100,
     Status: status,
     Type: record.type,
-    KeyAlgorithm: record.keyAlgorithm,
+    KeyAlgorithm: awsKeyAlgorithm(record.keyAlgorithm),
     KeyUsages: record.keyUsages,
+    ExportOption: exportable(record) ? 'ENABLED' : 'DISABLED',
     ExtendedKeyUsages: record.extendedKeyUsages.map((e) => e.Name),
     InUse: record.inUseBy.length > 0,
     Exported: record.exported,
@@ -183,7 +197,7 @@ export const detailOf = (record: CertificateRecord, now: Date): Record<string, u
     Status: status,
     NotBefore: issued ? seconds(record.notBefore) : undefined,
     NotAfter: issued ? seconds(record.notAfter) : undefined,
-    KeyAlgorithm: record.keyAlgorithm,
+    KeyAlgorithm: awsKeyAlgorithm(record.keyAlgorithm),
     SignatureAlgorithm: record.signatureAlgorithm,
     InUseBy: record.inUseBy,
     FailureReason: record.failureReason,

@@ -113,6 +113,8 @@ export const serveQuery = async (
   body: string,
   services: readonly LocalService[],
   contextOf: (authorization: string | undefined) => RequestContext,
+  /** Runs after the action succeeded and before the answer is sent (the state journal's write). */
+  beforeSend?: (service: LocalService, action: string) => Promise<void> | undefined,
 ): Promise<boolean> => {
   const requestId = randomUUID();
   const params = new URLSearchParams(body);
@@ -143,6 +145,7 @@ export const serveQuery = async (
       ctx: { ...ctx, requestId },
       signatureMatches: (secret) => verifySignature(req, body, secret),
     });
+    await beforeSend?.(service, action);
     sendXml(
       res,
       200,

@@ -9,7 +9,9 @@ export type KeyState =
   | 'Disabled'
   | 'PendingDeletion'
   | 'PendingReplicaDeletion'
-  | 'PendingImport';
+  | 'PendingImport'
+  /** A replica key just made by ReplicateKey, for a moment (`CreatingUntil`). */
+  | 'Creating';
 
 export interface GrantRecord {
   GrantId: string;
@@ -60,6 +62,12 @@ export interface KeyRecord {
   RotationEnabled: boolean;
   RotationPeriodInDays?: number;
   RotationEnabledAt?: number;
+  /** Key material replaced by rotations, newest first: ciphertexts made under it still decrypt. */
+  PreviousMaterials?: string[];
+  /** Completed rotations, oldest first (ListKeyRotations). */
+  Rotations?: Array<{ RotationDate: number; RotationType: 'AUTOMATIC' | 'ON_DEMAND' }>;
+  /** While `Creating`: when the replica is ready (epoch ms of the endpoint clock). */
+  CreatingUntil?: number;
   Grants: GrantRecord[];
 }
 

@@ -162,9 +162,33 @@ export const validateRotationRules = (input: unknown): RotationRules => {
   return out;
 };
 
+/** Whether the rules schedule by cron() (windows fixed in the calendar, not counted from a rotation). */
+export const isCron = (rules: RotationRules): boolean => CRON.test(rules.ScheduleExpression ?? '');
+
+const dayStart = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
+
 /**
- * When the next scheduled rotation starts (epoch ms). As the RotateSecret reference says,
- * an interval counts from the last rotation; a cron schedule gives its next window after `now`.
+ * The end of the window that starts at `start`: `Duration` hours when set; otherwise one hour for
+ * a schedule in hours and the end of the UTC day for a schedule in days (RotationRulesType).
+ */
+const windowEnd = (start: number, rules: RotationRules, inHours: boolean): number => {
+  const hours = Number(/^(\d+)h$/.exec(rules.Duration ?? '')?.[1]);
+  const end = hours ? start + hours * HOUR_MS : inHours ? start + HOUR_MS : dayStart(start) + DAY_MS;
+  return end - 1000;
+};
+
+/**
+ * NextRotationDate (epoch ms), as DescribeSecret reports it: the last second of the next rotation
+ * window, the moment by which Secrets Manager will have started the rotation.
+ *
+ * - `AutomaticallyAfterDays N` and `rate(N days)`: the window is the UTC day N days after the day
+ *   of the last rotation ("If you use a rate() expression, the rotation window starts at
+ *   midnight"); a value stored by PutSecretValue or UpdateSecret counts as a rotation.
+ *   Real DescribeSecret output shows the same: 30 days after a change on 3 February,
+ *   `NextRotationDate` is 5 March 23:59:59 UTC.
+ * - `rate(N hours)`: windows start at midnight UTC and every N hours after; the next is the one
+ *   holding the moment N hours after the last rotation.
+ * - `cron()`: the next window the expression opens after `now`.
  */
 export const nextRotationDate = (
   rules: RotationRules,
@@ -172,15 +196,23 @@ export const nextRotationDate = (
   now: number,
 ): number => {
   const base = lastRotatedMs ?? now;
-  if (rules.AutomaticallyAfterDays !== undefined) return base + rules.AutomaticallyAfterDays * DAY_MS;
   const expression = rules.ScheduleExpression ?? '';
   const rate = RATE.exec(expression);
-  if (rate) return base + Number(rate[1]) * (rate[2]?.startsWith('hour') ? HOUR_MS : DAY_MS);
+  const days =
+    rules.AutomaticallyAfterDays ?? (rate && !rate[2]?.startsWith('hour') ? Number(rate[1]) : undefined);
+  if (days !== undefined) return windowEnd(dayStart(base) + days * DAY_MS, rules, false);
+  if (rate) {
+    const every = Number(rate[1]) * HOUR_MS;
+    const due = base + every;
+    const start = dayStart(due) + Math.floor((due - dayStart(due)) / every) * every;
+    return windowEnd(start, rules, true);
+  }
   const body = CRON.exec(expression)?.[1];
   if (!body) return base;
   const cron = parseCron(body);
+  const inHours = cron.hours.size > 1;
   const start = Math.floor(now / 60_000) * 60_000 + 60_000;
-  const startDay = Math.floor(start / DAY_MS) * DAY_MS;
+  const startDay = dayStart(start);
   // Day by day, then the first matching minute of a matching day: at most ~five years of days.
   for (let dayMs = startDay; dayMs < startDay + 5 * 366 * DAY_MS; dayMs += DAY_MS) {
     const d = new Date(dayMs);
@@ -189,7 +221,7 @@ export const nextRotationDate = (
     for (const h of [...cron.hours].sort((a, b) => a - b)) {
       for (const m of [...cron.minutes].sort((a, b) => a - b)) {
         const t = dayMs + h * HOUR_MS + m * 60_000;
-        if (t >= start) return t;
+        if (t >= start) return windowEnd(t, rules, inHours);
       }
     }
   }

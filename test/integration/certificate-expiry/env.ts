@@ -10,6 +10,7 @@ import type { Finding } from '../../../functions/certificate-expiry/schema.js';
 import { type SweepOptions, sweepRegion } from '../../../functions/certificate-expiry/sweep.js';
 import { DEFAULT_THRESHOLDS } from '../../../functions/certificate-expiry/thresholds.js';
 import { logger } from '../../../functions/lib/logger.js';
+import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import {
   createTestCertificate,
@@ -68,12 +69,9 @@ export const newAccount = async (endpoint: LocalEndpoint): Promise<TestAccount> 
     body: unknown,
     region = 'us-east-1',
   ): Promise<T> => {
-    const response = await fetch(
+    const response = await adminFetch(
       `${endpoint.url}/_rekey/${service}/${route}?region=${region}&account=${account}`,
-      {
-        method: 'POST',
-        body: JSON.stringify(body),
-      },
+      body,
     );
     const json = (await response.json()) as T;
     if (!response.ok) throw new Error(`${service}/${route}: ${JSON.stringify(json)}`);

@@ -59,7 +59,7 @@ describe('certificate sweep against the local endpoint', () => {
     expect(byArn.get(importedChained)).toMatchObject({
       findingClass: 'IMPORTED',
       threshold: 7,
-      keyAlgorithm: 'EC_secp384r1',
+      keyAlgorithm: 'EC-secp384r1', // as DescribeCertificate writes it
     });
     expect(byArn.get(notInUse)).toMatchObject({ findingClass: 'NOT_ELIGIBLE', threshold: 45, inUseBy: [] });
     expect(byArn.get(notInUse)?.action).toMatch(/not in use/);

@@ -16,8 +16,10 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { DEFAULT_ACCOUNT_ID } from '../../../local/server.js';
+import { waitForRotation } from '../../helpers/rotation.js';
 
 const BIN = join(process.cwd(), 'bin', 'rekey.mjs');
 const MiB = 1024 * 1024;
@@ -95,18 +97,13 @@ describe('output through a pipe', () => {
   it('delivers more than 1 MiB of JSON whole, even when the reader starts late', async () => {
     // Prepare: enough certificates that the status document is well over 1 MiB.
     const region = 'ap-south-2';
-    const response = await fetch(
+    const response = await adminFetch(
       `${endpoint.url}/_rekey/CertificateManager/bulk-seed?region=${region}&account=${DEFAULT_ACCOUNT_ID}`,
       {
-        method: 'POST',
-        // The header the endpoint's admin routes require (no web page can send it).
-        headers: { 'x-rekey-admin': '1' },
-        body: JSON.stringify({
-          count: 3000,
-          type: 'AMAZON_ISSUED',
-          domainName: 'host-{n}.pipe.example',
-          notAfter: new Date(Date.now() + 300 * 86_400_000).toISOString(),
-        }),
+        count: 3000,
+        type: 'AMAZON_ISSUED',
+        domainName: 'host-{n}.pipe.example',
+        notAfter: new Date(Date.now() + 300 * 86_400_000).toISOString(),
       },
     );
     expect(response.status).toBe(200);
@@ -393,6 +390,12 @@ describe('the target: --endpoint-url, else AWS_ENDPOINT_URL; --profile', () => {
           RotateImmediately: false,
         }),
       );
+      // RotateSecret answers before its configuration test runs, as on AWS: wait for it.
+      await waitForRotation({
+        sm: secrets,
+        secretId: made.ARN ?? '',
+        local: { endpointUrl: endpoint.url, region, account: DEFAULT_ACCOUNT_ID },
+      });
     } finally {
       endpoint.clock.advance(3 * 86_400_000);
       secrets.destroy();

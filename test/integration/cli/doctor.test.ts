@@ -2,6 +2,7 @@
  * `rekey doctor` against the local endpoint with a demo account: what it finds, the fixes it
  * prints, what `--fix` changes (only the value-less AWSPENDING) and what it leaves alone.
  */
+
 import { createHash } from 'node:crypto';
 import {
   CreateSecretCommand,
@@ -17,6 +18,7 @@ import { createReportClients } from '../../../cli/report/clients.js';
 import { type DoctorReport, diagnose } from '../../../cli/report/diagnose.js';
 import { templateRotationTimeout } from '../../../cli/report/rotation-failure.js';
 import { startLocalEndpoint } from '../../../local/endpoint.js';
+import { waitForRotation } from '../../helpers/rotation.js';
 import { capture, createDemoAccount, type DemoAccount } from './status-demo.js';
 
 let demo: DemoAccount | undefined;
@@ -182,12 +184,19 @@ describe('rekey doctor', () => {
     expect(code).toBe(3);
 
     // The secret can rotate again (RotateSecret refuses while AWSPENDING sits on another version).
-    await demo.sm.send(
+    const rotated = await demo.sm.send(
       new RotateSecretCommand({
         SecretId: demo.secretArns.stuck,
         RotationLambdaARN: `arn:aws:lambda:us-east-1:${demo.account}:function:rekey-secret-rotation`,
       }),
     );
+    // RotateSecret answers before the steps run, as on AWS.
+    await waitForRotation({
+      sm: demo.sm,
+      secretId: demo.secretArns.stuck,
+      token: rotated.VersionId,
+      local: { endpointUrl: demo.endpoint.url, region: 'us-east-1', account: demo.account },
+    });
     expect(versionWith(await labels(demo, demo.secretArns.stuck), 'AWSCURRENT')).not.toBe(
       versionWith(stuckBefore, 'AWSCURRENT'),
     );
@@ -220,12 +229,18 @@ describe('rekey doctor', () => {
       const { ARN } = await sm.send(
         new CreateSecretCommand({ Name: 'only-stuck', SecretString: 'v1-not-printed' }),
       );
-      await sm.send(
+      const failed = await sm.send(
         new RotateSecretCommand({
           SecretId: ARN,
           RotationLambdaARN: `arn:aws:lambda:us-east-1:${account}:function:rekey-test-always-fails`,
         }),
       );
+      await waitForRotation({
+        sm,
+        secretId: ARN ?? '',
+        token: failed.VersionId,
+        local: { endpointUrl: endpoint.url, region: 'us-east-1', account },
+      });
       const fake = { env };
       expect((await doctor(fake, ['--stuck-after', '0'])).code).toBe(3);
       const fixed = await doctor(fake, ['--stuck-after', '0', '--fix']);

@@ -16,11 +16,13 @@ import { templateRotationTimeout } from '../../../cli/report/rotation-failure.js
 import { logger } from '../../../functions/lib/logger.js';
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { waitForRotation } from '../../../local/rotation-wait.js';
 
 const REGION = 'us-east-1';
 const account = String(randomInt(100_000_000_000, 999_999_999_999));
 let endpoint: LocalEndpoint;
 let sm: SecretsManagerClient;
+const localLog = () => ({ endpointUrl: endpoint.url, region: REGION, account });
 
 beforeAll(async () => {
   logger.setLogLevel('WARN');
@@ -91,6 +93,8 @@ describe('rekey rotate-secret --wait', () => {
         RotateImmediately: false,
       }),
     );
+    // RotateSecret answers before testSecret runs, as on AWS: let the configuration test end.
+    await waitForRotation({ sm, secretId: ARN ?? '', local: localLog() });
 
     // Act
     const started = Date.now();
@@ -123,6 +127,7 @@ describe('rekey rotate-secret --wait', () => {
         RotateImmediately: false,
       }),
     );
+    await waitForRotation({ sm, secretId: ARN ?? '', local: localLog() });
 
     const result = await rekey(['rotate-secret', ARN ?? '', '--wait']);
 

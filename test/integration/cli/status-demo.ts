@@ -22,8 +22,10 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { logger } from '../../../functions/lib/logger.js';
+import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { createTestCertificate, importInput } from '../../helpers/certificates.js';
+import { waitForRotation } from '../../helpers/rotation.js';
 
 const DAY = 86_400_000;
 
@@ -126,22 +128,26 @@ export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount>
 
   // Secrets.
   const healthy = await newSecret('healthy');
-  await sm.send(
+  const local = { endpointUrl: endpoint.url, region: REGION, account };
+  // RotateSecret answers before the steps run, as on AWS: each rotation is waited for.
+  const healthyRun = await sm.send(
     new RotateSecretCommand({
       SecretId: healthy,
       RotationLambdaARN: rotationArn('rekey-secret-rotation'),
       RotationRules: { AutomaticallyAfterDays: 30 },
     }),
   );
+  await waitForRotation({ sm, secretId: healthy, token: healthyRun.VersionId, local });
   const stuck = await newSecret('stuck');
   // RotateSecret creates the AWSPENDING placeholder, then the function fails in createSecret.
-  await sm.send(
+  const stuckRun = await sm.send(
     new RotateSecretCommand({
       SecretId: stuck,
       RotationLambdaARN: rotationArn(BROKEN_FUNCTION),
       RotationRules: { AutomaticallyAfterDays: 30 },
     }),
   );
+  await waitForRotation({ sm, secretId: stuck, token: stuckRun.VersionId, local });
   const failed = await newSecret('failed');
   const failedToken = crypto.randomUUID();
   await sm.send(
@@ -152,6 +158,7 @@ export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount>
       ClientRequestToken: failedToken,
     }),
   );
+  await waitForRotation({ sm, secretId: failed, token: failedToken, local });
   // What createSecret does before a later step fails: the new value goes into the pending version.
   const pendingValue = `pending-${randomBytes(12).toString('hex')}`;
   initialValues.push(pendingValue);
@@ -204,9 +211,9 @@ export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount>
 
   // Certificates.
   const admin = async (route: string, body: unknown) => {
-    const response = await fetch(
+    const response = await adminFetch(
       `${endpoint.url}/_rekey/CertificateManager/${route}?region=${REGION}&account=${account}`,
-      { method: 'POST', body: JSON.stringify(body) },
+      body,
     );
     const json = (await response.json()) as { CertificateArn: string };
     if (!response.ok) throw new Error(`CertificateManager/${route}: ${JSON.stringify(json)}`);
@@ -259,16 +266,16 @@ export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount>
     const batches = 6;
     for (let b = 0; b < batches; b++) {
       const count = Math.ceil(scale.healthyCertificates / batches);
-      await fetch(`${endpoint.url}/_rekey/CertificateManager/bulk-seed?region=${REGION}&account=${account}`, {
-        method: 'POST',
-        body: JSON.stringify({
+      await adminFetch(
+        `${endpoint.url}/_rekey/CertificateManager/bulk-seed?region=${REGION}&account=${account}`,
+        {
           count,
           type: 'AMAZON_ISSUED',
           domainName: `svc-{n}.team-${b + 1}.example.com`,
           notAfter: new Date(now + (60 + b * 55) * DAY).toISOString(),
           inUseBy: [`arn:aws:elasticloadbalancing:${REGION}:${account}:loadbalancer/app/web-${b}/1`],
-        }),
-      }).then(async (r) => {
+        },
+      ).then(async (r) => {
         if (!r.ok) throw new Error(`bulk-seed: ${await r.text()}`);
       });
     }

@@ -2,6 +2,7 @@
  * `rekey status` against the local endpoint with a demo account: the JSON classifications, the
  * table, exit codes, and that no secret value appears in any output.
  */
+
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { UsageError } from '../../../cli/errors.js';
 import type { StatusReport } from '../../../cli/report/model.js';
 import { run } from '../../../cli/status.js';
 import { startLocalEndpoint } from '../../../local/endpoint.js';
+import { waitForRotation } from '../../helpers/rotation.js';
 import { capture, createDemoAccount, type DemoAccount } from './status-demo.js';
 
 const DAY = 86_400_000;
@@ -196,13 +198,20 @@ describe('rekey status --output table', () => {
           Tags: [{ Key: 'rekey:rotator', Value: 'generated' }],
         }),
       );
-      await sm.send(
+      const rotated = await sm.send(
         new RotateSecretCommand({
           SecretId: ARN,
           RotationLambdaARN: `arn:aws:lambda:us-east-1:${account}:function:rekey-secret-rotation`,
           RotationRules: { AutomaticallyAfterDays: 30 },
         }),
       );
+      // RotateSecret answers before the steps run, as on AWS.
+      await waitForRotation({
+        sm,
+        secretId: ARN ?? '',
+        token: rotated.VersionId,
+        local: { endpointUrl: endpoint.url, region: 'us-east-1', account },
+      });
       const { code, stdout } = await status([], {
         AWS_ACCESS_KEY_ID: account,
         AWS_SECRET_ACCESS_KEY: 'local',

@@ -16,6 +16,7 @@ import { logger } from '../../../functions/lib/logger.js';
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
 import type { PasswordPolicy } from '../../../functions/secret-rotation/rotators/types.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { readRotationLog as readLocalRotationLog, waitForRotation } from '../../helpers/rotation.js';
 import { captureLogs } from '../../unit/secret-rotation/helpers.js';
 
 /**
@@ -80,53 +81,11 @@ export interface RotationHarness {
 }
 
 /** The local endpoint's record of the rotation function's step outcomes for a secret. */
-export const readRotationLog = async (endpointUrl: string, secretId: string): Promise<RotationLogEntry[]> => {
-  const response = await fetch(
-    `${endpointUrl}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
-    {
-      method: 'POST',
-      // The header the endpoint's admin routes require (no web page can send it).
-      headers: { 'x-rekey-admin': '1' },
-      body: JSON.stringify({ SecretId: secretId }),
-    },
-  );
-  const body = (await response.json()) as { Rotations: RotationLogEntry[] };
-  return body.Rotations;
-};
-
-/**
- * Waits, with a bound, until the rotation with `token` failed or finished (entries after the
- * first `before` of the log), as a user polling DescribeSecret would: RotateSecret may answer
- * before its steps ran, as AWS's does. Returns the whole log.
- */
-export const waitForRotation = async (
-  endpointUrl: string,
-  secretId: string,
-  token: string,
-  before: number,
-): Promise<RotationLogEntry[]> => {
-  const finished = (entries: RotationLogEntry[]) =>
-    entries
-      .slice(before)
-      .some(
-        (entry) =>
-          entry.clientRequestToken === token && (entry.outcome === 'failed' || entry.step === 'finishSecret'),
-      );
-  let log = await readRotationLog(endpointUrl, secretId);
-  for (let waited = 0; !finished(log); waited += 50) {
-    if (waited > ROTATION_WAIT_MS) {
-      throw new Error(
-        `rotation ${token} of ${secretId} neither finished nor failed within ${ROTATION_WAIT_MS} ms`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    log = await readRotationLog(endpointUrl, secretId);
-  }
-  return log;
-};
+export const readRotationLog = async (endpointUrl: string, secretId: string): Promise<RotationLogEntry[]> =>
+  (await readLocalRotationLog({ endpointUrl, region: REGION, account: ACCOUNT }, secretId)).entries;
 
 /** How long `rotate` waits for a rotation's steps to finish or fail. */
-const ROTATION_WAIT_MS = 60_000;
+const ROTATION_WAIT_MS = 120_000;
 
 /** Passwords shorter than this are too likely to occur in ordinary log text to be checked. */
 const MIN_CHECKED_PASSWORD = 8;
@@ -189,7 +148,15 @@ export const startRotationHarness = async (): Promise<RotationHarness> => {
           RotationRules: { AutomaticallyAfterDays: 30 },
         }),
       );
-      const log = await waitForRotation(endpoint.url, secretId, token, before);
+      // RotateSecret answers before the steps run, as on AWS: wait for them to end, either way.
+      await waitForRotation({
+        sm,
+        secretId,
+        token,
+        local: { endpointUrl: endpoint.url, region: REGION, account: ACCOUNT },
+        timeoutMs: ROTATION_WAIT_MS,
+      });
+      const log = await rotationLog(secretId);
       const versions = await sm.send(
         new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: true }),
       );

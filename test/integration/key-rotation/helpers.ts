@@ -19,6 +19,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll } from 'vitest';
 import { createClients, type KeyRotationClients } from '../../../functions/key-rotation/clients.js';
 import { createHandler } from '../../../functions/key-rotation/handler.js';
+import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import {
   type RunStateMachineOptions,
@@ -183,12 +184,9 @@ export interface PublishedEvent {
 
 /** Events on the default bus of the test account, read through the local EventBridge's admin route. */
 export const publishedEvents = async (h: Harness): Promise<PublishedEvent[]> => {
-  const response = await fetch(
+  const response = await adminFetch(
     `${h.endpoint.url}/_rekey/AWSEvents/events?region=${REGION}&account=${ACCOUNT}`,
-    {
-      method: 'POST',
-      body: JSON.stringify({ EventBusName: 'default' }),
-    },
+    { EventBusName: 'default' },
   );
   if (!response.ok) throw new Error(`reading events failed: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { Events: PublishedEvent[] }).Events;
@@ -205,7 +203,7 @@ export const eventsFor = async (h: Harness, alias: string): Promise<PublishedEve
 export const rotate = (
   h: Harness,
   input: Record<string, unknown>,
-  options: Partial<Pick<RunStateMachineOptions, 'tasks' | 'waitOverrides' | 'onEvent'>> = {},
+  options: Partial<Pick<RunStateMachineOptions, 'tasks' | 'waitOverrides' | 'onEvent' | 'retryDelayMs'>> = {},
 ): Promise<WorkflowRun> => {
   const handler = createHandler(h.clients);
   return runStateMachine({
@@ -218,6 +216,7 @@ export const rotate = (
     stateMachineName: 'rekey-key-rotation',
     ...(options.waitOverrides ? { waitOverrides: options.waitOverrides } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
   });
 };
 

@@ -246,8 +246,9 @@ describe('multi-Region keys', () => {
     );
     await h.kms(other).send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: old.KeyId }));
 
-    // Act
-    const run = await rotate(h, { alias, force: true });
+    // Act: the successor's new replica is Creating for a moment, as on AWS; the state machine's
+    // SuccessorNotReadyError retry waits for it (with real pauses here, not the tests' 0 ms).
+    const run = await rotate(h, { alias, force: true }, { retryDelayMs: 250 });
 
     // Assess
     expect(run.error).toBeUndefined();

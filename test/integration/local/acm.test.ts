@@ -7,6 +7,7 @@ import {
   AddTagsToCertificateCommand,
   DeleteCertificateCommand,
   DescribeCertificateCommand,
+  ExportCertificateCommand,
   GetAccountConfigurationCommand,
   GetCertificateCommand,
   ImportCertificateCommand,
@@ -23,7 +24,10 @@ import {
   ValidationException,
 } from '@aws-sdk/client-acm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+// Runs against AWS_ENDPOINT_URL when set (see target.ts); `itLocal` tests need this endpoint's
+// admin seeding (Amazon-issued and private certificates in given states), clock or accounts.
 import { Clock } from '../../../local/server.js';
 import { createAcm } from '../../../local/services/acm.js';
 import type { RequestContext } from '../../../local/types.js';
@@ -35,11 +39,14 @@ import {
   type KeyAlgorithm,
   testKeyPair,
 } from '../../helpers/certificates.js';
+import { itLocal, openTarget, type Target } from './target.js';
 
 const ACCOUNT = '210987654321';
 const REGION = 'eu-west-3';
 const DAY_MS = 24 * 3600 * 1000;
 
+let target: Target;
+/** The local endpoint: used only by `itLocal` tests (admin seeding, clock, other accounts). */
 let endpoint: LocalEndpoint;
 let acm: ACMClient;
 
@@ -53,9 +60,9 @@ const clientFor = (region: string, account = ACCOUNT) =>
 
 /** Calls an admin route of the local ACM as `account` in `region`. */
 const admin = async (route: string, body: unknown, region = REGION, account = ACCOUNT) => {
-  const response = await fetch(
+  const response = await adminFetch(
     `${endpoint.url}/_rekey/CertificateManager/${route}?region=${region}&account=${account}`,
-    { method: 'POST', body: JSON.stringify(body) },
+    body,
   );
   const json = (await response.json()) as Record<string, unknown>;
   if (!response.ok) throw new Error(`${route}: ${String(json.__type)}: ${String(json.message)}`);
@@ -95,17 +102,18 @@ const listAll = async (
 };
 
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint({ registerDefaultFunctions: false });
-  acm = clientFor(REGION);
+  target = await openTarget(REGION, ACCOUNT);
+  endpoint = target.local as LocalEndpoint;
+  acm = new ACMClient({ ...target.clientConfig, maxAttempts: 1 });
 });
 
 afterAll(async () => {
   acm?.destroy();
-  await endpoint?.close();
+  await target?.close();
 });
 
 describe('ImportCertificate', () => {
-  it.each(['RSA_2048', 'RSA_4096', 'EC_prime256v1', 'EC_secp384r1'] as const)(
+  itLocal.each(['RSA_2048', 'RSA_4096', 'EC_prime256v1', 'EC_secp384r1'] as const)(
     'imports a self-signed %s certificate and reports what the certificate says',
     async (keyAlgorithm) => {
       const cert = createTestCertificate({
@@ -125,7 +133,7 @@ describe('ImportCertificate', () => {
       expect(detail).toMatchObject({
         Type: 'IMPORTED',
         Status: 'ISSUED',
-        KeyAlgorithm: keyAlgorithm,
+        KeyAlgorithm: keyAlgorithm.replace('_', '-'),
         DomainName: 'api.import.example',
         SubjectAlternativeNames: ['api.import.example', 'www.import.example'],
         RenewalEligibility: 'INELIGIBLE',
@@ -188,11 +196,11 @@ describe('ImportCertificate', () => {
     const { CertificateArn } = await acm.send(new ImportCertificateCommand(importInput(cert)));
     const detail = await describeArn(CertificateArn ?? '');
 
-    expect(detail?.KeyAlgorithm).toBe('EC_prime256v1');
+    expect(detail?.KeyAlgorithm).toBe('EC-prime256v1');
     expect(detail?.SignatureAlgorithm).toMatch(/RSA/);
   });
 
-  it('re-imports under the same ARN, keeping tags and replacing the certificate', async () => {
+  itLocal('re-imports under the same ARN, keeping tags and replacing the certificate', async () => {
     const first = createTestCertificate({ domainName: 'reimport.example', notAfter: inDays(10) });
     const { CertificateArn } = await acm.send(
       new ImportCertificateCommand(importInput(first, { Tags: [{ Key: 'owner', Value: 'team-a' }] })),
@@ -230,10 +238,10 @@ describe('ImportCertificate', () => {
 
     await expect(attempt).rejects.toBeInstanceOf(ValidationException);
     await expect(attempt).rejects.toThrow(/EC_prime256v1 differs from RSA_2048/);
-    expect((await describeArn(CertificateArn ?? ''))?.KeyAlgorithm).toBe('RSA_2048');
+    expect((await describeArn(CertificateArn ?? ''))?.KeyAlgorithm).toBe('RSA-2048');
   });
 
-  it('rejects an expired certificate and one that is not valid yet', async () => {
+  itLocal('rejects an expired certificate and one that is not valid yet', async () => {
     const expired = createTestCertificate({
       notBefore: inDays(-30),
       notAfter: inDays(-1),
@@ -284,7 +292,7 @@ describe('ImportCertificate', () => {
     ).rejects.toThrow(/more than one certificate/);
   });
 
-  it('sees an imported certificate expire when the endpoint clock passes NotAfter', async () => {
+  itLocal('sees an imported certificate expire when the endpoint clock passes NotAfter', async () => {
     const clock = new Clock();
     const service = createAcm({ clock });
     const cert = createTestCertificate({ domainName: 'clock.example', notAfter: inDays(5) });
@@ -312,12 +320,14 @@ describe('ImportCertificate', () => {
   });
 });
 
+// These need a Region holding only their certificates: a fresh local endpoint.
 describe('ListCertificates', () => {
   const region = 'ap-southeast-2';
   let client: ACMClient;
   const arns = new Map<KeyAlgorithm, string>();
 
   beforeAll(async () => {
+    if (!target.local) return;
     client = clientFor(region);
     for (const keyAlgorithm of ['RSA_2048', 'RSA_4096', 'EC_prime256v1', 'EC_secp384r1'] as const) {
       const cert = createTestCertificate({
@@ -329,15 +339,15 @@ describe('ListCertificates', () => {
     }
   });
 
-  afterAll(() => client.destroy());
+  afterAll(() => client?.destroy());
 
-  it('lists only RSA_1024 and RSA_2048 certificates by default, as AWS does', async () => {
+  itLocal('lists only RSA_1024 and RSA_2048 certificates by default, as AWS does', async () => {
     const listed = await listAll(client);
 
     expect(listed).toEqual([arns.get('RSA_2048')]);
   });
 
-  it('lists the other key types when Includes.keyTypes names them', async () => {
+  itLocal('lists the other key types when Includes.keyTypes names them', async () => {
     const listed = await listAll(client, { Includes: { keyTypes: allKeyTypes } });
     const onlyEc = await listAll(client, { Includes: { keyTypes: ['EC_prime256v1', 'EC_secp384r1'] } });
 
@@ -345,7 +355,7 @@ describe('ListCertificates', () => {
     expect(onlyEc.sort()).toEqual([arns.get('EC_prime256v1'), arns.get('EC_secp384r1')].sort());
   });
 
-  it('carries the summary fields the sweep relies on', async () => {
+  itLocal('carries the summary fields the sweep relies on', async () => {
     const page = await client.send(new ListCertificatesCommand({ Includes: { keyTypes: ['RSA_4096'] } }));
     const summary = page.CertificateSummaryList?.[0];
 
@@ -356,7 +366,7 @@ describe('ListCertificates', () => {
       HasAdditionalSubjectAlternativeNames: false,
       Status: 'ISSUED',
       Type: 'IMPORTED',
-      KeyAlgorithm: 'RSA_4096',
+      KeyAlgorithm: 'RSA-4096',
       InUse: false,
       Exported: false,
       RenewalEligibility: 'INELIGIBLE',
@@ -365,7 +375,7 @@ describe('ListCertificates', () => {
     expect(summary?.ImportedAt).toBeInstanceOf(Date);
   });
 
-  it('pages past 1,000 certificates with MaxItems 1000 and NextToken', async () => {
+  itLocal('pages past 1,000 certificates with MaxItems 1000 and NextToken', async () => {
     const bulkRegion = 'ca-central-1';
     const bulk = clientFor(bulkRegion);
     const created = (await admin(
@@ -398,7 +408,7 @@ describe('ListCertificates', () => {
     bulk.destroy();
   });
 
-  it('filters by CertificateStatuses, reporting past-NotAfter certificates as EXPIRED', async () => {
+  itLocal('filters by CertificateStatuses, reporting past-NotAfter certificates as EXPIRED', async () => {
     const statusRegion = 'sa-east-1';
     const client2 = clientFor(statusRegion);
     const issued = await seed(
@@ -427,7 +437,7 @@ describe('ListCertificates', () => {
     client2.destroy();
   });
 
-  it('sorts by CREATED_AT and requires SortOrder with SortBy', async () => {
+  itLocal('sorts by CREATED_AT and requires SortOrder with SortBy', async () => {
     const ascending = await listAll(client, {
       Includes: { keyTypes: allKeyTypes },
       SortBy: 'CREATED_AT',
@@ -447,7 +457,7 @@ describe('ListCertificates', () => {
 });
 
 describe('seeded Amazon-issued and private certificates', () => {
-  it('describes an Amazon-issued certificate in use as eligible for renewal, with InUseBy', async () => {
+  itLocal('describes an Amazon-issued certificate in use as eligible for renewal, with InUseBy', async () => {
     const loadBalancer = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/web/1234567890abcdef`;
     const arn = await seed({
       type: 'AMAZON_ISSUED',
@@ -471,7 +481,7 @@ describe('seeded Amazon-issued and private certificates', () => {
     expect(detail?.DomainValidationOptions?.map((d) => d.ValidationStatus)).toEqual(['SUCCESS', 'SUCCESS']);
   });
 
-  it('describes one not in use as ineligible', async () => {
+  itLocal('describes one not in use as ineligible', async () => {
     const arn = await seed({
       type: 'AMAZON_ISSUED',
       domainName: 'idle.example',
@@ -484,7 +494,7 @@ describe('seeded Amazon-issued and private certificates', () => {
     expect(detail?.RenewalEligibility).toBe('INELIGIBLE');
   });
 
-  it('gives the DNS records to fix when renewal waits for validation', async () => {
+  itLocal('gives the DNS records to fix when renewal waits for validation', async () => {
     const arn = await seed({
       type: 'AMAZON_ISSUED',
       domainName: 'pending.example',
@@ -510,7 +520,7 @@ describe('seeded Amazon-issued and private certificates', () => {
     expect(renewal?.UpdatedAt).toBeInstanceOf(Date);
   });
 
-  it('reports a failed renewal with its reason, and e-mail validation addresses', async () => {
+  itLocal('reports a failed renewal with its reason, and e-mail validation addresses', async () => {
     const arn = await seed({
       type: 'AMAZON_ISSUED',
       domainName: 'failed.example',
@@ -527,7 +537,7 @@ describe('seeded Amazon-issued and private certificates', () => {
     expect(renewal?.DomainValidationOptions?.[0]?.ValidationEmails).toContain('admin@failed.example');
   });
 
-  it('changes use and renewal state through set-state', async () => {
+  itLocal('changes use and renewal state through set-state', async () => {
     const arn = await seed({
       type: 'AMAZON_ISSUED',
       domainName: 'later.example',
@@ -552,31 +562,34 @@ describe('seeded Amazon-issued and private certificates', () => {
     );
   });
 
-  it('serves a real private certificate signed by the private CA named in CertificateAuthorityArn', async () => {
-    const arn = await seed({
-      type: 'PRIVATE',
-      domainName: 'internal.corp',
-      keyAlgorithm: 'EC_prime256v1',
-      notAfter: inDays(12).toISOString(),
-    });
+  itLocal(
+    'serves a real private certificate signed by the private CA named in CertificateAuthorityArn',
+    async () => {
+      const arn = await seed({
+        type: 'PRIVATE',
+        domainName: 'internal.corp',
+        keyAlgorithm: 'EC_prime256v1',
+        notAfter: inDays(12).toISOString(),
+      });
 
-    const detail = await describeArn(arn);
-    const got = await acm.send(new GetCertificateCommand({ CertificateArn: arn }));
-    const leaf = new X509Certificate(got.Certificate ?? '');
-    const ca = new X509Certificate(got.CertificateChain ?? '');
+      const detail = await describeArn(arn);
+      const got = await acm.send(new GetCertificateCommand({ CertificateArn: arn }));
+      const leaf = new X509Certificate(got.Certificate ?? '');
+      const ca = new X509Certificate(got.CertificateChain ?? '');
 
-    expect(detail?.Type).toBe('PRIVATE');
-    expect(detail?.CertificateAuthorityArn).toMatch(
-      new RegExp(`^arn:aws:acm-pca:${REGION}:${ACCOUNT}:certificate-authority/`),
-    );
-    expect(detail?.RenewalEligibility).toBe('ELIGIBLE');
-    expect(leaf.verify(ca.publicKey)).toBe(true);
-    expect(leaf.subject).toBe('CN=internal.corp');
-    expect(new Date(leaf.validTo).getTime()).toBe(detail?.NotAfter?.getTime());
-    expect((leaf.serialNumber.toLowerCase().match(/../g) ?? []).join(':')).toBe(detail?.Serial);
-  });
+      expect(detail?.Type).toBe('PRIVATE');
+      expect(detail?.CertificateAuthorityArn).toMatch(
+        new RegExp(`^arn:aws:acm-pca:${REGION}:${ACCOUNT}:certificate-authority/`),
+      );
+      expect(detail?.RenewalEligibility).toBe('ELIGIBLE');
+      expect(leaf.verify(ca.publicKey)).toBe(true);
+      expect(leaf.subject).toBe('CN=internal.corp');
+      expect(new Date(leaf.validTo).getTime()).toBe(detail?.NotAfter?.getTime());
+      expect((leaf.serialNumber.toLowerCase().match(/../g) ?? []).join(':')).toBe(detail?.Serial);
+    },
+  );
 
-  it('rejects a seed without notAfter, naming the field', async () => {
+  itLocal('rejects a seed without notAfter, naming the field', async () => {
     await expect(seed({ type: 'AMAZON_ISSUED', domainName: 'x.example' })).rejects.toThrow(
       /notAfter is required/,
     );
@@ -584,31 +597,34 @@ describe('seeded Amazon-issued and private certificates', () => {
 });
 
 describe('RenewCertificate', () => {
-  it('renews a private certificate under the same ARN with a new validity period and key algorithm', async () => {
-    const arn = await seed({
-      type: 'PRIVATE',
-      domainName: 'renew.corp',
-      keyAlgorithm: 'EC_secp384r1',
-      notBefore: inDays(-380).toISOString(),
-      notAfter: inDays(15).toISOString(),
-    });
-    const before = await describeArn(arn);
+  itLocal(
+    'renews a private certificate under the same ARN with a new validity period and key algorithm',
+    async () => {
+      const arn = await seed({
+        type: 'PRIVATE',
+        domainName: 'renew.corp',
+        keyAlgorithm: 'EC_secp384r1',
+        notBefore: inDays(-380).toISOString(),
+        notAfter: inDays(15).toISOString(),
+      });
+      const before = await describeArn(arn);
 
-    await acm.send(new RenewCertificateCommand({ CertificateArn: arn }));
-    const after = await describeArn(arn);
-    const got = await acm.send(new GetCertificateCommand({ CertificateArn: arn }));
-    const leaf = new X509Certificate(got.Certificate ?? '');
+      await acm.send(new RenewCertificateCommand({ CertificateArn: arn }));
+      const after = await describeArn(arn);
+      const got = await acm.send(new GetCertificateCommand({ CertificateArn: arn }));
+      const leaf = new X509Certificate(got.Certificate ?? '');
 
-    expect(after?.CertificateArn).toBe(arn);
-    expect(after?.KeyAlgorithm).toBe('EC_secp384r1');
-    expect(after?.NotAfter?.getTime()).toBeGreaterThan((before?.NotAfter?.getTime() ?? 0) + 300 * DAY_MS);
-    expect(after?.Serial).not.toBe(before?.Serial);
-    expect(after?.RenewalSummary?.RenewalStatus).toBe('SUCCESS');
-    expect(new Date(leaf.validTo).getTime()).toBe(after?.NotAfter?.getTime());
-    expect(leaf.verify(new X509Certificate(got.CertificateChain ?? '').publicKey)).toBe(true);
-  });
+      expect(after?.CertificateArn).toBe(arn);
+      expect(after?.KeyAlgorithm).toBe('EC-secp384r1');
+      expect(after?.NotAfter?.getTime()).toBeGreaterThan((before?.NotAfter?.getTime() ?? 0) + 300 * DAY_MS);
+      expect(after?.Serial).not.toBe(before?.Serial);
+      expect(after?.RenewalSummary?.RenewalStatus).toBe('SUCCESS');
+      expect(new Date(leaf.validTo).getTime()).toBe(after?.NotAfter?.getTime());
+      expect(leaf.verify(new X509Certificate(got.CertificateChain ?? '').publicKey)).toBe(true);
+    },
+  );
 
-  it('refuses Amazon-issued and imported certificates', async () => {
+  itLocal('refuses Amazon-issued and imported certificates', async () => {
     const amazon = await seed({
       type: 'AMAZON_ISSUED',
       domainName: 'public.example',
@@ -628,7 +644,7 @@ describe('RenewCertificate', () => {
 });
 
 describe('tags, ARNs and deletion', () => {
-  it('adds, overwrites, lists and removes tags', async () => {
+  itLocal('adds, overwrites, lists and removes tags', async () => {
     const arn = await seed({
       type: 'AMAZON_ISSUED',
       domainName: 'tags.example',
@@ -661,7 +677,7 @@ describe('tags, ARNs and deletion', () => {
     expect(afterRemove.Tags).toEqual([{ Key: 'a', Value: '3' }]);
   });
 
-  it('rejects reserved tag keys and more than 50 tags', async () => {
+  itLocal('rejects reserved tag keys and more than 50 tags', async () => {
     const arn = await seed({
       type: 'AMAZON_ISSUED',
       domainName: 'many-tags.example',
@@ -682,22 +698,25 @@ describe('tags, ARNs and deletion', () => {
     ).rejects.toBeInstanceOf(TooManyTagsException);
   });
 
-  it('answers InvalidArnException for a malformed ARN and ResourceNotFoundException for an unknown one', async () => {
-    const unknown = `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/00000000-0000-0000-0000-000000000000`;
-    const arn = await seed({
-      type: 'AMAZON_ISSUED',
-      domainName: 'elsewhere.example',
-      notAfter: inDays(30).toISOString(),
-    });
+  itLocal(
+    'answers InvalidArnException for a malformed ARN and ResourceNotFoundException for an unknown one',
+    async () => {
+      const unknown = `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/00000000-0000-0000-0000-000000000000`;
+      const arn = await seed({
+        type: 'AMAZON_ISSUED',
+        domainName: 'elsewhere.example',
+        notAfter: inDays(30).toISOString(),
+      });
 
-    await expect(describeArn('not-an-arn-but-long-enough')).rejects.toBeInstanceOf(InvalidArnException);
-    await expect(describeArn(unknown)).rejects.toBeInstanceOf(ResourceNotFoundException);
-    const otherRegion = clientFor('us-west-2');
-    await expect(describeArn(arn, otherRegion)).rejects.toBeInstanceOf(ResourceNotFoundException);
-    otherRegion.destroy();
-  });
+      await expect(describeArn('not-an-arn-but-long-enough')).rejects.toBeInstanceOf(InvalidArnException);
+      await expect(describeArn(unknown)).rejects.toBeInstanceOf(ResourceNotFoundException);
+      const otherRegion = clientFor('us-west-2');
+      await expect(describeArn(arn, otherRegion)).rejects.toBeInstanceOf(ResourceNotFoundException);
+      otherRegion.destroy();
+    },
+  );
 
-  it('refuses to delete a certificate in use, and deletes it once unused', async () => {
+  itLocal('refuses to delete a certificate in use, and deletes it once unused', async () => {
     const arn = await seed({
       type: 'AMAZON_ISSUED',
       domainName: 'inuse.example',
@@ -716,7 +735,7 @@ describe('tags, ARNs and deletion', () => {
 });
 
 describe('account configuration', () => {
-  it('defaults to 45 days, stores a new value and honours the idempotency token', async () => {
+  itLocal('defaults to 45 days, stores a new value and honours the idempotency token', async () => {
     const client = clientFor('eu-north-1');
     const initial = await client.send(new GetAccountConfigurationCommand({}));
 
@@ -752,39 +771,42 @@ describe('account configuration', () => {
 });
 
 describe('quota emulation and call counting', () => {
-  it('throttles DescribeCertificate with ThrottlingException once enabled, and counts calls', async () => {
-    const region = 'eu-south-1';
-    const client = clientFor(region);
-    const arn = await seed(
-      { type: 'AMAZON_ISSUED', domainName: 'throttle.example', notAfter: inDays(30).toISOString() },
-      region,
-    );
-    await admin('calls', { reset: true });
-    await admin('throttle', { operation: 'DescribeCertificate', perSecond: 10 });
+  itLocal(
+    'throttles DescribeCertificate with ThrottlingException once enabled, and counts calls',
+    async () => {
+      const region = 'eu-south-1';
+      const client = clientFor(region);
+      const arn = await seed(
+        { type: 'AMAZON_ISSUED', domainName: 'throttle.example', notAfter: inDays(30).toISOString() },
+        region,
+      );
+      await admin('calls', { reset: true });
+      await admin('throttle', { operation: 'DescribeCertificate', perSecond: 10 });
 
-    const results = await Promise.allSettled(Array.from({ length: 25 }, () => describeArn(arn, client)));
-    const throttled = results.filter((r) => r.status === 'rejected');
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    const afterPause = await describeArn(arn, client);
-    await admin('throttle', { operation: 'DescribeCertificate', perSecond: 0 });
-    const calls = (await admin('calls', { reset: true })) as {
-      Calls: Record<string, number>;
-      Throttled: Record<string, number>;
-      ByRegion: Record<string, Record<string, number>>;
-    };
+      const results = await Promise.allSettled(Array.from({ length: 25 }, () => describeArn(arn, client)));
+      const throttled = results.filter((r) => r.status === 'rejected');
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const afterPause = await describeArn(arn, client);
+      await admin('throttle', { operation: 'DescribeCertificate', perSecond: 0 });
+      const calls = (await admin('calls', { reset: true })) as {
+        Calls: Record<string, number>;
+        Throttled: Record<string, number>;
+        ByRegion: Record<string, Record<string, number>>;
+      };
 
-    expect(throttled.length).toBeGreaterThanOrEqual(14);
-    expect(throttled.length).toBeLessThanOrEqual(15);
-    const reason = (throttled[0] as PromiseRejectedResult).reason as { name: string; $retryable?: unknown };
-    expect(reason.name).toBe('ThrottlingException');
-    expect(afterPause?.CertificateArn).toBe(arn);
-    expect(calls.Calls.DescribeCertificate).toBe(26);
-    expect(calls.Throttled.DescribeCertificate).toBe(throttled.length);
-    expect(calls.ByRegion[region]?.DescribeCertificate).toBe(26);
-    client.destroy();
-  });
+      expect(throttled.length).toBeGreaterThanOrEqual(14);
+      expect(throttled.length).toBeLessThanOrEqual(15);
+      const reason = (throttled[0] as PromiseRejectedResult).reason as { name: string; $retryable?: unknown };
+      expect(reason.name).toBe('ThrottlingException');
+      expect(afterPause?.CertificateArn).toBe(arn);
+      expect(calls.Calls.DescribeCertificate).toBe(26);
+      expect(calls.Throttled.DescribeCertificate).toBe(throttled.length);
+      expect(calls.ByRegion[region]?.DescribeCertificate).toBe(26);
+      client.destroy();
+    },
+  );
 
-  it('bulk-seeds 2,500 certificates quickly with correct summaries', async () => {
+  itLocal('bulk-seeds 2,500 certificates quickly with correct summaries', async () => {
     const region = 'me-south-1';
     const client = clientFor(region);
     const started = performance.now();
@@ -803,14 +825,14 @@ describe('quota emulation and call counting', () => {
     expect(page.CertificateSummaryList?.[0]).toMatchObject({
       Type: 'PRIVATE',
       Status: 'ISSUED',
-      KeyAlgorithm: 'RSA_2048',
+      KeyAlgorithm: 'RSA-2048',
     });
     client.destroy();
   });
 });
 
 describe('snapshot and restore', () => {
-  it('round-trips certificates with their PEM, key and state', async () => {
+  itLocal('round-trips certificates with their PEM, key and state', async () => {
     const service = endpoint.services.find((s) => s.targetPrefix === 'CertificateManager');
     const cert = createTestCertificate({ domainName: 'snapshot.example', keyAlgorithm: 'EC_prime256v1' });
     const { CertificateArn } = await acm.send(
@@ -852,7 +874,7 @@ describe('snapshot and restore', () => {
     ).toBe(true);
   });
 
-  it('survives a restart of the endpoint with --state', async () => {
+  itLocal('survives a restart of the endpoint with --state', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rekey-acm-state-'));
     const stateFile = join(dir, 'state.json');
     const first = await startLocalEndpoint({ registerDefaultFunctions: false, stateFile });
@@ -882,4 +904,65 @@ describe('snapshot and restore', () => {
     expect(after.Certificate).toEqual(before.Certificate);
     expect(got.Certificate?.trim()).toBe(cert.certificatePem.trim());
   });
+});
+
+describe('ExportCertificate', () => {
+  itLocal(
+    'exports a private certificate with its key encrypted by the passphrase, and marks it exported',
+    async () => {
+      const arn = await seed({
+        type: 'PRIVATE',
+        domainName: 'export.private.example',
+        notAfter: inDays(200).toISOString(),
+      });
+      const passphrase = Buffer.from('correct horse battery');
+      const out = await acm.send(
+        new ExportCertificateCommand({ CertificateArn: arn, Passphrase: passphrase }),
+      );
+      expect(out.PrivateKey).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+      const key = createPrivateKey({ key: out.PrivateKey ?? '', passphrase });
+      const certificate = new X509Certificate(out.Certificate ?? '');
+      // The exported key is the certificate's key.
+      expect(certificate.checkPrivateKey(key)).toBe(true);
+      expect(() =>
+        createPrivateKey({ key: out.PrivateKey ?? '', passphrase: Buffer.from('wrong pass') }),
+      ).toThrow();
+      expect(out.CertificateChain).toMatch(/BEGIN CERTIFICATE/);
+      expect((await describeArn(arn))?.RenewalEligibility).toBe('ELIGIBLE');
+      const listed = await acm.send(new ListCertificatesCommand({ Includes: { exportOption: 'ENABLED' } }));
+      expect(listed.CertificateSummaryList?.find((c) => c.CertificateArn === arn)?.Exported).toBe(true);
+    },
+  );
+
+  itLocal(
+    'exports a public certificate requested as exportable, and refuses other public and imported ones',
+    async () => {
+      const notAfter = inDays(200).toISOString();
+      const exportable = await seed({
+        type: 'AMAZON_ISSUED',
+        domainName: 'export.public.example',
+        notAfter,
+        export: 'ENABLED',
+      });
+      const passphrase = Buffer.from('pass-1234');
+      const out = await acm.send(
+        new ExportCertificateCommand({ CertificateArn: exportable, Passphrase: passphrase }),
+      );
+      expect(
+        new X509Certificate(out.Certificate ?? '').checkPrivateKey(
+          createPrivateKey({ key: out.PrivateKey ?? '', passphrase }),
+        ),
+      ).toBe(true);
+
+      const plain = await seed({ type: 'AMAZON_ISSUED', domainName: 'noexport.public.example', notAfter });
+      await expect(
+        acm.send(new ExportCertificateCommand({ CertificateArn: plain, Passphrase: passphrase })),
+      ).rejects.toThrow(/requested with Options Export ENABLED/);
+      await expect(
+        acm.send(
+          new ExportCertificateCommand({ CertificateArn: exportable, Passphrase: Buffer.from('abc') }),
+        ),
+      ).rejects.toThrow(/passphrase/);
+    },
+  );
 });

@@ -11,6 +11,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { Clock } from '../../../local/server.js';
 import {
@@ -34,12 +35,9 @@ const clientFor = (region: string) =>
   });
 
 const recorded = async (body: { EventBusName?: string; clear?: boolean }, region = REGION) => {
-  const response = await fetch(
+  const response = await adminFetch(
     `${endpoint.url}/_rekey/AWSEvents/events?region=${region}&account=${ACCOUNT}`,
-    {
-      method: 'POST',
-      body: JSON.stringify(body),
-    },
+    body,
   );
   return (await response.json()) as { Events: RecordedEvent[]; Dropped: RecordedEvent[]; BusExists: boolean };
 };

@@ -49,6 +49,15 @@ let replica: KMSClient;
 const clientFor = (url: string, region: string, account = ACCOUNT) =>
   new KMSClient({ endpoint: url, region, credentials: { accessKeyId: account, secretAccessKey: 'x' } });
 
+/** Waits until a replica key has left `Creating`, as a caller must on AWS after ReplicateKey. */
+const untilReady = (client: KMSClient, keyId: string) =>
+  expect
+    .poll(async () => (await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState, {
+      timeout: 30_000,
+      interval: 200,
+    })
+    .not.toBe('Creating');
+
 const suffix = () => Math.random().toString(36).slice(2, 10);
 const text = (blob: Uint8Array | undefined) => Buffer.from(blob ?? []).toString();
 
@@ -261,9 +270,14 @@ describe('multi-Region keys', () => {
     expect(replicated.ReplicaKeyMetadata).toMatchObject({
       KeyId: keyId,
       Arn: `arn:aws:kms:${REPLICA_REGION}:${ACCOUNT}:key/${keyId}`,
-      KeyState: 'Enabled',
+      // A new replica is Creating for a moment (ReplicateKey), then Enabled.
+      KeyState: 'Creating',
       MultiRegion: true,
     });
+    await untilReady(replica, keyId);
+    expect((await replica.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe(
+      'Enabled',
+    );
     expect(replicated.ReplicaTags).toEqual([{ TagKey: 'copy', TagValue: 'yes' }]);
 
     const enc = await primary.send(
@@ -294,6 +308,7 @@ describe('multi-Region keys', () => {
   it('a replica has its own aliases and key state', async () => {
     const keyId = (await primary.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata?.KeyId ?? '';
     await primary.send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: REPLICA_REGION }));
+    await untilReady(replica, keyId);
     const alias = `alias/mrk-${suffix()}`;
     await primary.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId }));
     await expect(replica.send(new DescribeKeyCommand({ KeyId: alias }))).rejects.toBeInstanceOf(
@@ -337,6 +352,7 @@ describe('multi-Region keys', () => {
     const c2 = clientFor(endpoint.url, REPLICA_REGION, account);
     const keyId = (await c1.send(new CreateKeyCommand({ MultiRegion: true }))).KeyMetadata?.KeyId ?? '';
     await c1.send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: REPLICA_REGION }));
+    await untilReady(c2, keyId);
 
     const scheduled = await c1.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
     expect(scheduled.KeyState).toBe('PendingReplicaDeletion');

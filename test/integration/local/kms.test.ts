@@ -47,12 +47,18 @@ import {
   VerifyMacCommand,
 } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import type { LocalEndpoint } from '../../../local/endpoint.js';
+import { itLocal, openTarget, type Target } from './target.js';
+
+// Runs against AWS_ENDPOINT_URL when set (see target.ts); `itLocal` tests need this endpoint's
+// clock, other accounts or its own ARNs.
 
 const ACCOUNT = '210987654321';
 const REGION = 'eu-west-1';
 const DAY_MS = 86_400_000;
 
+let target: Target;
+/** The local endpoint: used only by `itLocal` tests (clock, other accounts). */
 let endpoint: LocalEndpoint;
 let kms: KMSClient;
 
@@ -80,13 +86,14 @@ const publicKeyOf = async (keyId: string) => {
 };
 
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint({ registerDefaultFunctions: false });
-  kms = client();
+  target = await openTarget(REGION, ACCOUNT);
+  endpoint = target.local as LocalEndpoint;
+  kms = new KMSClient(target.clientConfig);
 });
 
 afterAll(async () => {
   kms?.destroy();
-  await endpoint?.close();
+  await target?.close();
 });
 
 describe('symmetric encryption keys', () => {
@@ -439,48 +446,54 @@ describe('HMAC keys', () => {
 });
 
 describe('key identifiers and metadata', () => {
-  it('DescribeKey finds a key by key ID, key ARN, alias name and alias ARN, with complete metadata', async () => {
-    const { keyId, arn } = await createKey();
-    const alias = `alias/describe-${suffix()}`;
-    await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId }));
-    const aliasArn = `arn:aws:kms:${REGION}:${ACCOUNT}:${alias}`;
-    for (const id of [keyId, arn, alias, aliasArn]) {
-      const meta = (await kms.send(new DescribeKeyCommand({ KeyId: id }))).KeyMetadata;
-      expect(meta).toMatchObject({
-        AWSAccountId: ACCOUNT,
-        KeyId: keyId,
-        Arn: arn,
-        Enabled: true,
-        KeyState: 'Enabled',
-        KeyManager: 'CUSTOMER',
-        KeySpec: 'SYMMETRIC_DEFAULT',
-        CustomerMasterKeySpec: 'SYMMETRIC_DEFAULT',
-        KeyUsage: 'ENCRYPT_DECRYPT',
-        EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'],
-        Origin: 'AWS_KMS',
-        MultiRegion: false,
-      });
-      expect(meta?.CreationDate).toBeInstanceOf(Date);
-    }
-    await expect(kms.send(new DescribeKeyCommand({ KeyId: 'alias/does-not-exist' }))).rejects.toBeInstanceOf(
-      NotFoundException,
-    );
-  });
+  itLocal(
+    'DescribeKey finds a key by key ID, key ARN, alias name and alias ARN, with complete metadata',
+    async () => {
+      const { keyId, arn } = await createKey();
+      const alias = `alias/describe-${suffix()}`;
+      await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId }));
+      const aliasArn = `arn:aws:kms:${REGION}:${ACCOUNT}:${alias}`;
+      for (const id of [keyId, arn, alias, aliasArn]) {
+        const meta = (await kms.send(new DescribeKeyCommand({ KeyId: id }))).KeyMetadata;
+        expect(meta).toMatchObject({
+          AWSAccountId: ACCOUNT,
+          KeyId: keyId,
+          Arn: arn,
+          Enabled: true,
+          KeyState: 'Enabled',
+          KeyManager: 'CUSTOMER',
+          KeySpec: 'SYMMETRIC_DEFAULT',
+          CustomerMasterKeySpec: 'SYMMETRIC_DEFAULT',
+          KeyUsage: 'ENCRYPT_DECRYPT',
+          EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'],
+          Origin: 'AWS_KMS',
+          MultiRegion: false,
+        });
+        expect(meta?.CreationDate).toBeInstanceOf(Date);
+      }
+      await expect(
+        kms.send(new DescribeKeyCommand({ KeyId: 'alias/does-not-exist' })),
+      ).rejects.toBeInstanceOf(NotFoundException);
+    },
+  );
 
-  it('DescribeKey on a predefined alias/aws/ alias returns the AWS managed key, which cannot be disabled', async () => {
-    const account = `9${Date.now().toString().slice(-11)}`;
-    const c = client(REGION, account);
-    const meta = (await c.send(new DescribeKeyCommand({ KeyId: 'alias/aws/secretsmanager' }))).KeyMetadata;
-    expect(meta).toMatchObject({ KeyManager: 'AWS', KeySpec: 'SYMMETRIC_DEFAULT', KeyState: 'Enabled' });
-    const again = (await c.send(new DescribeKeyCommand({ KeyId: 'alias/aws/secretsmanager' }))).KeyMetadata;
-    expect(again?.KeyId).toBe(meta?.KeyId);
-    await expect(c.send(new DisableKeyCommand({ KeyId: meta?.KeyId }))).rejects.toBeInstanceOf(
-      UnsupportedOperationException,
-    );
-    c.destroy();
-  });
+  itLocal(
+    'DescribeKey on a predefined alias/aws/ alias returns the AWS managed key, which cannot be disabled',
+    async () => {
+      const account = `9${Date.now().toString().slice(-11)}`;
+      const c = client(REGION, account);
+      const meta = (await c.send(new DescribeKeyCommand({ KeyId: 'alias/aws/secretsmanager' }))).KeyMetadata;
+      expect(meta).toMatchObject({ KeyManager: 'AWS', KeySpec: 'SYMMETRIC_DEFAULT', KeyState: 'Enabled' });
+      const again = (await c.send(new DescribeKeyCommand({ KeyId: 'alias/aws/secretsmanager' }))).KeyMetadata;
+      expect(again?.KeyId).toBe(meta?.KeyId);
+      await expect(c.send(new DisableKeyCommand({ KeyId: meta?.KeyId }))).rejects.toBeInstanceOf(
+        UnsupportedOperationException,
+      );
+      c.destroy();
+    },
+  );
 
-  it('ListKeys pages with Limit and Marker through every key of the account and Region', async () => {
+  itLocal('ListKeys pages with Limit and Marker through every key of the account and Region', async () => {
     const account = `8${Date.now().toString().slice(-11)}`;
     const c = client('ap-southeast-2', account);
     const created = [];
@@ -499,7 +512,7 @@ describe('key identifiers and metadata', () => {
     c.destroy();
   });
 
-  it('keeps a default key policy naming the account, and refuses a malformed policy', async () => {
+  itLocal('keeps a default key policy naming the account, and refuses a malformed policy', async () => {
     const { keyId } = await createKey();
     const policy = await kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }));
     expect(JSON.parse(policy.Policy ?? '{}').Statement[0].Principal.AWS).toBe(`arn:aws:iam::${ACCOUNT}:root`);
@@ -587,21 +600,30 @@ describe('aliases', () => {
     });
   });
 
-  it('DisableKey and ScheduleKeyDeletion refuse alias names and alias ARNs (key ID or key ARN only)', async () => {
-    const { keyId, arn } = await createKey();
-    const alias = `alias/manage-${suffix()}`;
-    await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId }));
-    const aliasArn = `arn:aws:kms:${REGION}:${ACCOUNT}:${alias}`;
-    for (const id of [alias, aliasArn]) {
-      await expect(kms.send(new DisableKeyCommand({ KeyId: id }))).rejects.toBeInstanceOf(NotFoundException);
-      await expect(kms.send(new ScheduleKeyDeletionCommand({ KeyId: id }))).rejects.toBeInstanceOf(
-        NotFoundException,
+  itLocal(
+    'DisableKey and ScheduleKeyDeletion refuse alias names and alias ARNs (key ID or key ARN only)',
+    async () => {
+      const { keyId, arn } = await createKey();
+      const alias = `alias/manage-${suffix()}`;
+      await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId }));
+      const aliasArn = `arn:aws:kms:${REGION}:${ACCOUNT}:${alias}`;
+      for (const id of [alias, aliasArn]) {
+        await expect(kms.send(new DisableKeyCommand({ KeyId: id }))).rejects.toBeInstanceOf(
+          NotFoundException,
+        );
+        await expect(kms.send(new ScheduleKeyDeletionCommand({ KeyId: id }))).rejects.toBeInstanceOf(
+          NotFoundException,
+        );
+      }
+      expect((await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe(
+        'Enabled',
       );
-    }
-    expect((await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe('Enabled');
-    await kms.send(new DisableKeyCommand({ KeyId: arn }));
-    expect((await kms.send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata?.KeyState).toBe('Disabled');
-  });
+      await kms.send(new DisableKeyCommand({ KeyId: arn }));
+      expect((await kms.send(new DescribeKeyCommand({ KeyId: alias }))).KeyMetadata?.KeyState).toBe(
+        'Disabled',
+      );
+    },
+  );
 });
 
 describe('key states', () => {
@@ -636,7 +658,7 @@ describe('key states', () => {
     expect(Buffer.from(dec.Plaintext ?? []).toString()).toBe('before');
   });
 
-  it('ScheduleKeyDeletion accepts a waiting period of 7 to 30 days, 30 by default', async () => {
+  itLocal('ScheduleKeyDeletion accepts a waiting period of 7 to 30 days, 30 by default', async () => {
     const { keyId } = await createKey();
     for (const days of [6, 31]) {
       await expect(
@@ -684,7 +706,7 @@ describe('key states', () => {
     expect(Buffer.from(dec.Plaintext ?? []).toString()).toBe('keep');
   });
 
-  it('deletes the key and all its aliases once the clock passes the deletion date', async () => {
+  itLocal('deletes the key and all its aliases once the clock passes the deletion date', async () => {
     // Its own account, so moving the shared clock cannot delete keys other tests still use.
     const account = `7${Date.now().toString().slice(-11)}`;
     const c = client(REGION, account);
@@ -713,43 +735,46 @@ describe('key states', () => {
 });
 
 describe('grants', () => {
-  it('CreateGrant returns a grant id and token; ListGrants lists the grant; RevokeGrant removes it', async () => {
-    const { keyId, arn } = await createKey();
-    const grantee = `arn:aws:iam::${ACCOUNT}:role/worker-${suffix()}`;
-    const created = await kms.send(
-      new CreateGrantCommand({
-        KeyId: keyId,
+  itLocal(
+    'CreateGrant returns a grant id and token; ListGrants lists the grant; RevokeGrant removes it',
+    async () => {
+      const { keyId, arn } = await createKey();
+      const grantee = `arn:aws:iam::${ACCOUNT}:role/worker-${suffix()}`;
+      const created = await kms.send(
+        new CreateGrantCommand({
+          KeyId: keyId,
+          GranteePrincipal: grantee,
+          Operations: ['Encrypt', 'Decrypt', 'GenerateDataKey'],
+          Name: 'worker',
+        }),
+      );
+      expect(created.GrantId).toMatch(/^[0-9a-f]{64}$/);
+      expect(created.GrantToken?.length).toBeGreaterThan(20);
+      const again = await kms.send(
+        new CreateGrantCommand({
+          KeyId: keyId,
+          GranteePrincipal: grantee,
+          Operations: ['Encrypt', 'Decrypt', 'GenerateDataKey'],
+          Name: 'worker',
+        }),
+      );
+      expect(again.GrantId).toBe(created.GrantId);
+
+      const listed = await kms.send(new ListGrantsCommand({ KeyId: arn }));
+      expect(listed.Grants).toHaveLength(1);
+      expect(listed.Grants?.[0]).toMatchObject({
+        KeyId: arn,
+        GrantId: created.GrantId,
+        Name: 'worker',
         GranteePrincipal: grantee,
         Operations: ['Encrypt', 'Decrypt', 'GenerateDataKey'],
-        Name: 'worker',
-      }),
-    );
-    expect(created.GrantId).toMatch(/^[0-9a-f]{64}$/);
-    expect(created.GrantToken?.length).toBeGreaterThan(20);
-    const again = await kms.send(
-      new CreateGrantCommand({
-        KeyId: keyId,
-        GranteePrincipal: grantee,
-        Operations: ['Encrypt', 'Decrypt', 'GenerateDataKey'],
-        Name: 'worker',
-      }),
-    );
-    expect(again.GrantId).toBe(created.GrantId);
+      });
+      await kms.send(new RevokeGrantCommand({ KeyId: keyId, GrantId: created.GrantId }));
+      expect((await kms.send(new ListGrantsCommand({ KeyId: keyId }))).Grants).toEqual([]);
+    },
+  );
 
-    const listed = await kms.send(new ListGrantsCommand({ KeyId: arn }));
-    expect(listed.Grants).toHaveLength(1);
-    expect(listed.Grants?.[0]).toMatchObject({
-      KeyId: arn,
-      GrantId: created.GrantId,
-      Name: 'worker',
-      GranteePrincipal: grantee,
-      Operations: ['Encrypt', 'Decrypt', 'GenerateDataKey'],
-    });
-    await kms.send(new RevokeGrantCommand({ KeyId: keyId, GrantId: created.GrantId }));
-    expect((await kms.send(new ListGrantsCommand({ KeyId: keyId }))).Grants).toEqual([]);
-  });
-
-  it('refuses unknown operations and operations the key does not support', async () => {
+  itLocal('refuses unknown operations and operations the key does not support', async () => {
     const { keyId } = await createKey();
     const grantee = `arn:aws:iam::${ACCOUNT}:role/x`;
     await expect(

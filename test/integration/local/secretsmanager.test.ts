@@ -22,14 +22,23 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { waitForRotation } from '../../helpers/rotation.js';
+import { deleteExternalSecrets, itLocal, openTarget, type Target } from './target.js';
+
+// Runs against AWS_ENDPOINT_URL when set (see target.ts); `itLocal` tests need this endpoint's
+// in-process rotation functions, rotation log, clock or raw wire access.
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-central-1';
 const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 
+let target: Target;
+/** The local endpoint: used only by `itLocal` tests. */
 let endpoint: LocalEndpoint;
 let sm: SecretsManagerClient;
+const created: string[] = [];
 
 /** Every payload the fake rotation functions received, by function name. */
 const invocations = new Map<string, Array<Record<string, string>>>();
@@ -85,10 +94,24 @@ const registerFakeRotation = (name: string): string => {
   return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
 };
 
+const track = (arn: string | undefined) => {
+  if (arn) created.push(arn);
+};
+
+/** Waits for a rotation as on AWS (RotateSecret answers before the steps run), reading the local log. */
+const settled = (secretId: string, token?: string) =>
+  waitForRotation({
+    sm,
+    secretId,
+    token,
+    local: { endpointUrl: endpoint.url, region: REGION, account: ACCOUNT },
+  });
+
 const uniqueName = (label: string) => `test/${label}-${randomUUID().slice(0, 8)}`;
 
 const createSecret = async (label: string, value = `v1-${randomUUID()}`) => {
   const created = await sm.send(new CreateSecretCommand({ Name: uniqueName(label), SecretString: value }));
+  track(created.ARN);
   return { arn: created.ARN ?? '', name: created.Name ?? '', versionId: created.VersionId ?? '', value };
 };
 
@@ -96,9 +119,9 @@ const stagesOf = async (secretId: string) =>
   (await sm.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages ?? {};
 
 const rotationLog = async (secretId: string) => {
-  const response = await fetch(
+  const response = await adminFetch(
     `${endpoint.url}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
-    { method: 'POST', body: JSON.stringify({ SecretId: secretId }) },
+    { SecretId: secretId },
   );
   return {
     text: await response.clone().text(),
@@ -107,24 +130,23 @@ const rotationLog = async (secretId: string) => {
 };
 
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint({ port: 0, registerDefaultFunctions: false });
-  sm = new SecretsManagerClient({
-    endpoint: endpoint.url,
-    region: REGION,
-    credentials: { accessKeyId: ACCOUNT, secretAccessKey: 'x' },
-  });
+  target = await openTarget(REGION, ACCOUNT);
+  endpoint = target.local as LocalEndpoint;
+  sm = new SecretsManagerClient(target.clientConfig);
 });
 
 afterAll(async () => {
+  // Against a real account, leave nothing behind.
+  await deleteExternalSecrets(target, sm, created);
   sm?.destroy();
-  await endpoint?.close();
+  await target?.close();
 });
 
 describe('secret identity', () => {
   it('gives a secret an ARN ending in a hyphen and six random characters, and accepts name, full ARN or partial ARN as SecretId', async () => {
     const secret = await createSecret('identity');
     expect(secret.arn).toMatch(
-      new RegExp(`^arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${secret.name}-[A-Za-z0-9]{6}$`),
+      new RegExp(`^arn:aws:secretsmanager:${target.region}:\\d{12}:secret:${secret.name}-[A-Za-z0-9]{6}$`),
     );
     const partial = secret.arn.slice(0, -7);
     for (const id of [secret.name, secret.arn, partial]) {
@@ -155,7 +177,7 @@ describe('secret identity', () => {
     );
   });
 
-  it('returns dates as epoch-second numbers on the wire', async () => {
+  itLocal('returns dates as epoch-second numbers on the wire', async () => {
     const secret = await createSecret('dates');
     const response = await fetch(endpoint.url, {
       method: 'POST',
@@ -333,18 +355,30 @@ describe('staging labels', () => {
     ).rejects.toThrow(InvalidParameterException);
   });
 
-  it('keeps about 100 versions, pruning the oldest deprecated ones', async () => {
+  itLocal('keeps 100 versions, removing unlabelled ones only once they are 24 hours old', async () => {
     const secret = await createSecret('prune');
-    for (let i = 0; i < 105; i++) {
+    // The secret's first version plus 99: 100 versions, all younger than 24 hours.
+    for (let i = 0; i < 99; i++) {
       await sm.send(new PutSecretValueCommand({ SecretId: secret.arn, SecretString: `v${i}` }));
     }
-    const all = await sm.send(
-      new ListSecretVersionIdsCommand({ SecretId: secret.arn, IncludeDeprecated: true, MaxResults: 100 }),
-    );
-    expect(all.Versions).toHaveLength(100);
-    expect(all.NextToken).toBeUndefined();
-    expect(all.Versions?.some((v) => v.VersionId === secret.versionId)).toBe(false);
-    expect((await sm.send(new GetSecretValueCommand({ SecretId: secret.arn }))).SecretString).toBe('v104');
+    // "It does not remove versions created less than 24 hours ago": the 101st is refused.
+    await expect(
+      sm.send(new PutSecretValueCommand({ SecretId: secret.arn, SecretString: 'too-soon' })),
+    ).rejects.toThrow(/24 hours/);
+    endpoint.clock.advance(25 * 3_600_000);
+    try {
+      await sm.send(new PutSecretValueCommand({ SecretId: secret.arn, SecretString: 'a-day-later' }));
+      const all = await sm.send(
+        new ListSecretVersionIdsCommand({ SecretId: secret.arn, IncludeDeprecated: true, MaxResults: 100 }),
+      );
+      expect(all.Versions).toHaveLength(100);
+      expect(all.Versions?.some((v) => v.VersionId === secret.versionId)).toBe(false);
+      expect((await sm.send(new GetSecretValueCommand({ SecretId: secret.arn }))).SecretString).toBe(
+        'a-day-later',
+      );
+    } finally {
+      endpoint.clock.advance(-25 * 3_600_000);
+    }
   });
 
   it('UpdateSecret with a value creates a new AWSCURRENT version and updates the description', async () => {
@@ -521,7 +555,7 @@ describe('DeleteSecret and RestoreSecret', () => {
     await sm.send(new CreateSecretCommand({ Name: secret.name, SecretString: 'again' }));
   });
 
-  it('deletes the secret for good when the recovery window ends', async () => {
+  itLocal('deletes the secret for good when the recovery window ends', async () => {
     const secret = await createSecret('expire');
     await sm.send(new DeleteSecretCommand({ SecretId: secret.arn, RecoveryWindowInDays: 7 }));
     const window = 7 * 86_400_000 + 1000;
@@ -557,133 +591,237 @@ describe('tags', () => {
 });
 
 describe('RotateSecret', () => {
-  it('invokes createSecret, setSecret, testSecret, finishSecret in order with the secret ARN, the ClientRequestToken and a RotationToken', async () => {
-    const fn = registerFakeRotation(`rotation-ok-${randomUUID().slice(0, 6)}`);
-    const secret = await createSecret('rotate');
-    const rotated = await sm.send(
-      new RotateSecretCommand({
-        SecretId: secret.name,
-        RotationLambdaARN: fn,
-        RotationRules: { AutomaticallyAfterDays: 30 },
-      }),
-    );
-    const calls = invocations.get(fn.split(':').at(-1) ?? '') ?? [];
-    expect(calls.map((c) => c.Step)).toEqual(['createSecret', 'setSecret', 'testSecret', 'finishSecret']);
-    for (const call of calls) {
-      expect(call.SecretId).toBe(secret.arn);
-      expect(call.ClientRequestToken).toBe(rotated.VersionId);
-      expect(call.RotationToken).toMatch(/\S{16,}/);
-    }
-    expect(await stagesOf(secret.arn)).toEqual({
-      [rotated.VersionId ?? '']: ['AWSPENDING', 'AWSCURRENT'],
-      [secret.versionId]: ['AWSPREVIOUS'],
+  itLocal('answers at once and runs the steps after the response, as AWS does', async () => {
+    const name = `rotation-async-${randomUUID().slice(0, 6)}`;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
     });
-    const described = await sm.send(new DescribeSecretCommand({ SecretId: secret.arn }));
-    expect(described.RotationEnabled).toBe(true);
-    expect(described.RotationLambdaARN).toBe(fn);
-    expect(described.RotationRules).toEqual({ AutomaticallyAfterDays: 30 });
-    const last = described.LastRotatedDate?.getTime() ?? 0;
-    expect(Math.abs(last - Date.now())).toBeLessThan(60_000);
-    expect((described.NextRotationDate?.getTime() ?? 0) - last).toBe(30 * 86_400_000);
-    // Rotating again works: AWSPENDING sits on the AWSCURRENT version.
-    const again = await sm.send(new RotateSecretCommand({ SecretId: secret.arn }));
-    expect((await sm.send(new GetSecretValueCommand({ SecretId: secret.arn }))).VersionId).toBe(
-      again.VersionId,
-    );
-  });
-
-  it('leaves AWSPENDING on the failed version, keeps LastRotatedDate, logs the failure without values, and refuses the next rotation as AWS does', async () => {
-    const name = `rotation-fail-${randomUUID().slice(0, 6)}`;
     const fn = registerFakeRotation(name);
-    const secret = await createSecret('rotate-fail');
-    failAt.set(name, 'setSecret');
-    const failed = await sm.send(new RotateSecretCommand({ SecretId: secret.arn, RotationLambdaARN: fn }));
-    expect(invocations.get(name)?.map((c) => c.Step)).toEqual(['createSecret', 'setSecret']);
-    const stages = await stagesOf(secret.arn);
-    expect(stages[failed.VersionId ?? '']).toEqual(['AWSPENDING']);
-    expect(stages[secret.versionId]).toEqual(['AWSCURRENT']);
+    // The function's first step waits for the test: the rotation is still running when RotateSecret answers.
+    const steps = endpoint.lambdas;
+    const inner = fn.split(':').at(-1) ?? '';
+    const real = registerFakeRotation(`${inner}-inner`);
+    steps.register(inner, async (payload, ctx) => {
+      await gate;
+      return steps.invoke(real, payload, ctx);
+    });
+    const secret = await createSecret('async');
+    const rotated = await sm.send(new RotateSecretCommand({ SecretId: secret.arn, RotationLambdaARN: fn }));
+    // What a caller sees straight after RotateSecret: the old value, a valueless AWSPENDING.
     expect((await sm.send(new GetSecretValueCommand({ SecretId: secret.arn }))).SecretString).toBe(
       secret.value,
     );
-    expect(
-      (await sm.send(new DescribeSecretCommand({ SecretId: secret.arn }))).LastRotatedDate,
-    ).toBeUndefined();
+    expect((await stagesOf(secret.arn))[rotated.VersionId ?? '']).toEqual(['AWSPENDING']);
+    expect((await rotationLog(secret.arn)).body).toMatchObject({ InProgress: true });
+    release();
+    expect(await settled(secret.arn, rotated.VersionId)).toEqual({ status: 'succeeded' });
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: secret.arn }))).VersionId).toBe(
+      rotated.VersionId,
+    );
+    expect((await rotationLog(secret.arn)).body).toMatchObject({ InProgress: false });
+  });
 
-    const log = await rotationLog(secret.arn);
-    const failure = log.body.Rotations.find((r) => r.outcome === 'failed');
-    expect(failure).toMatchObject({
-      step: 'setSecret',
-      errorType: 'FakeStepError',
-      clientRequestToken: failed.VersionId,
+  itLocal('with syncRotation (--sync-rotation) answers only after the four steps ran', async () => {
+    const local = await startLocalEndpoint({ port: 0, registerDefaultFunctions: false, syncRotation: true });
+    const client = new SecretsManagerClient({
+      endpoint: local.url,
+      region: REGION,
+      credentials: { accessKeyId: ACCOUNT, secretAccessKey: 'x' },
     });
-    expect(log.text).not.toContain(secret.value);
-    expect(log.text).not.toContain('rotated-');
-
-    await expect(sm.send(new RotateSecretCommand({ SecretId: secret.arn }))).rejects.toThrow(
-      "A previous rotation isn't complete. That rotation will be reattempted.",
-    );
-
-    // Reattempting the same rotation (its ClientRequestToken) recovers once the function works.
-    failAt.delete(name);
-    await sm.send(new RotateSecretCommand({ SecretId: secret.arn, ClientRequestToken: failed.VersionId }));
-    const after = await sm.send(new GetSecretValueCommand({ SecretId: secret.arn }));
-    expect(after.VersionId).toBe(failed.VersionId);
-    expect(after.SecretString).toMatch(/^rotated-/);
-    expect(
-      (await sm.send(new DescribeSecretCommand({ SecretId: secret.arn }))).LastRotatedDate,
-    ).toBeInstanceOf(Date);
+    try {
+      const steps: string[] = [];
+      local.lambdas.register('sync-rotation', async (payload) => {
+        const { Step, SecretId, ClientRequestToken } = payload as Record<string, string>;
+        steps.push(Step ?? '');
+        if (Step === 'createSecret') {
+          await client.send(
+            new PutSecretValueCommand({
+              SecretId,
+              ClientRequestToken,
+              SecretString: 'new',
+              VersionStages: ['AWSPENDING'],
+            }),
+          );
+        }
+        if (Step === 'finishSecret') {
+          const current = Object.entries(
+            (await client.send(new DescribeSecretCommand({ SecretId }))).VersionIdsToStages ?? {},
+          ).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
+          await client.send(
+            new UpdateSecretVersionStageCommand({
+              SecretId,
+              VersionStage: 'AWSCURRENT',
+              MoveToVersionId: ClientRequestToken,
+              RemoveFromVersionId: current,
+            }),
+          );
+        }
+        return null;
+      });
+      await client.send(new CreateSecretCommand({ Name: 'sync', SecretString: 'old' }));
+      await client.send(
+        new RotateSecretCommand({
+          SecretId: 'sync',
+          RotationLambdaARN: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:sync-rotation`,
+        }),
+      );
+      expect(steps).toEqual(['createSecret', 'setSecret', 'testSecret', 'finishSecret']);
+      expect((await client.send(new GetSecretValueCommand({ SecretId: 'sync' }))).SecretString).toBe('new');
+    } finally {
+      client.destroy();
+      await local.close();
+    }
   });
 
-  it('creates a valueless AWSPENDING placeholder that GetSecretValue reports as ResourceNotFoundException', async () => {
-    const name = `rotation-placeholder-${randomUUID().slice(0, 6)}`;
-    const fn = registerFakeRotation(name);
-    failAt.set(name, 'createSecret');
-    const secret = await createSecret('placeholder');
-    const rotated = await sm.send(new RotateSecretCommand({ SecretId: secret.arn, RotationLambdaARN: fn }));
-    await expect(
-      sm.send(new GetSecretValueCommand({ SecretId: secret.arn, VersionStage: 'AWSPENDING' })),
-    ).rejects.toThrow(ResourceNotFoundException);
-    // PutSecretValue may still fill the placeholder with its own token.
-    await sm.send(
-      new PutSecretValueCommand({
-        SecretId: secret.arn,
-        ClientRequestToken: rotated.VersionId,
-        SecretString: 'filled',
-        VersionStages: ['AWSPENDING'],
-      }),
-    );
-    const pending = await sm.send(
-      new GetSecretValueCommand({ SecretId: secret.arn, VersionStage: 'AWSPENDING' }),
-    );
-    expect(pending.SecretString).toBe('filled');
-  });
+  itLocal(
+    'invokes createSecret, setSecret, testSecret, finishSecret in order with the secret ARN, the ClientRequestToken and a RotationToken',
+    async () => {
+      const fn = registerFakeRotation(`rotation-ok-${randomUUID().slice(0, 6)}`);
+      const secret = await createSecret('rotate');
+      const rotated = await sm.send(
+        new RotateSecretCommand({
+          SecretId: secret.name,
+          RotationLambdaARN: fn,
+          RotationRules: { AutomaticallyAfterDays: 30 },
+        }),
+      );
+      expect(await settled(secret.arn, rotated.VersionId)).toEqual({ status: 'succeeded' });
+      const calls = invocations.get(fn.split(':').at(-1) ?? '') ?? [];
+      expect(calls.map((c) => c.Step)).toEqual(['createSecret', 'setSecret', 'testSecret', 'finishSecret']);
+      for (const call of calls) {
+        expect(call.SecretId).toBe(secret.arn);
+        expect(call.ClientRequestToken).toBe(rotated.VersionId);
+        expect(call.RotationToken).toMatch(/\S{16,}/);
+      }
+      expect(await stagesOf(secret.arn)).toEqual({
+        [rotated.VersionId ?? '']: ['AWSPENDING', 'AWSCURRENT'],
+        [secret.versionId]: ['AWSPREVIOUS'],
+      });
+      const described = await sm.send(new DescribeSecretCommand({ SecretId: secret.arn }));
+      expect(described.RotationEnabled).toBe(true);
+      expect(described.RotationLambdaARN).toBe(fn);
+      expect(described.RotationRules).toEqual({ AutomaticallyAfterDays: 30 });
+      const last = described.LastRotatedDate?.getTime() ?? 0;
+      expect(Math.abs(last - Date.now())).toBeLessThan(60_000);
+      // Rotation windows of a days schedule are whole UTC days: the next one ends at 23:59:59 UTC
+      // thirty days after the day of the rotation.
+      const day = Math.floor(last / 86_400_000) * 86_400_000;
+      expect(described.NextRotationDate?.getTime()).toBe(day + 31 * 86_400_000 - 1000);
+      // Rotating again works: AWSPENDING sits on the AWSCURRENT version.
+      const again = await sm.send(new RotateSecretCommand({ SecretId: secret.arn }));
+      await settled(secret.arn, again.VersionId);
+      expect((await sm.send(new GetSecretValueCommand({ SecretId: secret.arn }))).VersionId).toBe(
+        again.VersionId,
+      );
+    },
+  );
 
-  it('with RotateImmediately false runs only testSecret, with a new token, and leaves no pending version', async () => {
-    const name = `rotation-later-${randomUUID().slice(0, 6)}`;
-    const fn = registerFakeRotation(name);
-    const secret = await createSecret('later');
-    const token = randomUUID();
-    await sm.send(
-      new RotateSecretCommand({
-        SecretId: secret.arn,
-        RotationLambdaARN: fn,
-        ClientRequestToken: token,
-        RotateImmediately: false,
-        RotationRules: { ScheduleExpression: 'rate(10 days)', Duration: '3h' },
-      }),
-    );
-    const calls = invocations.get(name) ?? [];
-    expect(calls.map((c) => c.Step)).toEqual(['testSecret']);
-    expect(calls[0]?.ClientRequestToken).not.toBe(token);
-    expect(await stagesOf(secret.arn)).toEqual({ [secret.versionId]: ['AWSCURRENT'] });
-    const described = await sm.send(new DescribeSecretCommand({ SecretId: secret.arn }));
-    expect(described.RotationEnabled).toBe(true);
-    expect(described.RotationRules).toEqual({ ScheduleExpression: 'rate(10 days)', Duration: '3h' });
-    expect(described.LastRotatedDate).toBeUndefined();
-    expect(described.NextRotationDate).toBeInstanceOf(Date);
-  });
+  itLocal(
+    'leaves AWSPENDING on the failed version, keeps LastRotatedDate, logs the failure without values, and refuses the next rotation as AWS does',
+    async () => {
+      const name = `rotation-fail-${randomUUID().slice(0, 6)}`;
+      const fn = registerFakeRotation(name);
+      const secret = await createSecret('rotate-fail');
+      failAt.set(name, 'setSecret');
+      const failed = await sm.send(new RotateSecretCommand({ SecretId: secret.arn, RotationLambdaARN: fn }));
+      expect((await settled(secret.arn, failed.VersionId)).failure?.step).toBe('setSecret');
+      expect(invocations.get(name)?.map((c) => c.Step)).toEqual(['createSecret', 'setSecret']);
+      const stages = await stagesOf(secret.arn);
+      expect(stages[failed.VersionId ?? '']).toEqual(['AWSPENDING']);
+      expect(stages[secret.versionId]).toEqual(['AWSCURRENT']);
+      expect((await sm.send(new GetSecretValueCommand({ SecretId: secret.arn }))).SecretString).toBe(
+        secret.value,
+      );
+      expect(
+        (await sm.send(new DescribeSecretCommand({ SecretId: secret.arn }))).LastRotatedDate,
+      ).toBeUndefined();
 
-  it('requires a rotation function it can invoke and valid RotationRules', async () => {
+      const log = await rotationLog(secret.arn);
+      const failure = log.body.Rotations.find((r) => r.outcome === 'failed');
+      expect(failure).toMatchObject({
+        step: 'setSecret',
+        errorType: 'FakeStepError',
+        clientRequestToken: failed.VersionId,
+      });
+      expect(log.text).not.toContain(secret.value);
+      expect(log.text).not.toContain('rotated-');
+
+      await expect(sm.send(new RotateSecretCommand({ SecretId: secret.arn }))).rejects.toThrow(
+        "A previous rotation isn't complete. That rotation will be reattempted.",
+      );
+
+      // Reattempting the same rotation (its ClientRequestToken) recovers once the function works.
+      failAt.delete(name);
+      await sm.send(new RotateSecretCommand({ SecretId: secret.arn, ClientRequestToken: failed.VersionId }));
+      expect(await settled(secret.arn, failed.VersionId)).toEqual({ status: 'succeeded' });
+      const after = await sm.send(new GetSecretValueCommand({ SecretId: secret.arn }));
+      expect(after.VersionId).toBe(failed.VersionId);
+      expect(after.SecretString).toMatch(/^rotated-/);
+      expect(
+        (await sm.send(new DescribeSecretCommand({ SecretId: secret.arn }))).LastRotatedDate,
+      ).toBeInstanceOf(Date);
+    },
+  );
+
+  itLocal(
+    'creates a valueless AWSPENDING placeholder that GetSecretValue reports as ResourceNotFoundException',
+    async () => {
+      const name = `rotation-placeholder-${randomUUID().slice(0, 6)}`;
+      const fn = registerFakeRotation(name);
+      failAt.set(name, 'createSecret');
+      const secret = await createSecret('placeholder');
+      const rotated = await sm.send(new RotateSecretCommand({ SecretId: secret.arn, RotationLambdaARN: fn }));
+      expect((await settled(secret.arn, rotated.VersionId)).failure?.step).toBe('createSecret');
+      await expect(
+        sm.send(new GetSecretValueCommand({ SecretId: secret.arn, VersionStage: 'AWSPENDING' })),
+      ).rejects.toThrow(ResourceNotFoundException);
+      // PutSecretValue may still fill the placeholder with its own token.
+      await sm.send(
+        new PutSecretValueCommand({
+          SecretId: secret.arn,
+          ClientRequestToken: rotated.VersionId,
+          SecretString: 'filled',
+          VersionStages: ['AWSPENDING'],
+        }),
+      );
+      const pending = await sm.send(
+        new GetSecretValueCommand({ SecretId: secret.arn, VersionStage: 'AWSPENDING' }),
+      );
+      expect(pending.SecretString).toBe('filled');
+    },
+  );
+
+  itLocal(
+    'with RotateImmediately false runs only testSecret, with a new token, and leaves no pending version',
+    async () => {
+      const name = `rotation-later-${randomUUID().slice(0, 6)}`;
+      const fn = registerFakeRotation(name);
+      const secret = await createSecret('later');
+      const token = randomUUID();
+      await sm.send(
+        new RotateSecretCommand({
+          SecretId: secret.arn,
+          RotationLambdaARN: fn,
+          ClientRequestToken: token,
+          RotateImmediately: false,
+          RotationRules: { ScheduleExpression: 'rate(10 days)', Duration: '3h' },
+        }),
+      );
+      expect(await settled(secret.arn)).toEqual({ status: 'succeeded' });
+      const calls = invocations.get(name) ?? [];
+      expect(calls.map((c) => c.Step)).toEqual(['testSecret']);
+      expect(calls[0]?.ClientRequestToken).not.toBe(token);
+      expect(await stagesOf(secret.arn)).toEqual({ [secret.versionId]: ['AWSCURRENT'] });
+      const described = await sm.send(new DescribeSecretCommand({ SecretId: secret.arn }));
+      expect(described.RotationEnabled).toBe(true);
+      expect(described.RotationRules).toEqual({ ScheduleExpression: 'rate(10 days)', Duration: '3h' });
+      expect(described.LastRotatedDate).toBeUndefined();
+      expect(described.NextRotationDate).toBeInstanceOf(Date);
+    },
+  );
+
+  itLocal('requires a rotation function it can invoke and valid RotationRules', async () => {
     const secret = await createSecret('rules');
     await expect(sm.send(new RotateSecretCommand({ SecretId: secret.arn }))).rejects.toThrow(
       InvalidRequestException,
@@ -719,28 +857,33 @@ describe('RotateSecret', () => {
       }),
     );
     const next = (await sm.send(new DescribeSecretCommand({ SecretId: secret.arn }))).NextRotationDate;
+    // The window opens Monday 16:00 UTC and lasts Duration 2h: it ends at 17:59:59.
     expect(next?.getUTCDay()).toBe(1);
-    expect(next?.getUTCHours()).toBe(16);
+    expect([next?.getUTCHours(), next?.getUTCMinutes(), next?.getUTCSeconds()]).toEqual([17, 59, 59]);
   });
 
-  it('CancelRotateSecret turns rotation off, keeps the function for a later RotateSecret, and leaves AWSPENDING where it is', async () => {
-    const name = `rotation-cancel-${randomUUID().slice(0, 6)}`;
-    const fn = registerFakeRotation(name);
-    failAt.set(name, 'testSecret');
-    const secret = await createSecret('cancel');
-    const failed = await sm.send(
-      new RotateSecretCommand({
-        SecretId: secret.arn,
-        RotationLambdaARN: fn,
-        RotationRules: { AutomaticallyAfterDays: 7 },
-      }),
-    );
-    const cancelled = await sm.send(new CancelRotateSecretCommand({ SecretId: secret.arn }));
-    expect(cancelled.VersionId).toBe(failed.VersionId);
-    const described = await sm.send(new DescribeSecretCommand({ SecretId: secret.arn }));
-    expect(described.RotationEnabled).toBe(false);
-    expect(described.RotationLambdaARN).toBe(fn);
-    expect(described.NextRotationDate).toBeUndefined();
-    expect(described.VersionIdsToStages?.[failed.VersionId ?? '']).toEqual(['AWSPENDING']);
-  });
+  itLocal(
+    'CancelRotateSecret turns rotation off, keeps the function for a later RotateSecret, and leaves AWSPENDING where it is',
+    async () => {
+      const name = `rotation-cancel-${randomUUID().slice(0, 6)}`;
+      const fn = registerFakeRotation(name);
+      failAt.set(name, 'testSecret');
+      const secret = await createSecret('cancel');
+      const failed = await sm.send(
+        new RotateSecretCommand({
+          SecretId: secret.arn,
+          RotationLambdaARN: fn,
+          RotationRules: { AutomaticallyAfterDays: 7 },
+        }),
+      );
+      expect((await settled(secret.arn, failed.VersionId)).failure?.step).toBe('testSecret');
+      const cancelled = await sm.send(new CancelRotateSecretCommand({ SecretId: secret.arn }));
+      expect(cancelled.VersionId).toBe(failed.VersionId);
+      const described = await sm.send(new DescribeSecretCommand({ SecretId: secret.arn }));
+      expect(described.RotationEnabled).toBe(false);
+      expect(described.RotationLambdaARN).toBe(fn);
+      expect(described.NextRotationDate).toBeUndefined();
+      expect(described.VersionIdsToStages?.[failed.VersionId ?? '']).toEqual(['AWSPENDING']);
+    },
+  );
 });

@@ -9,7 +9,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import {
   CreateSecretCommand,
-  DescribeSecretCommand,
   RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -17,7 +16,9 @@ import { createHandler as createCertificateHandler } from '../../../functions/ce
 import { DEFAULT_THRESHOLDS } from '../../../functions/certificate-expiry/thresholds.js';
 import { createClients as createFleetClients } from '../../../functions/secret-fleet/clients.js';
 import { createHandler as createFleetHandler } from '../../../functions/secret-fleet/handler.js';
+import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { rotationSucceeded, waitForRotation } from '../../../local/rotation-wait.js';
 import type { RecordedEvent } from '../../../local/services/eventbridge.js';
 import { runStateMachine } from '../../helpers/state-machine.js';
 import { loadEvent } from '../../unit/certificate-expiry/events.js';
@@ -42,24 +43,12 @@ const eventsOn = async (
   region: string,
   bus: string,
 ): Promise<RecordedEvent[]> => {
-  const response = await fetch(
+  const response = await adminFetch(
     `${endpoint.url}/_rekey/AWSEvents/events?region=${region}&account=${account}`,
-    {
-      method: 'POST',
-      body: JSON.stringify({ EventBusName: bus }),
-    },
+    { EventBusName: bus },
   );
   if (!response.ok) throw new Error(`reading events failed: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { Events: RecordedEvent[] }).Events;
-};
-
-/** Polls `check` until it holds, for at most `seconds`. */
-const until = async (what: string, check: () => Promise<boolean>, seconds = 20): Promise<void> => {
-  const deadline = Date.now() + seconds * 1000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up after ${seconds} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 };
 
 /** One generated secret rotated to the end, and one PostgreSQL secret whose server refuses connections. */
@@ -73,6 +62,7 @@ export const rotateSecrets = async (): Promise<{ generated: string; postgres: st
       credentials: { accessKeyId: account, secretAccessKey: 'local' },
     });
     const functionArn = `arn:aws:lambda:us-east-1:${account}:function:rekey-secret-rotation`;
+    const local = { endpointUrl: endpoint.url, region: 'us-east-1', account };
     const generated =
       (
         await sm.send(
@@ -83,21 +73,15 @@ export const rotateSecrets = async (): Promise<{ generated: string; postgres: st
           }),
         )
       ).ARN ?? '';
-    const before = (await sm.send(new DescribeSecretCommand({ SecretId: generated }))).VersionIdsToStages;
-    await sm.send(
+    const started = await sm.send(
       new RotateSecretCommand({
         SecretId: generated,
         RotationLambdaARN: functionArn,
         RotationRules: { AutomaticallyAfterDays: 30 },
       }),
     );
-    // As against AWS: RotateSecret may answer before the steps ran; wait for AWSCURRENT to move.
-    await until('the generated secret to rotate', async () => {
-      const stages =
-        (await sm.send(new DescribeSecretCommand({ SecretId: generated }))).VersionIdsToStages ?? {};
-      const current = Object.entries(stages).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
-      return current !== undefined && before?.[current] === undefined;
-    });
+    // As against AWS: RotateSecret answers before the steps run; wait for them to succeed.
+    await rotationSucceeded({ sm, secretId: generated, token: started.VersionId, local });
 
     const postgres =
       (
@@ -116,27 +100,17 @@ export const rotateSecrets = async (): Promise<{ generated: string; postgres: st
           }),
         )
       ).ARN ?? '';
-    await sm
-      .send(
-        new RotateSecretCommand({
-          SecretId: postgres,
-          RotationLambdaARN: functionArn,
-          RotationRules: { AutomaticallyAfterDays: 30 },
-        }),
-      )
-      .catch(() => undefined);
-    await until('the PostgreSQL rotation to fail', async () => {
-      const response = await fetch(
-        `${endpoint.url}/_rekey/secretsmanager/rotations?region=us-east-1&account=${account}`,
-        {
-          method: 'POST',
-          body: JSON.stringify({ SecretId: postgres }),
-        },
-      );
-      if (!response.ok) return false;
-      const log = (await response.json()) as { Rotations: { step: string; outcome: string }[] };
-      return log.Rotations.some((r) => r.step === 'setSecret' && r.outcome === 'failed');
-    });
+    const failing = await sm.send(
+      new RotateSecretCommand({
+        SecretId: postgres,
+        RotationLambdaARN: functionArn,
+        RotationRules: { AutomaticallyAfterDays: 30 },
+      }),
+    );
+    const outcome = await waitForRotation({ sm, secretId: postgres, token: failing.VersionId, local });
+    if (outcome.failure?.step !== 'setSecret') {
+      throw new Error(`expected the PostgreSQL rotation to fail at setSecret; it ${outcome.status}`);
+    }
     return { generated, postgres };
   } finally {
     await endpoint.close();
@@ -220,19 +194,20 @@ export const rotateFleet = async (): Promise<RecordedEvent[]> => {
           )
         ).ARN ?? '';
       if (rotateEvery !== undefined) {
-        await sm.send(
+        const started = await sm.send(
           new RotateSecretCommand({
             SecretId: arn,
             RotationLambdaARN: `arn:aws:lambda:${region}:${account}:function:${rotationFunction}`,
             RotationRules: { AutomaticallyAfterDays: rotateEvery },
           }),
         );
-        // The first rotation finishes before the fleet runs (RotateSecret may answer before its steps).
-        await until(
-          `the first rotation of ${name}`,
-          async () =>
-            (await sm.send(new DescribeSecretCommand({ SecretId: arn }))).LastRotatedDate !== undefined,
-        );
+        // The first rotation finishes before the fleet runs (RotateSecret answers before its steps).
+        await rotationSucceeded({
+          sm,
+          secretId: arn,
+          token: started.VersionId,
+          local: { endpointUrl: endpoint.url, region, account },
+        });
       }
       return arn;
     };
@@ -254,7 +229,13 @@ export const rotateFleet = async (): Promise<RecordedEvent[]> => {
       substitutions: { SecretFleetFunctionArn: fleetArn, EventBusName: 'default' },
       tasks: { [fleetArn]: createFleetHandler(clients) },
       waitOverrides: { 'Wait For Rotation': 1, 'Pause After Error': 1 },
-      input: { filter: { tag: { key: 'rekey-it:metrics', value: tag } }, stallTimeoutSeconds: 0 },
+      // RotateSecret answers before the steps run, as on AWS: the refusing rotation is failed
+      // after 5 s without change, not at the first check (the others change within that).
+      input: {
+        filter: { tag: { key: 'rekey-it:metrics', value: tag } },
+        stallTimeoutSeconds: 5,
+        pollSeconds: 1,
+      },
       region,
       accountId: account,
     });

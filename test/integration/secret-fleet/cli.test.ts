@@ -8,7 +8,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../cli/main.js';
+import { adminFetch } from '../../../local/admin-client.js';
 import type { LocalEndpoint } from '../../../local/endpoint.js';
+import { waitForRotation } from '../../helpers/rotation.js';
 import { holder, stagesOf, startFleetEndpoint } from './helpers.js';
 
 /**
@@ -21,6 +23,7 @@ const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
 const ROTATION = 'rekey-it-cli-rotation';
 const ROTATION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${ROTATION}`;
+const localLog = () => ({ endpointUrl: endpoint.url, region: REGION, account: ACCOUNT });
 const runId = randomUUID().slice(0, 8);
 const TAG = 'rekey-it:cli';
 
@@ -68,8 +71,8 @@ const createSecret = async (
 };
 
 /** Turns rotation on; with `now` the first rotation runs at once (RotateSecret's default), else it is only tested. */
-const enableRotation = (arn: string, now = true) =>
-  sm.send(
+const enableRotation = async (arn: string, now = true) => {
+  const started = await sm.send(
     new RotateSecretCommand({
       SecretId: arn,
       RotationLambdaARN: ROTATION_ARN,
@@ -77,6 +80,9 @@ const enableRotation = (arn: string, now = true) =>
       RotateImmediately: now,
     }),
   );
+  // RotateSecret answers before the steps run, as on AWS: wait for them.
+  await waitForRotation({ sm, secretId: arn, token: started.VersionId, local: localLog() });
+};
 
 /** Every value the secrets ever held, read back, so the tests can prove none was printed. */
 const allValues = async () => {
@@ -150,6 +156,7 @@ describe('rekey rotate-secret', () => {
     await sm.send(
       new RotateSecretCommand({ SecretId: arn, RotationLambdaARN: ROTATION_ARN, RotateImmediately: false }),
     );
+    await waitForRotation({ sm, secretId: arn, local: localLog() });
     const token = randomUUID();
 
     const result = await capture([
@@ -256,8 +263,10 @@ describe('rekey rotate-fleet', () => {
       endpoint.url,
       '--max-concurrency',
       '3',
+      // The one failing rotation is declared failed after 5 quiet seconds, not the default 10 (2 s could
+      // call a rotation whose steps start late, after RotateSecret answered, failed).
       '--stall-timeout',
-      '2',
+      '5',
     ]);
 
     expect(result.code).toBe(1);
@@ -282,12 +291,9 @@ describe('rekey rotate-fleet', () => {
   });
 
   it('publishes the summary event on the local bus', async () => {
-    const response = await fetch(
+    const response = await adminFetch(
       `${endpoint.url}/_rekey/AWSEvents/events?region=${REGION}&account=${ACCOUNT}`,
-      {
-        method: 'POST',
-        body: JSON.stringify({ EventBusName: 'default' }),
-      },
+      { EventBusName: 'default' },
     );
     const { Events } = (await response.json()) as {
       Events: { 'detail-type': string; detail: { counts: { rotated: number } } }[];

@@ -8,7 +8,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetSummary } from '../../../functions/secret-fleet/summary.js';
+import { adminFetch } from '../../../local/admin-client.js';
 import type { LocalEndpoint } from '../../../local/endpoint.js';
+import { waitForRotation } from '../../helpers/rotation.js';
 import type { WorkflowRun } from '../../helpers/state-machine.js';
 import { type FleetEndpoint, holder, runFleet, stagesOf, startFleetEndpoint } from './helpers.js';
 
@@ -19,13 +21,13 @@ import { type FleetEndpoint, holder, runFleet, stagesOf, startFleetEndpoint } fr
  *
  * | group      |   n | set up as                                                   | expected                        |
  * |------------|-----|-------------------------------------------------------------|---------------------------------|
- * | due        |  65 | rotated, then 2 days + 1 h pass (rotates every 2 days)      | rotated                         |
- * | overdue    |  65 | rotated, then 2 days + 1 h pass (rotates every day)         | rotated                         |
+ * | due        |  65 | rotated; clock to noon UTC 3 days on: 12 h past window end  | rotated                         |
+ * | overdue    |  65 | as due, but rotates every day: 36 h past its window's end   | rotated                         |
  * | stuck      |  20 | first rotation died in createSecret: empty AWSPENDING       | placeholder cleared, rotated    |
  * | failed     |  15 | first rotation died in setSecret: AWSPENDING holds a value  | resumed: that version is current|
  * | failing    |  15 | the rotation function fails setSecret for them every time   | failed, AWSCURRENT unchanged    |
  * | malformed  |   5 | content names an unknown database engine                    | failed, AWSCURRENT unchanged    |
- * | healthy    |  10 | rotated after the 2 days passed                             | skipped, untouched              |
+ * | healthy    |  10 | rotated after the clock moved                               | skipped, untouched              |
  * | disabled   |   5 | rotation never turned on                                    | skipped, untouched              |
  *
  * plus 3 due secrets outside the filter that must not be touched.
@@ -34,6 +36,7 @@ import { type FleetEndpoint, holder, runFleet, stagesOf, startFleetEndpoint } fr
 const REGION = 'us-east-1';
 // An account of its own: the listing sees only this test's secrets.
 const ACCOUNT = String(randomInt(100_000_000_000, 999_999_999_999));
+const localLog = () => ({ endpointUrl: endpoint.url, region: REGION, account: ACCOUNT });
 const TEST_ROTATION = 'rekey-it-fleet-rotation';
 const TEST_ROTATION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${TEST_ROTATION}`;
 const TAG = 'rekey-it:fleet';
@@ -138,28 +141,35 @@ beforeAll(async () => {
     if (group === 'stuck') failCreateOnce.add(arn);
     if (group === 'failed') failSetOnce.add(arn);
     if (group !== 'disabled' && group !== 'healthy') {
-      await sm.send(
+      const started = await sm.send(
         new RotateSecretCommand({
           SecretId: arn,
           RotationLambdaARN: TEST_ROTATION_ARN,
           RotationRules: { AutomaticallyAfterDays: group === 'due' ? 2 : 1 },
         }),
       );
+      // RotateSecret answers before the steps run, as on AWS: wait, then move the clock.
+      await waitForRotation({ sm, secretId: arn, token: started.VersionId, local: localLog() });
     }
     secrets.push({ group, name, arn, currentBefore: '', stagesBefore: {} });
   });
-  endpoint.clock.advance(2 * DAY_MS + 3_600_000);
+  // To noon UTC three days after today. NextRotationDate is the end (23:59:59) of a UTC-day
+  // rotation window, as AWS reports it: the every-2-days secrets are 12 h past theirs (due) and
+  // the daily ones 36 h past theirs (overdue), whatever the time of day the test runs.
+  const now = endpoint.clock.now().getTime();
+  endpoint.clock.advance(Math.floor(now / DAY_MS) * DAY_MS + 3 * DAY_MS + 12 * 3_600_000 - now);
   await inBatches(
     secrets.filter((s) => s.group === 'healthy'),
     25,
     async (s) => {
-      await sm.send(
+      const started = await sm.send(
         new RotateSecretCommand({
           SecretId: s.arn,
           RotationLambdaARN: TEST_ROTATION_ARN,
           RotationRules: { AutomaticallyAfterDays: 30 },
         }),
       );
+      await waitForRotation({ sm, secretId: s.arn, token: started.VersionId, local: localLog() });
     },
   );
   for (const s of secrets) if (s.group === 'failing') failSetAlways.add(s.arn);
@@ -175,21 +185,20 @@ beforeAll(async () => {
   started.quota?.reset();
   started.quota?.enforce(true);
   const result = await runFleet(started, {
-    // A rotation still pending after 5 s without change has failed (the failing group);
-    // batches of 3 s make the run hand running rotations from one batch to the next.
+    // A rotation still pending after 10 s without change has failed (the failing group):
+    // RotateSecret answers before the steps run, as on AWS, and under the write quota and a busy
+    // machine they may start seconds later. Batches of 3 s make the run hand running rotations
+    // from one batch to the next.
     filter: { tag: { key: TAG, value: runId } },
-    stallTimeoutSeconds: 5,
+    stallTimeoutSeconds: 10,
     pollSeconds: 1,
     stuckAfterSeconds: 600,
     batchSeconds: 3,
   });
   ({ run, summary, largestState } = result);
-  const response = await fetch(
+  const response = await adminFetch(
     `${endpoint.url}/_rekey/AWSEvents/events?region=${REGION}&account=${ACCOUNT}`,
-    {
-      method: 'POST',
-      body: JSON.stringify({ EventBusName: 'default' }),
-    },
+    { EventBusName: 'default' },
   );
   events = ((await response.json()) as { Events: typeof events }).Events;
 }, 120_000);

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
-  DescribeSecretCommand,
   GetSecretValueCommand,
   RotateSecretCommand,
   SecretsManagerClient,
@@ -11,7 +10,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
 import { DATADOG } from '../../../functions/secret-rotation/rotators/api-key-provider.js';
+import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { waitForRotation } from '../../../local/rotation-wait.js';
 import { captureLogs, testLogger } from '../../unit/secret-rotation/helpers.js';
 import {
   type FakeProvider,
@@ -126,20 +127,22 @@ interface LogEntry {
   message?: string;
 }
 
+const localLog = () => ({ endpointUrl: endpoint.url, region: REGION, account: ACCOUNT });
+
 const rotationLog = async (secretId: string): Promise<LogEntry[]> => {
-  const response = await fetch(
+  const response = await adminFetch(
     `${endpoint.url}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
-    { method: 'POST', body: JSON.stringify({ SecretId: secretId }) },
+    { SecretId: secretId },
   );
   return ((await response.json()) as { Rotations: LogEntry[] }).Rotations;
 };
 
 /**
- * Starts (or, with `token`, reattempts) a rotation and waits, as against AWS, until the
- * rotation log shows it finished or failed. Returns the failure, if any.
+ * Starts (or, with `token`, reattempts) a rotation and waits, as against AWS, until it finished
+ * or failed (the shared wait: DescribeSecret, and the local rotation log for the failed step).
+ * Returns the failure, if any.
  */
 const rotate = async (arn: string, token?: string): Promise<{ token: string; failure?: LogEntry }> => {
-  const seen = (await rotationLog(arn)).length;
   const output = await sm.send(
     new RotateSecretCommand({
       SecretId: arn,
@@ -149,18 +152,8 @@ const rotate = async (arn: string, token?: string): Promise<{ token: string; fai
     }),
   );
   const version = output.VersionId ?? token ?? '';
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const entries = (await rotationLog(arn)).slice(seen).filter((e) => e.clientRequestToken === version);
-    const failure = entries.find((e) => e.outcome === 'failed');
-    if (failure) return { token: version, failure };
-    if (entries.some((e) => e.step === 'finishSecret' && e.outcome === 'succeeded')) {
-      const described = await sm.send(new DescribeSecretCommand({ SecretId: arn }));
-      if (described.VersionIdsToStages?.[version]?.includes('AWSCURRENT')) return { token: version };
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`rotation ${version} did not finish within 20 s`);
+  const outcome = await waitForRotation({ sm, secretId: arn, token: version, local: localLog() });
+  return { token: version, ...(outcome.failure ? { failure: outcome.failure } : {}) };
 };
 
 /** No key value ever held by the secret in the logs, the rotation log, or any request URL. */
@@ -228,12 +221,8 @@ describe('API keys rotated through RotateSecret', () => {
         RotateImmediately: false,
       }),
     );
-    const deadline = Date.now() + 20_000;
-    let entries: LogEntry[] = [];
-    while (Date.now() < deadline && entries.length === 0) {
-      entries = (await rotationLog(arn)).filter((e) => e.step === 'testSecret');
-      if (entries.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitForRotation({ sm, secretId: arn, local: localLog() });
+    const entries = (await rotationLog(arn)).filter((e) => e.step === 'testSecret');
     expect(entries.map((e) => e.outcome)).toEqual(['succeeded']);
     expect(provider.issuedCount()).toBe(issuedBefore);
     expect((await current(arn)).apiKey).toBe(seed.secret);

@@ -13,8 +13,9 @@ import { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
 import { type CallCounter, countCalls } from '../../../functions/secret-rotation/call-counter.js';
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { waitForRotation } from '../../helpers/rotation.js';
 import { captureLogs, testLogger } from '../../unit/secret-rotation/helpers.js';
-import { readRotationLog, waitForRotation } from '../helpers/database-rotation.js';
+import { readRotationLog } from '../helpers/database-rotation.js';
 
 /**
  * Generated secrets rotated through the local endpoint: RotateSecret invokes the real handler
@@ -93,7 +94,6 @@ const createSecret = async (value: string, tags: Record<string, string> = {}): P
 };
 
 const rotate = async (secretId: string, options: { functionArn?: string; token?: string } = {}) => {
-  const before = (await rotationLog(secretId)).length;
   const output = await sm.send(
     new RotateSecretCommand({
       SecretId: secretId,
@@ -102,10 +102,12 @@ const rotate = async (secretId: string, options: { functionArn?: string; token?:
       ...(options.token ? { ClientRequestToken: options.token } : {}),
     }),
   );
-  const token = output.VersionId ?? '';
-  await waitForRotation(endpoint.url, secretId, token, before);
-  return token;
+  // RotateSecret answers before the steps run, as on AWS: wait for them to end, either way.
+  await waitForRotation({ sm, secretId, token: output.VersionId, local: localLog() });
+  return output.VersionId ?? '';
 };
+
+const localLog = () => ({ endpointUrl: endpoint.url, region: REGION, account: ACCOUNT });
 
 interface VersionState {
   readonly stages: string[];
@@ -257,6 +259,7 @@ describe('rotation configured without rotating now', () => {
         RotateImmediately: false,
       }),
     );
+    await waitForRotation({ sm, secretId: arn, local: localLog() });
 
     expect(await rotationLog(arn)).toEqual([
       expect.objectContaining({ step: 'testSecret', outcome: 'succeeded' }),

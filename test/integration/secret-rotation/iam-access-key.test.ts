@@ -18,6 +18,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
+import { type RotationLogEntry, readRotationLog } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { captureLogs, testLogger } from '../../unit/secret-rotation/helpers.js';
 
@@ -87,27 +88,14 @@ interface KeySecret {
   [field: string]: unknown;
 }
 
-interface LogEntry {
-  clientRequestToken: string;
-  step: string;
-  outcome: string;
-  errorType?: string;
-  message?: string;
-}
-
-const rotationLog = async (secretId: string): Promise<LogEntry[]> => {
-  const response = await fetch(
-    `${endpoint.url}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
-    { method: 'POST', body: JSON.stringify({ SecretId: secretId }) },
-  );
-  return ((await response.json()) as { Rotations: LogEntry[] }).Rotations;
-};
+const rotationLog = async (secretId: string): Promise<RotationLogEntry[]> =>
+  (await readRotationLog({ endpointUrl: endpoint.url, region: REGION, account: ACCOUNT }, secretId)).entries;
 
 /** Starts (or with `token` reattempts) a rotation and waits, as against AWS, for it to end. */
 const rotate = async (
   arn: string,
   options: { token?: string; lambda?: string } = {},
-): Promise<{ token: string; failure?: LogEntry }> => {
+): Promise<{ token: string; failure?: RotationLogEntry }> => {
   const seen = (await rotationLog(arn)).length;
   const output = await sm.send(
     new RotateSecretCommand({
@@ -287,7 +275,7 @@ describe('IAM access keys rotated through RotateSecret', () => {
     // testSecret retries InvalidClientTokenId for about 15 s (IAM is eventually consistent).
     const failed = await rotate(arn, { token: crashed.token }).catch((error: Error) => ({
       token: '',
-      failure: { step: 'timeout', message: error.message } as LogEntry,
+      failure: { step: 'timeout', message: error.message } as RotationLogEntry,
     }));
     expect(failed.failure).toMatchObject({ step: 'testSecret', errorType: 'SecretTestFailedError' });
     expect(failed.failure?.message).toContain(pending.AccessKeyId);

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadState, StateFileError } from '../../../local/state.js';
+import { openStateStore, StateFileError } from '../../../local/state.js';
 
 // A state file holds secret values in plain text; a corrupt one must not echo them back.
 const SECRET = 'horse-battery-staple-0451';
@@ -15,7 +15,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('loadState', () => {
+describe('openStateStore', () => {
   it('refuses a corrupt file naming it and the position, without quoting its content', async () => {
     // Prepare: an unquoted value makes V8's SyntaxError quote the text around it.
     const file = join(dir, 'corrupt.json');
@@ -23,7 +23,7 @@ describe('loadState', () => {
     await writeFile(file, text);
 
     // Act
-    const error = await loadState(file, []).catch((e: unknown) => e);
+    const error = await openStateStore(file, []).catch((e: unknown) => e);
 
     // Assess
     expect(error).toBeInstanceOf(StateFileError);

@@ -1,0 +1,8 @@
+/** The tests wait for rotations with the same helper as the scripts and benchmarks. */
+
+export { type RotationLogEntry, readRotationLog } from '../../local/admin-client.js';
+export {
+  type LocalRotationLog,
+  type RotationOutcome,
+  waitForRotation,
+} from '../../local/rotation-wait.js';
