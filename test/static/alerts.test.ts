@@ -288,8 +288,8 @@ describe('alerts', () => {
     (name, expected) => {
       const rule = alertRules().find((r) => r.id === expected.rule);
       const event = published[name];
-      expect(rule && event).toBeTruthy();
-      if (!rule || !event) return;
+      if (!rule) throw new Error(`no alert rule ${expected.rule} in template.yaml`);
+      if (!event) throw new Error(`no ${name} event was published to render`);
       const message = render(rule.transformer, event);
       expect(message).toMatch(/^rekey/);
       expect(message).not.toMatch(/<[a-z]+>/);
