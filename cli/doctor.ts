@@ -20,6 +20,9 @@ Looks for broken states and prints, for each, what is wrong and the exact comman
                 rotation that began and never reached the alias swap (rekey:pending-rotation);
                 against a local endpoint, one stopped after the swap with the old key enabled.
   certificates  expired, or ACM's managed renewal failed.
+  access keys   an IAM user whose access key a rotated secret holds, with another key older than
+                the secret's rotation period (else 90 days, Security Hub IAM.3) that no rotated
+                secret holds in AWSCURRENT or AWSPREVIOUS: fix, deactivate then delete it.
   logins        with --probe: database secrets (PostgreSQL, MySQL/MariaDB, Redis) whose AWSCURRENT
                 does not log in (fix: point AWSCURRENT at the version that does, or set the
                 password on the server), or whose AWSPREVIOUS no longer logs in for alternating
@@ -58,7 +61,12 @@ Exit codes:
   1  error: a Region or service could not be checked
   2  usage error`;
 
-const TYPE_LABEL = { secret: 'secret', key: 'alias', certificate: 'certificate' } as const;
+const TYPE_LABEL = {
+  secret: 'secret',
+  key: 'alias',
+  certificate: 'certificate',
+  'iam-user': 'IAM user',
+} as const;
 
 /** Renders the doctor's findings for people: each problem, its fix commands, and a summary line. */
 export const formatDoctor = (report: DoctorReport, fixing: boolean): string => {

@@ -25,7 +25,11 @@ One view of rotation health, read-only:
                 pending-deletion).
   certificates  every ACM certificate (all key types and statuses): days to expiry and the
                 certificate-expiry finding (EXPIRED, IMPORTED, RENEWAL_FAILED, ...), or OK.
-Secret values are never read into the report: secrets appear by name, ARN and version id.
+  IAM users     users whose access key a rotated secret holds: each key's id, status and age
+                (iam:ListAccessKeys); a key older than the secret's period (else 90 days) that no
+                rotated secret holds is flagged with the commands that deactivate and delete it.
+Secret values are never read into the report: secrets appear by name, ARN and version id (of an
+IAM access key secret only UserName and AccessKeyId are kept; the secret access key is dropped).
 
 Options:
   --region R             Region to report on; repeat for more. Default: AWS_REGION, else us-east-1.

@@ -1,5 +1,6 @@
 import { ACMClient } from '@aws-sdk/client-acm';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -13,6 +14,8 @@ export interface ReportClients {
   kms(region: string): KMSClient;
   acm(region: string): ACMClient;
   lambda(region: string): LambdaClient;
+  /** IAM (a global service: the Region only picks the endpoint the SDK signs for). */
+  iam(region: string): IAMClient;
   /** The rotation functions' logs, where a failed rotation's cause is read. */
   logs(region: string): CloudWatchLogsClient;
   /** The account a local endpoint serves these clients (from a 12-digit access key id). */
@@ -74,6 +77,7 @@ export const createReportClients = (options: {
     acm: perRegion((region) => new ACMClient({ ...common, region, maxAttempts: 1 })),
     lambda: perRegion((region) => new LambdaClient({ ...common, region, maxAttempts: 2 })),
     logs: perRegion((region) => new CloudWatchLogsClient({ ...common, region, maxAttempts: 3 })),
+    iam: perRegion((region) => new IAMClient({ ...common, region, maxAttempts: 5 })),
     now: options.now ?? (() => new Date()),
   };
 };

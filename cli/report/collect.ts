@@ -29,11 +29,13 @@ import type { FleetClients } from '../../functions/secret-fleet/clients.js';
 import { listSecrets } from '../../functions/secret-fleet/list.js';
 import { DEFAULTS } from '../../functions/secret-fleet/options.js';
 import type { FleetFilter, SecretSnapshot } from '../../functions/secret-fleet/types.js';
+import { type AccessKeySecretRef, collectAccessKeys, findAccessKeySecrets } from './access-keys.js';
 import type { ReportClients } from './clients.js';
 import {
   type CertificateStatus,
   type CollectionError,
   countBySeverity,
+  type IamUserStatus,
   type KeyStatus,
   type SecretStatus,
   type Severity,
@@ -450,8 +452,12 @@ export const collectStatus = async (
   const keys: KeyStatus[] = [];
   const certificates: CertificateStatus[] = [];
   const errors: CollectionError[] = [];
+  const accessKeySecrets: AccessKeySecretRef[] = [];
   for (const region of options.regions) {
     await Promise.all([
+      collectInto(errors, region, 'secretsmanager', accessKeySecrets, () =>
+        findAccessKeySecrets(clients, region, options.secretFilter, options.maxSecrets),
+      ),
       collectInto(errors, region, 'secretsmanager', secrets, () =>
         collectSecrets(clients, region, options, notes),
       ),
@@ -461,6 +467,13 @@ export const collectStatus = async (
       collectInto(errors, region, 'acm', certificates, () => collectCertificates(clients, region, options)),
     ]);
   }
+  // IAM is global: each user is listed once, through the first Region's endpoint.
+  const iamUsers: IamUserStatus[] = [];
+  const iamRegion = options.regions[0] ?? 'us-east-1';
+  if (accessKeySecrets.length > 0)
+    await collectInto(errors, iamRegion, 'iam', iamUsers, () =>
+      collectAccessKeys(clients, iamRegion, accessKeySecrets),
+    );
   const bySeverity = (a: { severity: Severity }, b: { severity: Severity }) =>
     SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity];
   secrets.sort((a, b) => bySeverity(a, b) || a.name.localeCompare(b.name));
@@ -474,8 +487,13 @@ export const collectStatus = async (
     secrets: countBySeverity(secrets),
     keys: countBySeverity(keys),
     certificates: countBySeverity(certificates),
+    iamUsers: countBySeverity(iamUsers),
   };
-  const attention = summary.secrets.attention + summary.keys.attention + summary.certificates.attention;
+  const attention =
+    summary.secrets.attention +
+    summary.keys.attention +
+    summary.certificates.attention +
+    summary.iamUsers.attention;
   return {
     version: STATUS_REPORT_VERSION,
     generatedAt: clients.now().toISOString(),
@@ -485,6 +503,7 @@ export const collectStatus = async (
     secrets,
     keys,
     certificates,
+    iamUsers,
     errors,
   };
 };

@@ -29,6 +29,12 @@ import type { FleetClients } from '../../functions/secret-fleet/clients.js';
 import { listSecrets } from '../../functions/secret-fleet/list.js';
 import type { SecretSnapshot } from '../../functions/secret-fleet/types.js';
 import { SECRET_ROTATION_FUNCTION } from '../../local/functions.js';
+import {
+  type AccessKeySecretRef,
+  collectAccessKeys,
+  findAccessKeySecrets,
+  retireKeyCommands,
+} from './access-keys.js';
 import type { ReportClients } from './clients.js';
 import { collectCertificates, collectInto, inspectorFor, listAliases } from './collect.js';
 import type { CollectionError } from './model.js';
@@ -63,6 +69,8 @@ export type ProblemKind =
   | 'key-rotation-interrupted'
   /** Local endpoint: a rotation stopped after the swap; its predecessor is still enabled. */
   | 'key-retirement-interrupted'
+  /** An IAM user's access key older than the period that no rotated secret holds (access-keys.ts). */
+  | 'stale-access-key'
   /** A certificate has expired. */
   | 'certificate-expired'
   /** ACM's managed renewal of a certificate failed. */
@@ -71,9 +79,9 @@ export type ProblemKind =
 export interface Problem {
   readonly kind: ProblemKind;
   readonly region: string;
-  /** `secret`, `key` (an alias) or `certificate`. */
-  readonly resourceType: 'secret' | 'key' | 'certificate';
-  /** Secret name, alias name or certificate domain. */
+  /** `secret`, `key` (an alias), `certificate` or `iam-user`. */
+  readonly resourceType: 'secret' | 'key' | 'certificate' | 'iam-user';
+  /** Secret name, alias name, certificate domain or IAM user name. */
   readonly resource: string;
   readonly resourceArn: string;
   /** What is wrong and what it breaks. */
@@ -463,8 +471,12 @@ export const diagnose = async (clients: ReportClients, options: DoctorOptions): 
   const notes: string[] = [];
   const errors: CollectionError[] = [];
   const probes: SecretProbe[] = [];
+  const accessKeySecrets: AccessKeySecretRef[] = [];
   for (const region of options.regions) {
     await Promise.all([
+      collectInto(errors, region, 'secretsmanager', accessKeySecrets, () =>
+        findAccessKeySecrets(clients, region, {}),
+      ),
       collectInto(errors, region, 'secretsmanager', problems, () =>
         secretProblems(clients, region, options, notes, probes),
       ),
@@ -472,6 +484,27 @@ export const diagnose = async (clients: ReportClients, options: DoctorOptions): 
       collectInto(errors, region, 'acm', problems, () => certificateProblems(clients, region, options)),
     ]);
   }
+  // IAM is global: each user once, through the first Region's endpoint.
+  const iamRegion = options.regions[0] ?? 'us-east-1';
+  if (accessKeySecrets.length > 0)
+    await collectInto(errors, iamRegion, 'iam', problems, async () =>
+      (await collectAccessKeys(clients, iamRegion, accessKeySecrets)).flatMap((user) =>
+        user.keys
+          .filter((k) => k.stale)
+          .map(
+            (k): Problem => ({
+              kind: 'stale-access-key',
+              region: 'global',
+              resourceType: 'iam-user',
+              resource: user.userName,
+              resourceArn: k.accessKeyId,
+              description: `Access key ${k.accessKeyId} of IAM user ${user.userName} (${k.status}) is ${k.ageDays} days old, past the ${user.periodDays}-day rotation period of ${user.secrets.join(', ')}, and no rotated secret holds it in AWSCURRENT or AWSPREVIOUS: nothing will ever rotate it (Security Hub IAM.3). Deactivate it, check nothing fails (aws iam get-access-key-last-used --access-key-id ${k.accessKeyId}), then delete it.`,
+              fix: retireKeyCommands(user.userName, k),
+              safe: false,
+            }),
+          ),
+      ),
+    );
   const order: ProblemKind[] = [
     'stuck-pending-placeholder',
     'failed-rotation',
@@ -482,6 +515,7 @@ export const diagnose = async (clients: ReportClients, options: DoctorOptions): 
     'alias-key-disabled',
     'alias-key-pending-deletion',
     'predecessor-still-enabled',
+    'stale-access-key',
     'certificate-expired',
     'certificate-renewal-failed',
   ];

@@ -511,6 +511,26 @@ ${healthyTable(
     ? `<p class="caption">A key without a ${PERIOD_TAG} tag is given the default period (${report.keys.find((k) => k.periodSource === 'option')?.periodDays ?? 365} days) to compute its next rotation.</p>`
     : '';
   const counts = countByCategory(report);
+  const iamUsers = report.iamUsers ?? [];
+  const iamPanel =
+    iamUsers.length === 0
+      ? '<p class="empty">No rotated secret holds an IAM access key.</p>'
+      : table(
+          'iam-users',
+          [
+            ['IAM user', 30],
+            ['Access keys (age)', 35],
+            ['Why', 35],
+          ],
+          iamUsers.map((u) => ({
+            category: u.severity,
+            cells: [
+              `<span class="label">${text(u.userName)}</span><br>${sub(text(u.secrets.join(', ')))}`,
+              u.keys.map((k) => text(`${k.accessKeyId} ${k.status} ${k.ageDays ?? '?'} days`)).join('<br>'),
+              text(u.reason),
+            ],
+          })),
+        );
 
   return `<!doctype html>
 <html lang="en">
@@ -540,6 +560,8 @@ ${errors}
 <div class="panel">${renderTimeline(report)}${assumedPeriod}</div>
 <h2>Secrets with rotation off <span class="count">(${unrotated.length})</span></h2>
 <div class="panel">${unrotatedPanel}</div>
+<h2>IAM access keys <span class="count">(${iamUsers.length})</span></h2>
+<div class="panel">${iamPanel}</div>
 <h2>Healthy <span class="count">(${healthy.length})</span></h2>
 <div class="panel">${healthyPanel}</div>
 </main>
@@ -548,4 +570,9 @@ ${errors}
 `;
 };
 
-const SERVICE_TEXT = { secretsmanager: 'Secrets Manager', kms: 'KMS', acm: 'Certificate Manager' };
+const SERVICE_TEXT = {
+  secretsmanager: 'Secrets Manager',
+  kms: 'KMS',
+  acm: 'Certificate Manager',
+  iam: 'IAM',
+};

@@ -100,10 +100,39 @@ export interface CertificateStatus
   readonly severity: Severity;
 }
 
+/** One access key of a rotated IAM user (ListAccessKeys: never its secret). */
+export interface AccessKeyAge {
+  readonly accessKeyId: string;
+  /** `Active` or `Inactive`. */
+  readonly status: string;
+  readonly createDate: string | null;
+  readonly ageDays: number | null;
+  /** Names of the rotated secrets whose AWSCURRENT or AWSPREVIOUS holds this key. */
+  readonly heldBy: readonly string[];
+  /** Older than the user's period and held by no rotated secret: nothing will ever rotate it. */
+  readonly stale: boolean;
+}
+
+/**
+ * An IAM user whose access key a secret rotates (the iam-access-key rotator): the age of each
+ * of its keys. `attention` when a key is older than the period and no rotated secret holds it.
+ */
+export interface IamUserStatus {
+  readonly kind: 'iam-user';
+  readonly userName: string;
+  /** The rotated secrets that name this user. */
+  readonly secrets: readonly string[];
+  /** The shortest AutomaticallyAfterDays of those secrets, else 90 (Security Hub IAM.3). */
+  readonly periodDays: number;
+  readonly keys: readonly AccessKeyAge[];
+  readonly severity: Severity;
+  readonly reason: string;
+}
+
 /** A Region or service that could not be read; the rest of the report is still valid. */
 export interface CollectionError {
   readonly region: string;
-  readonly service: 'secretsmanager' | 'kms' | 'acm';
+  readonly service: 'secretsmanager' | 'kms' | 'acm' | 'iam';
   readonly message: string;
 }
 
@@ -117,6 +146,7 @@ export interface StatusReport {
     readonly secrets: Record<Severity, number>;
     readonly keys: Record<Severity, number>;
     readonly certificates: Record<Severity, number>;
+    readonly iamUsers: Record<Severity, number>;
     /** Items with severity `attention`; when above 0, `rekey status` exits with 3. */
     readonly attention: number;
     readonly healthy: boolean;
@@ -124,6 +154,8 @@ export interface StatusReport {
   readonly secrets: readonly SecretStatus[];
   readonly keys: readonly KeyStatus[];
   readonly certificates: readonly CertificateStatus[];
+  /** IAM users whose access keys rotated secrets hold (IAM is global: listed once). */
+  readonly iamUsers: readonly IamUserStatus[];
   readonly errors: readonly CollectionError[];
 }
 
@@ -167,6 +199,7 @@ export const categoryOf = (item: ReportItem): Category =>
 export const countByCategory = (report: StatusReport): Record<Category, number> => {
   const counts: Record<Category, number> = { attention: 0, warning: 0, unrotated: 0, ok: 0 };
   for (const item of [...report.certificates, ...report.keys, ...report.secrets]) counts[categoryOf(item)]++;
+  for (const user of report.iamUsers ?? []) counts[user.severity]++;
   return counts;
 };
 

@@ -59,6 +59,7 @@ export const summaryLine = (report: StatusReport, audience: 'terminal' | 'page' 
     plural(report.secrets.length, 'secret'),
     plural(report.keys.length, 'key'),
     plural(report.certificates.length, 'certificate'),
+    ...((report.iamUsers ?? []).length > 0 ? [plural(report.iamUsers.length, 'IAM user')] : []),
   ].join(', ');
   return `Checked ${checked}. ${verdict(report, audience)}`;
 };
@@ -165,6 +166,27 @@ export const renderTable = (report: StatusReport): string => {
       ]),
     );
 
+  const iamUsers = report.iamUsers ?? [];
+  if (iamUsers.length > 0) {
+    out.push('', `IAM ACCESS KEYS (${iamUsers.length} rotated ${iamUsers.length === 1 ? 'user' : 'users'})`);
+    out.push(
+      alignColumns([
+        ['', 'USER', 'ACCESS KEY', 'STATUS', 'AGE', 'CREATED', 'HELD BY'],
+        ...iamUsers.flatMap((u) =>
+          (u.keys.length === 0 ? [undefined] : u.keys).map((k) => [
+            k?.stale || (!k && u.severity !== 'ok') ? '!!' : 'ok',
+            u.userName,
+            k?.accessKeyId ?? '-',
+            k?.status ?? '-',
+            k?.ageDays === null || k === undefined ? '-' : `${k.ageDays}d`,
+            day(k?.createDate),
+            k && k.heldBy.length > 0 ? k.heldBy.join(', ') : '-',
+          ]),
+        ),
+      ]),
+    );
+  }
+
   // Most urgent first; secrets with rotation off are one line of their own, not a warning each.
   const flagged = [...report.certificates, ...report.keys, ...report.secrets]
     .filter((item) => categoryOf(item) === 'attention' || categoryOf(item) === 'warning')
@@ -176,6 +198,12 @@ export const renderTable = (report: StatusReport): string => {
       const why = item.kind === 'certificate' ? item.action : item.reason;
       out.push(`  ${MARK[categoryOf(item)].padEnd(2)} ${item.kind} ${what}: ${why}`);
     }
+  }
+  const flaggedUsers = iamUsers.filter((u) => u.severity !== 'ok');
+  if (flaggedUsers.length > 0) {
+    if (flagged.length === 0) out.push('', 'NOTES, most urgent first (!! needs attention now, ! warning)');
+    for (const u of flaggedUsers)
+      out.push(`  ${MARK[u.severity].padEnd(2)} iam-user ${u.userName}: ${u.reason}`);
   }
   const unrotated = report.secrets.filter((s) => categoryOf(s) === 'unrotated');
   if (unrotated.length > 0) {

@@ -54,6 +54,7 @@ const report = (secrets: SecretStatus[], certificates: CertificateStatus[], erro
     secrets: countBySeverity(secrets),
     keys: countBySeverity([]),
     certificates: countBySeverity(certificates),
+    iamUsers: countBySeverity([]),
   };
   const attention = summary.secrets.attention + summary.certificates.attention;
   return {
@@ -65,6 +66,7 @@ const report = (secrets: SecretStatus[], certificates: CertificateStatus[], erro
     secrets,
     keys: [],
     certificates,
+    iamUsers: [],
     errors: Array.from({ length: errors }, () => ({
       region: 'eu-west-1',
       service: 'kms' as const,
