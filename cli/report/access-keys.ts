@@ -32,13 +32,15 @@ export interface AccessKeySecretRef {
   readonly periodDays: number;
 }
 
+const UNREADABLE = new Set(['AccessDeniedException', 'DecryptionFailure']);
+
 /** `UserName` and `AccessKeyId` of an IAM-key secret version; nothing else is kept. */
 const keyRefOf = async (
   clients: ReportClients,
   region: string,
   secretId: string,
   stage: 'AWSCURRENT' | 'AWSPREVIOUS',
-): Promise<{ userName: string; keyId: string } | undefined> => {
+): Promise<{ userName: string; keyId: string } | 'unreadable' | undefined> => {
   try {
     const answer = await clients
       .secrets(region)
@@ -54,7 +56,9 @@ const keyRefOf = async (
       return { userName: value.UserName, keyId: value.AccessKeyId };
     }
   } catch (error) {
-    // No AWSPREVIOUS (never rotated) is normal.
+    // No AWSPREVIOUS (never rotated) is normal. A value this caller may not read (or whose KMS
+    // key is unusable) is skipped and counted, not an error hiding the rest of the Region.
+    if (error instanceof Error && UNREADABLE.has(error.name)) return 'unreadable';
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
   return undefined;
@@ -66,7 +70,9 @@ export const findAccessKeySecrets = async (
   region: string,
   filter: FleetFilter,
   maxSecrets = 10_000,
+  notes: string[] = [],
 ): Promise<AccessKeySecretRef[]> => {
+  let unreadable = 0;
   const fleet: FleetClients = {
     secrets: clients.secrets(region),
     events: new EventBridgeClient({ region }),
@@ -79,8 +85,10 @@ export const findAccessKeySecrets = async (
     async (secret): Promise<AccessKeySecretRef | undefined> => {
       if (!secret.rotationEnabled) return undefined;
       const current = await keyRefOf(clients, region, secret.arn, 'AWSCURRENT');
-      if (!current) return undefined;
-      const previous = await keyRefOf(clients, region, secret.arn, 'AWSPREVIOUS');
+      if (current === 'unreadable') unreadable++;
+      if (!current || current === 'unreadable') return undefined;
+      const read = await keyRefOf(clients, region, secret.arn, 'AWSPREVIOUS');
+      const previous = read === 'unreadable' ? undefined : read;
       const days = secret.rotationRules?.AutomaticallyAfterDays;
       return {
         secretName: secret.name,
@@ -94,6 +102,10 @@ export const findAccessKeySecrets = async (
       } satisfies AccessKeySecretRef;
     },
   );
+  if (unreadable > 0)
+    notes.push(
+      `${unreadable} rotated secret(s) in ${region} could not be read (secretsmanager:GetSecretValue denied, or their KMS key unusable): IAM access keys they may hold were not checked.`,
+    );
   return found.filter((r): r is AccessKeySecretRef => r !== undefined);
 };
 

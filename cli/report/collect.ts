@@ -456,7 +456,7 @@ export const collectStatus = async (
   for (const region of options.regions) {
     await Promise.all([
       collectInto(errors, region, 'secretsmanager', accessKeySecrets, () =>
-        findAccessKeySecrets(clients, region, options.secretFilter, options.maxSecrets),
+        findAccessKeySecrets(clients, region, options.secretFilter, options.maxSecrets, notes),
       ),
       collectInto(errors, region, 'secretsmanager', secrets, () =>
         collectSecrets(clients, region, options, notes),

@@ -475,7 +475,7 @@ export const diagnose = async (clients: ReportClients, options: DoctorOptions): 
   for (const region of options.regions) {
     await Promise.all([
       collectInto(errors, region, 'secretsmanager', accessKeySecrets, () =>
-        findAccessKeySecrets(clients, region, {}),
+        findAccessKeySecrets(clients, region, {}, 10_000, notes),
       ),
       collectInto(errors, region, 'secretsmanager', problems, () =>
         secretProblems(clients, region, options, notes, probes),

@@ -16,6 +16,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as doctor } from '../../../cli/doctor.js';
+import { findAccessKeySecrets } from '../../../cli/report/access-keys.js';
+import { createReportClients } from '../../../cli/report/clients.js';
 import type { DoctorReport } from '../../../cli/report/diagnose.js';
 import type { StatusReport } from '../../../cli/report/model.js';
 import { run as status } from '../../../cli/status.js';
@@ -185,5 +187,33 @@ describe('rekey doctor: IAM access keys', () => {
       `aws iam delete-access-key --user-name ${OLD_USER} --access-key-id ${forgottenKeyId}`,
     );
     expect(stdout).not.toContain(`--access-key-id ${forgottenKeyId} --status Inactive`);
+  });
+});
+
+describe('a rotated secret the caller may not read', () => {
+  it('is skipped and counted in a note instead of failing the whole Region', async () => {
+    const clients = createReportClients({ endpoint: endpoint.url, env });
+    // As AWS answers a policy that denies secretsmanager:GetSecretValue on one secret.
+    clients.secrets(REGION).middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { SecretId?: string };
+        if (
+          context.commandName === 'GetSecretValueCommand' &&
+          input.SecretId?.includes(`rotated/${OLD_USER}`)
+        ) {
+          throw Object.assign(new Error('User is not authorized to perform secretsmanager:GetSecretValue'), {
+            name: 'AccessDeniedException',
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const notes: string[] = [];
+
+    const refs = await findAccessKeySecrets(clients, REGION, {}, 10_000, notes);
+
+    expect(refs.map((r) => r.userName)).toEqual([FRESH_USER]);
+    expect(notes).toEqual([expect.stringContaining(`1 rotated secret(s) in ${REGION} could not be read`)]);
   });
 });
