@@ -4,22 +4,22 @@ import {
   DeleteSecretCommand,
   GetSecretValueCommand,
   RotateSecretCommand,
-  SecretsManagerClient,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
-import { createHandler } from '../../../functions/secret-rotation/handler.js';
+import type { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
 import { DATADOG } from '../../../functions/secret-rotation/rotators/api-key-provider.js';
 import { adminFetch } from '../../../local/admin-client.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import type { LocalEndpoint } from '../../../local/endpoint.js';
 import { waitForRotation } from '../../../local/rotation-wait.js';
-import { captureLogs, testLogger } from '../../unit/secret-rotation/helpers.js';
+import { captureLogs } from '../../unit/secret-rotation/helpers.js';
 import {
   type FakeProvider,
   type Fault,
   type Operation,
   startFakeProvider,
 } from '../helpers/api-key-provider.js';
+import { startRotationEndpoint } from '../helpers/rotation-endpoint.js';
 
 /**
  * Third-party API keys rotated through RotateSecret on the local endpoint, against a provider
@@ -41,24 +41,7 @@ const created: string[] = [];
 
 beforeAll(async () => {
   provider = await startFakeProvider();
-  endpoint = await startLocalEndpoint({ port: 0, registerDefaultFunctions: false });
-  const clientConfig = {
-    endpoint: endpoint.url,
-    region: REGION,
-    credentials: { accessKeyId: ACCOUNT, secretAccessKey: 'x' },
-  };
-  sm = new SecretsManagerClient(clientConfig);
-  cache = new SecretValueCache();
-  const handler = createHandler({
-    secretsManager: new SecretsManagerClient(clientConfig),
-    logger: testLogger(),
-    env: {},
-    cache,
-  });
-  endpoint.lambdas.register('rekey-secret-rotation', async (payload) => {
-    await handler(payload);
-    return null;
-  });
+  ({ endpoint, sm, cache } = await startRotationEndpoint(ACCOUNT, REGION));
 });
 
 afterAll(async () => {

@@ -6,16 +6,16 @@ import {
   ListSecretVersionIdsCommand,
   ResourceNotFoundException,
   RotateSecretCommand,
-  SecretsManagerClient,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
+import type { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
 import { type CallCounter, countCalls } from '../../../functions/secret-rotation/call-counter.js';
-import { createHandler } from '../../../functions/secret-rotation/handler.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import type { LocalEndpoint } from '../../../local/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
-import { captureLogs, testLogger } from '../../unit/secret-rotation/helpers.js';
+import { captureLogs } from '../../unit/secret-rotation/helpers.js';
 import { readRotationLog } from '../helpers/database-rotation.js';
+import { startRotationEndpoint } from '../helpers/rotation-endpoint.js';
 
 /**
  * Generated secrets rotated through the local endpoint: RotateSecret invokes the real handler
@@ -39,27 +39,10 @@ let logs: ReturnType<typeof captureLogs>;
 const created: string[] = [];
 
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint({ port: 0, registerDefaultFunctions: false });
-  const clientConfig = {
-    endpoint: endpoint.url,
-    region: REGION,
-    credentials: { accessKeyId: ACCOUNT, secretAccessKey: 'x' },
-  };
-  sm = new SecretsManagerClient(clientConfig);
-  // The function gets its own client, so the counter sees only the function's calls.
-  const functionClient = new SecretsManagerClient(clientConfig);
-  counter = countCalls(functionClient);
-  cache = new SecretValueCache();
-  handler = createHandler({ secretsManager: functionClient, logger: testLogger(), env: {}, cache });
-  endpoint.lambdas.register(FUNCTION, async (payload) => {
-    await handler(payload);
-    return null;
-  });
-  // Stands in for a function that dies before doing anything (timeout, crash): RotateSecret
-  // still creates the AWSPENDING placeholder, so tests can drive the steps themselves.
-  endpoint.lambdas.register('rekey-it-crash', async () => {
-    throw new Error('simulated crash');
-  });
+  const started = await startRotationEndpoint(ACCOUNT, REGION);
+  ({ endpoint, sm, cache, handler } = started);
+  // The function has its own client, so the counter sees only the function's calls.
+  counter = countCalls(started.functionClient);
 });
 
 afterAll(async () => {

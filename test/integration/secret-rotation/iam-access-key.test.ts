@@ -12,15 +12,15 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   RotateSecretCommand,
-  SecretsManagerClient,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
-import { createHandler } from '../../../functions/secret-rotation/handler.js';
+import type { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
 import { type RotationLogEntry, readRotationLog } from '../../../local/admin-client.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
-import { captureLogs, testLogger } from '../../unit/secret-rotation/helpers.js';
+import type { LocalEndpoint } from '../../../local/endpoint.js';
+import { captureLogs } from '../../unit/secret-rotation/helpers.js';
+import { type RotationEndpoint, startRotationEndpoint } from '../helpers/rotation-endpoint.js';
 
 /**
  * IAM user access keys rotated through RotateSecret on the local endpoint: the real handler,
@@ -42,30 +42,9 @@ let handler: (event: unknown) => Promise<void>;
 let logs: ReturnType<typeof captureLogs>;
 
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint({ port: 0, registerDefaultFunctions: false });
-  const clientConfig = {
-    endpoint: endpoint.url,
-    region: REGION,
-    credentials: { accessKeyId: ACCOUNT, secretAccessKey: 'x' },
-  };
-  sm = new SecretsManagerClient(clientConfig);
+  let clientConfig: RotationEndpoint['clientConfig'];
+  ({ endpoint, sm, cache, handler, clientConfig } = await startRotationEndpoint(ACCOUNT, REGION));
   iam = new IAMClient({ ...clientConfig, region: 'us-east-1' });
-  cache = new SecretValueCache();
-  handler = createHandler({
-    secretsManager: new SecretsManagerClient(clientConfig),
-    logger: testLogger(),
-    env: {},
-    cache,
-  });
-  endpoint.lambdas.register('rekey-secret-rotation', async (payload) => {
-    await handler(payload);
-    return null;
-  });
-  // A function that dies before doing anything: RotateSecret still creates the AWSPENDING
-  // placeholder, so a test can run the steps one by one.
-  endpoint.lambdas.register('rekey-it-crash', async () => {
-    throw new Error('simulated crash');
-  });
 });
 
 afterAll(async () => {
