@@ -43,7 +43,7 @@ const nonEmpty = (value: string | undefined): string | undefined => {
  * retries wait up to 1 + 2 + 4 + 8 = 15 s (about 7.5 s on average with jitter), which rides out a
  * busy second or two and stays far inside the shortest function timeout (60 s). Beyond that the
  * caller's own, longer-horizon retry takes over: the state machines' `Retry` on `ThrottledError`
- * and Lambda errors, and {@link ./backoff.ts withBackoff} in the certificate sweep. Those wrap
+ * and Lambda errors, and {@link ./retry.ts withBackoff} in the certificate sweep. Those wrap
  * whole SDK calls (each attempt of theirs is one call with this policy); they need no second SDK
  * policy.
  *
