@@ -8,8 +8,10 @@
  * an extra one is a mistake in a Task's Parameters (a misspelt `eventBusName`, say) that would
  * otherwise surface later as a confusing "needs ..." error, or not at all.
  */
+
+import { minLength, optional, picklist, pipe, strictObject, string } from 'valibot';
 import { InvalidInputError } from './errors.js';
-import { jsonObject, objectMessage, parseInput, v } from './schema.js';
+import { jsonObject, objectMessage, parseInput } from './schema.js';
 
 export interface TaskEvent<Task extends string, State = Record<string, unknown>> {
   task: Task;
@@ -28,7 +30,7 @@ const requiredFix = (field: 'executionId' | 'executionName') =>
   `is required: pass "${field}.$": "$$.Execution.${field === 'executionId' ? 'Id' : 'Name'}"`;
 
 const executionField = (field: 'executionId' | 'executionName') =>
-  v.pipe(v.string(requiredFix(field)), v.minLength(1, requiredFix(field)));
+  pipe(string(requiredFix(field)), minLength(1, requiredFix(field)));
 
 /** The fixes for a missing field, named in the message. */
 const MISSING = {
@@ -43,21 +45,18 @@ export const taskEventParser = <Task extends string>(tasks: readonly Task[], opt
   const envelope = {
     // `picklist` compares with the list itself, so names every object inherits (toString,
     // constructor, __proto__) are not tasks.
-    task: v.picklist(
-      tasks,
-      (issue) => `must be one of ${tasks.join(', ')}; got ${describeTask(issue.input)}`,
-    ),
+    task: picklist(tasks, (issue) => `must be one of ${tasks.join(', ')}; got ${describeTask(issue.input)}`),
     state: jsonObject('must be the execution state object ("state.$": "$")'),
     executionId: executionField('executionId'),
-    eventBusName: v.optional(v.string('must be the name of an EventBridge bus')),
+    eventBusName: optional(string('must be the name of an EventBridge bus')),
   };
   // Without `executionName` among the entries, the strict object refuses it as unknown.
   const entries = options.executionName
     ? { ...envelope, executionName: executionField('executionName') }
     : envelope;
-  const schema = v.pipe(
+  const schema = pipe(
     jsonObject('must be a JSON object { task, state, executionId, ... }'),
-    v.strictObject(entries as typeof envelope, objectMessage(MISSING)),
+    strictObject(entries as typeof envelope, objectMessage(MISSING)),
   );
   return (event: unknown): TaskEvent<Task> =>
     parseInput(schema, event, 'Invalid task event') as TaskEvent<Task>;

@@ -1,6 +1,7 @@
+import { number, strictObject, string } from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { parseTaskEvent as parseKeyTask } from '../../../functions/key-rotation/handler.js';
-import { parseInput, v } from '../../../functions/lib/schema.js';
+import { parseInput } from '../../../functions/lib/schema.js';
 import { need } from '../../../functions/lib/task-event.js';
 import { parseTaskEvent as parseFleetTask } from '../../../functions/secret-fleet/handler.js';
 
@@ -59,7 +60,7 @@ describe('task events (one parser for key rotation and the fleet)', () => {
 
 describe('parseInput', () => {
   it('never quotes the value it refuses in its default messages', () => {
-    const schema = v.strictObject({ keyId: v.string(), count: v.number() });
+    const schema = strictObject({ keyId: string(), count: number() });
     const call = () =>
       parseInput(schema, { keyId: 12345678, count: 'a-very-secret-looking-value' }, 'Invalid input');
     expect(call).toThrowError('Invalid input: keyId: expected a string; count: expected a number.');
