@@ -7,8 +7,20 @@
  */
 import { ListAliasesCommand } from '@aws-sdk/client-kms';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { InvalidInputError } from '../lib/errors.js';
+import {
+  integer,
+  literal,
+  maxValue,
+  minValue,
+  number,
+  optional,
+  pipe,
+  regex,
+  strictObject,
+  string,
+} from 'valibot';
 import { currentLogger } from '../lib/invocation.js';
+import { objectMessage, parseInput } from '../lib/schema.js';
 import { isRetiringAlias } from './access.js';
 import type { KeyRotationClients } from './clients.js';
 import { describeKeyOrUndefined, listAllTags } from './kms.js';
@@ -52,36 +64,34 @@ const INTEGERS = {
   pendingWindowInDays: { min: 7, max: 30 },
 } as const;
 
-/** Checks the schedule's input (from template.yaml), naming the field that is wrong. */
-export const parseScheduleInput = (event: Record<string, unknown>): ScheduleInput => {
-  const known = new Set(['task', 'aliasPattern', ...Object.keys(INTEGERS)]);
-  for (const key of Object.keys(event)) {
-    if (!known.has(key)) throw new InvalidInputError(`Unknown field '${key}' in the key schedule's input.`);
-  }
-  if (
-    typeof event.aliasPattern !== 'string' ||
-    !/^alias\/[a-zA-Z0-9/_*?-]{1,250}$/.test(event.aliasPattern)
-  ) {
-    throw new InvalidInputError(
-      `Field 'aliasPattern' must be an alias pattern such as alias/rekey/*; got ${JSON.stringify(event.aliasPattern)}.`,
-    );
-  }
-  const out: Record<string, number> = {};
-  for (const [field, { min, max }] of Object.entries(INTEGERS)) {
-    const value = event[field] ?? DEFAULTS[field as keyof typeof DEFAULTS];
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      throw new InvalidInputError(
-        `Field '${field}' must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}.`,
-      );
-    }
-    out[field] = value;
-  }
-  return {
-    task: 'scheduleDueKeys',
-    aliasPattern: event.aliasPattern,
-    ...(out as Omit<ScheduleInput, 'task' | 'aliasPattern'>),
-  };
+/** A whole number within bounds, the workflow default when absent. */
+const wholeNumber = (field: keyof typeof INTEGERS) => {
+  const { min, max } = INTEGERS[field];
+  const message = `must be a whole number from ${min} to ${max}`;
+  return optional(
+    pipe(number(message), integer(message), minValue(min, message), maxValue(max, message)),
+    DEFAULTS[field],
+  );
 };
+
+const SCHEDULE_INPUT = strictObject(
+  {
+    task: literal('scheduleDueKeys'),
+    aliasPattern: pipe(
+      string('must be an alias pattern such as alias/rekey/*'),
+      regex(/^alias\/[a-zA-Z0-9/_*?-]{1,250}$/, 'must be an alias pattern such as alias/rekey/*'),
+    ),
+    periodDays: wholeNumber('periodDays'),
+    gracePeriodSeconds: wholeNumber('gracePeriodSeconds'),
+    retentionSeconds: wholeNumber('retentionSeconds'),
+    pendingWindowInDays: wholeNumber('pendingWindowInDays'),
+  },
+  objectMessage({ aliasPattern: 'is required: an alias pattern such as alias/rekey/*' }),
+);
+
+/** Checks the schedule's input (from template.yaml), naming the field that is wrong. */
+export const parseScheduleInput = (event: Record<string, unknown>): ScheduleInput =>
+  parseInput(SCHEDULE_INPUT, event, 'Invalid key schedule input');
 
 /** IAM's StringLike: `*` matches any run of characters (including `/`), `?` exactly one. */
 export const matchesAliasPattern = (alias: string, pattern: string): boolean => {
