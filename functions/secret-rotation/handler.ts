@@ -71,7 +71,9 @@ export const createHandler = (deps: HandlerDeps): ((event: unknown, context?: Co
   const rotate = withInvocationLogger<RotationEvent, void>(
     {
       logger: base,
-      parse: parseRotationEvent,
+      // Called by name, so a mapped stack names parseRotationEvent (functions/lib/source-maps.ts
+      // takes a frame's name from its caller's call site).
+      parse: (event) => parseRotationEvent(event),
       keys: (rotation) => ({ step: rotation.step, secretId: rotation.secretId, token: rotation.token }),
       failureMessage: 'Rotation step failed',
     },
