@@ -4,7 +4,7 @@
  */
 import { createClients } from '../functions/certificate-expiry/clients.js';
 import { sweepRegion } from '../functions/certificate-expiry/sweep.js';
-import { adminFetch } from '../local/admin-client.js';
+import { adminFetch } from '../local/core/admin-client.js';
 import type { LocalEndpoint } from '../local/endpoint.js';
 import { takeCalls } from './calls.js';
 

@@ -1,4 +1,4 @@
-import { adminFetch } from '../local/admin-client.js';
+import { adminFetch } from '../local/core/admin-client.js';
 import type { LocalEndpoint } from '../local/endpoint.js';
 
 /**

@@ -20,7 +20,7 @@ import {
 import { GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { messageOf } from '../../functions/lib/errors.js';
 import { DEFAULTS } from '../../functions/secret-fleet/options.js';
-import { adminFetch } from '../../local/admin-client.js';
+import { adminFetch } from '../../local/core/admin-client.js';
 import { SECRET_ROTATION_FUNCTION } from '../../local/functions.js';
 
 /** A rotation step that failed, as its function reported it. Never holds a secret value. */

@@ -2,7 +2,7 @@
 import { ACMClient, ImportCertificateCommand } from '@aws-sdk/client-acm';
 import { defaultIo, type Io } from '../../cli/io.js';
 import { run as sweepCertificates } from '../../cli/sweep-certificates.js';
-import { adminFetch } from '../../local/admin-client.js';
+import { adminFetch } from '../../local/core/admin-client.js';
 import { createTestCertificate, importInput } from '../../test/helpers/certificates.js';
 import { DEMO_ACCOUNT, DEMO_REGION, headingText, localClientConfig } from './common.js';
 

@@ -21,7 +21,7 @@ import type { WorkflowState } from '../../functions/key-rotation/types.js';
 import { createClients as fleetClients } from '../../functions/secret-fleet/clients.js';
 import { parseFleetInput } from '../../functions/secret-fleet/options.js';
 import { buildSummary, publishSummary } from '../../functions/secret-fleet/summary.js';
-import { adminFetch } from '../../local/admin-client.js';
+import { adminFetch } from '../../local/core/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../local/endpoint.js';
 import { loadTemplate, type Template } from '../../scripts/template.js';
 import { createTestCertificate, importInput } from '../helpers/certificates.js';

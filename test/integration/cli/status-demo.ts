@@ -22,7 +22,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { logger } from '../../../functions/lib/logger.js';
-import { adminFetch } from '../../../local/admin-client.js';
+import { adminFetch } from '../../../local/core/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { createTestCertificate, importInput } from '../../helpers/certificates.js';
 import { waitForRotation } from '../../helpers/rotation.js';

@@ -12,7 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClients } from '../../../functions/certificate-expiry/clients.js';
 import { sweepRegion } from '../../../functions/certificate-expiry/sweep.js';
-import { adminFetch } from '../../../local/admin-client.js';
+import { adminFetch } from '../../../local/core/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { Quotas, quotaOf } from '../../../local/quotas.js';
 

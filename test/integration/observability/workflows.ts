@@ -16,7 +16,7 @@ import { createHandler as createCertificateHandler } from '../../../functions/ce
 import { DEFAULT_THRESHOLDS } from '../../../functions/certificate-expiry/thresholds.js';
 import { createClients as createFleetClients } from '../../../functions/secret-fleet/clients.js';
 import { createHandler as createFleetHandler } from '../../../functions/secret-fleet/handler.js';
-import { adminFetch } from '../../../local/admin-client.js';
+import { adminFetch } from '../../../local/core/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { rotationSucceeded, waitForRotation } from '../../../local/rotation-wait.js';
 import type { RecordedEvent } from '../../../local/services/eventbridge.js';

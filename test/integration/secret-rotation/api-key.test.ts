@@ -9,7 +9,7 @@ import {
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
 import { DATADOG } from '../../../functions/secret-rotation/rotators/api-key-provider.js';
-import { adminFetch } from '../../../local/admin-client.js';
+import { adminFetch } from '../../../local/core/admin-client.js';
 import type { LocalEndpoint } from '../../../local/endpoint.js';
 import { waitForRotation } from '../../../local/rotation-wait.js';
 import { captureLogs } from '../../unit/secret-rotation/helpers.js';
