@@ -164,7 +164,7 @@ export const readEvents = async (
 /**
  * A certificate ACM issued (`AMAZON_ISSUED`) or a private CA signed (`PRIVATE`), as the seed
  * routes take it: the states a sweep must recognise without waiting months for them. Enumerated
- * fields take ACM's own values (e.g. `renewalStatus: 'FAILED'`); dates are ISO 8601.
+ * fields take ACM's own values (e.g. `renewalStatus: 'FAILED'`); dates are Dates or ISO 8601 text.
  */
 export interface CertificateSeed {
   readonly type: 'AMAZON_ISSUED' | 'PRIVATE';
@@ -173,8 +173,8 @@ export interface CertificateSeed {
   readonly subjectAlternativeNames?: readonly string[];
   /** ACM's KeyAlgorithm, e.g. `RSA_2048` (default) or `EC_prime256v1`. */
   readonly keyAlgorithm?: string;
-  readonly notAfter: string;
-  readonly notBefore?: string;
+  readonly notAfter: string | Date;
+  readonly notBefore?: string | Date;
   /** ARNs of the resources using the certificate (InUseBy). */
   readonly inUseBy?: readonly string[];
   readonly status?: string;
