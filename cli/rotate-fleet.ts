@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import {
   DEFAULT_WRITE_QUOTA_PERCENT,
   SECRETS_MANAGER_WRITE_QUOTA_PER_SECOND,
@@ -63,8 +62,6 @@ Options:
 
 Exit codes: 0 every rotation succeeded (or the dry run / start worked), 1 a rotation or the
 execution failed, 2 usage error.`;
-
-const ASL = fileURLToPath(new URL('../statemachines/secret-fleet-rotation.asl.json', import.meta.url));
 
 // The shapes the fleet function returns (type-only imports: nothing is loaded at run time).
 type Summary = FleetSummary;
@@ -153,40 +150,24 @@ const render = (io: Io, result: unknown, output: string): number => {
   return exitCodeOf(result);
 };
 
-/** Runs the ASL in this process with every Task going to the fleet handler, clients at the endpoint. */
+/** Runs the workflow in this process (local/workflows/), every call going to the target's endpoint. */
 const runLocally = async (io: Io, target: Target, input: Record<string, unknown>, eventBus: string) => {
-  const { runWorkflow } = await import('../local/workflows.js');
-  const { createClients } = await import('../functions/secret-fleet/clients.js');
-  const { createHandler } = await import('../functions/secret-fleet/handler.js');
-  const { parseFleetInput } = await import('../functions/secret-fleet/options.js');
-  const options = parseFleetInput(input);
+  const { fleetOptionsOf, runFleetLocally } = await import('../local/workflows/secret-fleet.js');
+  const options = fleetOptionsOf(input);
   const quota = { perSecond: options.writeQuotaPerSecond, percent: options.writeQuotaPercent };
-  const functionArn = `arn:aws:lambda:${target.region}:${target.accountId}:function:rekey-secret-fleet`;
-  const handler = createHandler(createClients(target), {
-    onProgress: (p) => note(io, `${progressLine(p, quota)}\n`),
-  });
-  return runWorkflow({
-    aslPath: ASL,
-    substitutions: { SecretFleetFunctionArn: functionArn, EventBusName: eventBus },
-    tasks: {
-      [functionArn]: async (event) => {
-        const result = await handler(event);
-        const task = (event as { task?: string }).task;
-        if (task === 'plan' && !options.dryRun) {
-          const { plan } = result as { plan: Plan };
-          note(
-            io,
-            `Planned: ${plan.matched} matched, ${plan.candidates} need a rotation, ${plan.selected} this run.\n`,
-          );
-        }
-        if (task === 'batch') note(io, `${progressLine(result as Progress, quota)}\n`);
-        return result;
-      },
-    },
-    input,
+  return runFleetLocally({
     region: target.region,
     accountId: target.accountId,
-    stateMachineName: 'rekey-secret-fleet-rotation',
+    endpoint: target.endpoint ?? '',
+    ...(target.credentials ? { credentials: target.credentials } : {}),
+    input,
+    eventBusName: eventBus,
+    onPlan: (plan) =>
+      note(
+        io,
+        `Planned: ${plan.matched} matched, ${plan.candidates} need a rotation, ${plan.selected} this run.\n`,
+      ),
+    onProgress: (p) => note(io, `${progressLine(p, quota)}\n`),
   });
 };
 

@@ -1,4 +1,4 @@
-import type { WorkflowRun } from '../local/workflows.js';
+import type { WorkflowRun } from '../local/workflows/run.js';
 import { optionalInteger, parseOptionsAndPositionals } from './args.js';
 import type { WorkflowLocation } from './deployed-workflow.js';
 import { UsageError } from './errors.js';
@@ -132,7 +132,7 @@ const finishInterruptedRetirement = async (
   options: { json: boolean; retentionSeconds: number; pendingWindowInDays: number },
 ): Promise<string | undefined> => {
   const { createClients } = await import('../functions/key-rotation/clients.js');
-  const { findUnfinishedRetirement, finishRetirement } = await import('./key-retirement.js');
+  const { findUnfinishedRetirement, finishRetirement } = await import('../local/workflows/key-retirement.js');
   const clients = createClients({
     region: target.region,
     ...(target.endpoint ? { endpoint: target.endpoint } : {}),
@@ -168,7 +168,7 @@ const runLocally = async (
   },
 ): Promise<WorkflowRun> => {
   await silenceLogs();
-  const { runKeyRotationLocally } = await import('../local/workflows.js');
+  const { runKeyRotationLocally } = await import('../local/workflows/key-rotation.js');
   const waits: Record<string, number | undefined> = {
     'Wait Grace Period': options.input.gracePeriodSeconds as number | undefined,
     'Wait Retention Period': options.input.retentionSeconds as number | undefined,
