@@ -14,7 +14,7 @@ import {
 import { createClients } from '../functions/key-rotation/clients.js';
 import { createHandler } from '../functions/key-rotation/handler.js';
 import type { LocalEndpoint } from '../local/endpoint.js';
-import { KEY_ROTATION_ASL } from '../local/workflows/key-rotation.js';
+import { KEY_ROTATION_ASL } from '../local/statemachines.js';
 import { runWorkflow } from '../local/workflows/run.js';
 import { takeCalls } from './calls.js';
 

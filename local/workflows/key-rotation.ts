@@ -1,13 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { createClients } from '../../functions/key-rotation/clients.js';
 import { createHandler } from '../../functions/key-rotation/handler.js';
 import { DEFAULT_ACCOUNT_ID } from '../defaults.js';
+import { KEY_ROTATION_ASL } from '../statemachines.js';
 import { type ExecutionEvent, runWorkflow, type WorkflowRun } from './run.js';
-
-/** Where the key-rotation workflow lives in the repository. */
-export const KEY_ROTATION_ASL = fileURLToPath(
-  new URL('../../statemachines/key-rotation.asl.json', import.meta.url),
-);
 
 export interface LocalKeyRotationOptions {
   /** The local endpoint (or any AWS-compatible endpoint) the KMS, EventBridge and Secrets Manager calls go to. */

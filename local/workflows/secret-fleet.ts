@@ -1,14 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { createClients } from '../../functions/secret-fleet/clients.js';
 import { createHandler } from '../../functions/secret-fleet/handler.js';
 import { parseFleetInput } from '../../functions/secret-fleet/options.js';
 import type { FleetOptions, FleetPlan, FleetProgress } from '../../functions/secret-fleet/types.js';
+import { SECRET_FLEET_ASL } from '../statemachines.js';
 import { runWorkflow, type WorkflowRun } from './run.js';
-
-/** Where the secret-fleet workflow lives in the repository. */
-export const SECRET_FLEET_ASL = fileURLToPath(
-  new URL('../../statemachines/secret-fleet-rotation.asl.json', import.meta.url),
-);
 
 export interface LocalFleetOptions {
   region: string;
