@@ -1,8 +1,7 @@
 import { integerOption, parseOptions } from './args.js';
 import { defaultIo, type Io, silenceLogs } from './io.js';
-import { OUTPUT_OPTION, outputOption, REGIONS_OPTIONS, regionsOption } from './options.js';
+import { OUTPUT_OPTION, outputOption, REPORT_OPTIONS } from './options.js';
 import type { DoctorReport } from './report/diagnose.js';
-import { resolveTarget } from './target.js';
 
 export const summary =
   'Find stuck rotations and other broken states, print the exact fix, apply the safe ones';
@@ -123,29 +122,22 @@ export const run = async (
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> => {
   const { values } = parseOptions(argv, {
-    ...REGIONS_OPTIONS,
+    ...REPORT_OPTIONS,
     ...OUTPUT_OPTION,
     fix: { type: 'boolean' },
     probe: { type: 'boolean' },
-    'stuck-after': { type: 'string' },
     'grace-days': { type: 'string' },
-    thresholds: { type: 'string' },
   });
   const output = outputOption(values.output, ['table', 'json']);
-  const { stuckAfterOption, thresholdsOption } = await import('./report/options.js');
-  const { createReportClients } = await import('./report/clients.js');
+  const { reportBasics } = await import('./report/options.js');
   await silenceLogs(env);
 
-  const target = resolveTarget({ endpointUrl: values['endpoint-url'] }, env);
-  const thresholds = thresholdsOption(values.thresholds, env);
+  const { clients, ...basics } = reportBasics(values, env);
   const options = {
-    regions: regionsOption(values.region, [target.region]),
-    stuckAfterSeconds: stuckAfterOption(values['stuck-after']),
+    ...basics,
     gracePeriodDays: integerOption(values['grace-days'], '--grace-days', { min: 0, max: 365, fallback: 7 }),
-    thresholds,
     probe: values.probe === true,
   };
-  const clients = createReportClients(target);
 
   const { applySafeFixes, diagnose } = await import('./report/diagnose.js');
   let report = await diagnose(clients, options);

@@ -19,6 +19,16 @@ export const REGIONS_OPTIONS = {
   region: { type: 'string', multiple: true },
 } as const;
 
+/**
+ * What `status` and `doctor` both take: the target and its Regions, `--thresholds LIST` and
+ * `--stuck-after SECONDS` (read by report/options.ts `reportBasics`).
+ */
+export const REPORT_OPTIONS = {
+  ...REGIONS_OPTIONS,
+  thresholds: { type: 'string' },
+  'stuck-after': { type: 'string' },
+} as const;
+
 /** `--output FORMAT`, checked by {@link outputOption}. */
 export const OUTPUT_OPTION = { output: { type: 'string' } } as const;
 

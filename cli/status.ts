@@ -3,15 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { integerOption, parseOptions } from './args.js';
 import { UsageError } from './errors.js';
 import { defaultIo, type Io, silenceLogs } from './io.js';
-import {
-  FILTER_OPTION,
-  OUTPUT_OPTION,
-  outputOption,
-  parseSecretFilter,
-  REGIONS_OPTIONS,
-  regionsOption,
-} from './options.js';
-import { resolveTarget } from './target.js';
+import { FILTER_OPTION, OUTPUT_OPTION, outputOption, parseSecretFilter, REPORT_OPTIONS } from './options.js';
 
 export const summary =
   'Show rotation health: secrets, managed KMS aliases and certificates (table, JSON or HTML)';
@@ -84,36 +76,29 @@ export const run = async (
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> => {
   const { values } = parseOptions(argv, {
-    ...REGIONS_OPTIONS,
+    ...REPORT_OPTIONS,
     ...OUTPUT_OPTION,
     ...FILTER_OPTION,
     out: { type: 'string' },
     'alias-prefix': { type: 'string' },
     'period-days': { type: 'string' },
-    thresholds: { type: 'string' },
-    'stuck-after': { type: 'string' },
   });
   const output = outputOption(values.output, ['table', 'json', 'html']);
   if (values.out !== undefined && output !== 'html') {
     throw new UsageError('--out is for --output html; table and json go to standard output.');
   }
-  const { parseAliasPrefix, stuckAfterOption, thresholdsOption } = await import('./report/options.js');
-  const { createReportClients } = await import('./report/clients.js');
+  const { parseAliasPrefix, reportBasics } = await import('./report/options.js');
   const { DEFAULTS } = await import('../functions/secret-fleet/options.js');
   await silenceLogs(env);
 
-  const target = resolveTarget({ endpointUrl: values['endpoint-url'] }, env);
-  const thresholds = thresholdsOption(values.thresholds, env);
+  const { clients, ...basics } = reportBasics(values, env);
   const options = {
-    regions: regionsOption(values.region, [target.region]),
+    ...basics,
     secretFilter: parseSecretFilter(values.filter),
     aliasPrefix: parseAliasPrefix(values['alias-prefix']),
     periodDays: integerOption(values['period-days'], '--period-days', { min: 1, max: 3650, fallback: 365 }),
-    thresholds,
-    stuckAfterSeconds: stuckAfterOption(values['stuck-after']),
     overdueAfterSeconds: DEFAULTS.overdueAfterSeconds,
   };
-  const clients = createReportClients(target);
 
   const { collectStatus } = await import('./report/collect.js');
   const notes: string[] = [];

@@ -3,6 +3,9 @@ import { InvalidInputError } from '../../functions/lib/errors.js';
 import { DEFAULTS } from '../../functions/secret-fleet/options.js';
 import { integerOption } from '../args.js';
 import { UsageError } from '../errors.js';
+import { regionsOption } from '../options.js';
+import { resolveTarget } from '../target.js';
+import { createReportClients } from './clients.js';
 
 /**
  * `--thresholds`, else ALERT_THRESHOLDS_DAYS, else the default list; a bad list is a usage
@@ -39,4 +42,22 @@ export const parseAliasPrefix = (value: string | undefined): string | undefined 
     throw new UsageError(`--alias-prefix must start with alias/ (e.g. alias/payments-); got '${value}'.`);
   }
   return value;
+};
+
+/**
+ * What `status` and `doctor` both read from their options: the target (endpoint, credentials)
+ * and its clients, the Regions (`--region ...`, else the target's), the certificate thresholds
+ * and `--stuck-after`.
+ */
+export const reportBasics = (
+  values: { 'endpoint-url'?: string; region?: string[]; thresholds?: string; 'stuck-after'?: string },
+  env: NodeJS.ProcessEnv,
+) => {
+  const target = resolveTarget({ endpointUrl: values['endpoint-url'] }, env);
+  return {
+    clients: createReportClients(target),
+    regions: regionsOption(values.region, [target.region]),
+    thresholds: thresholdsOption(values.thresholds, env),
+    stuckAfterSeconds: stuckAfterOption(values['stuck-after']),
+  };
 };
