@@ -1,4 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsClient } from '../functions/lib/aws.js';
 import type { LambdaRegistry } from './lambdas.js';
 import type { RequestContext } from './types.js';
 
@@ -23,13 +24,12 @@ export const registerDefaultFunctions = (lambdas: LambdaRegistry, endpointUrl: s
       // while the handler module is being changed or fails to load.
       handler = import('../functions/secret-rotation/handler.js').then((module) =>
         module.createHandler({
-          // The deployed function's retries: with quotas on, a throttled write is waited out
-          // as on AWS instead of failing the rotation step.
-          secretsManager: new SecretsManagerClient({
+          // From the functions' one factory, so the deployed function's retries apply: with
+          // quotas on, a throttled write is waited out as on AWS instead of failing the step.
+          secretsManager: awsClient(SecretsManagerClient, {
             endpoint: endpointUrl,
             region: ctx.region,
             credentials: { accessKeyId: ctx.accountId, secretAccessKey: 'local' },
-            ...module.SECRETS_MANAGER_RETRY,
           }),
         }),
       );

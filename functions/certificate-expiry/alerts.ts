@@ -9,7 +9,7 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
-import { type BackoffOptions, withBackoff } from './backoff.js';
+import { type BackoffOptions, withBackoff } from '../lib/retry.js';
 import type { Clients } from './clients.js';
 import { AlertDeliveryError } from './errors.js';
 import { FINDING_DETAIL_TYPE, FINDING_SOURCE, type Finding } from './schema.js';

@@ -3,12 +3,13 @@
  * use and kept for the life of the container. Domain functions receive a {@link Clients} so the
  * tests, the CLI and the local runner can give their own (endpoint URL, credentials).
  */
-import { ACMClient, type ACMClientConfig } from '@aws-sdk/client-acm';
+import { ACMClient } from '@aws-sdk/client-acm';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type AwsCredentials, awsClient, clientsPerRegion, resolveRegion } from '../lib/aws.js';
 
 export interface Clients {
-  /** ACM in `region`. SDK retries are off: {@link withBackoff} is the one retry policy for ACM. */
+  /** ACM in `region`; the sweep wraps its calls in {@link withBackoff} (see createClients). */
   acm(region: string): ACMClient;
   /** EventBridge in the home Region, where the project's bus lives. */
   events(): EventBridgeClient;
@@ -21,53 +22,34 @@ export interface Clients {
 export interface ClientOptions {
   /** Endpoint URL for every client (the local endpoint); AWS when unset. */
   endpoint?: string;
-  credentials?: ACMClientConfig['credentials'];
-  /** Home Region; defaults to `AWS_REGION`, then us-east-1. */
+  credentials?: AwsCredentials;
+  /** Home Region; default {@link resolveRegion} (`AWS_REGION`, `AWS_DEFAULT_REGION`, us-east-1). */
   homeRegion?: string;
 }
 
 /**
- * Builds a {@link Clients} that creates each client once. ACM clients get `maxAttempts: 1` so a
- * ThrottlingException reaches our backoff (with jitter and a longer horizon) instead of being
- * retried twice over, once by the SDK and once by us.
+ * Builds a {@link Clients} over the one factory (functions/lib/aws.ts): each client is created
+ * once, with the one retry policy. {@link withBackoff} wraps the ACM calls on top of it: ACM's
+ * DescribeCertificate quota (10/s per account and Region, shared) needs a longer horizon than
+ * one call's retries, so the sweep waits whole rounds out instead of failing a Region.
  */
 export const createClients = (options: ClientOptions = {}): Clients => {
-  const homeRegion = options.homeRegion ?? process.env.AWS_REGION ?? 'us-east-1';
-  const common = {
+  const homeRegion = options.homeRegion || resolveRegion();
+  const overrides = {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
-  const acm = new Map<string, ACMClient>();
-  const secrets = new Map<string, SecretsManagerClient>();
-  let events: EventBridgeClient | undefined;
   return {
     homeRegion,
-    acm(region) {
-      let client = acm.get(region);
-      if (!client) {
-        client = new ACMClient({ ...common, region, maxAttempts: 1 });
-        acm.set(region, client);
-      }
-      return client;
-    },
-    events() {
-      events ??= new EventBridgeClient({ ...common, region: homeRegion });
-      return events;
-    },
-    secrets(region) {
-      let client = secrets.get(region);
-      if (!client) {
-        client = new SecretsManagerClient({ ...common, region });
-        secrets.set(region, client);
-      }
-      return client;
-    },
+    acm: clientsPerRegion(ACMClient, overrides),
+    events: () => awsClient(EventBridgeClient, { ...overrides, region: homeRegion }),
+    secrets: clientsPerRegion(SecretsManagerClient, overrides),
   };
 };
 
 let defaults: Clients | undefined;
 
-/** The container's clients, from the environment (`AWS_ENDPOINT_URL` is honoured by the SDK itself). */
+/** The container's clients, from the standard AWS configuration (`AWS_ENDPOINT_URL` is honoured by the SDK itself). */
 export const defaultClients = (): Clients => {
   defaults ??= createClients();
   return defaults;

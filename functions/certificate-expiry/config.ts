@@ -7,6 +7,7 @@
  * - `ALERT_THRESHOLDS_DAYS`: comma-separated days before expiry, default `45,30,14,7,3,1`.
  * - `DESCRIBE_CONCURRENCY`: DescribeCertificate calls in flight per Region, 1-10, default 4.
  */
+import { resolveRegion } from '../lib/aws.js';
 import { integer, optionalString, requiredString } from '../lib/config.js';
 import { InvalidInputError } from './errors.js';
 import { parseThresholds } from './thresholds.js';
@@ -63,7 +64,7 @@ export const parseRegions = (value: unknown, field: string, fallback: readonly s
 
 /** Reads the settings from `env`, naming what is missing or malformed. */
 export const readSettings = (env: NodeJS.ProcessEnv = process.env): Settings => {
-  const homeRegion = optionalString('AWS_REGION', env) ?? ALWAYS_SWEPT_REGION;
+  const homeRegion = resolveRegion(env);
   return {
     busName: requiredString('EVENT_BUS_NAME', 'the EventBridge bus that receives certificate findings', env),
     regions: parseRegions(optionalString('SWEEP_REGIONS', env), 'Environment variable SWEEP_REGIONS', [

@@ -6,10 +6,10 @@
  * Thin: parse the input, call the domain, map the result. Errors propagate with their `name`
  * (InvalidInputError, AlertDeliveryError, ThrottlingException...) for Step Functions to match.
  */
-import { logger } from '../lib/logger.js';
+import { withInvocationLogger } from '../lib/invocation.js';
 import { measureStep } from '../lib/metrics.js';
-import { parseAcmEvent } from './acm-events.js';
-import type { BackoffOptions } from './backoff.js';
+import type { BackoffOptions } from '../lib/retry.js';
+import { type AcmEvent, parseAcmEvent } from './acm-events.js';
 import { type Clients, defaultClients } from './clients.js';
 import { readSettings, type Settings } from './config.js';
 import { InvalidInputError } from './errors.js';
@@ -34,62 +34,80 @@ export interface EventResult {
   readonly renewalResult: string | null;
 }
 
+/** What one invocation handles: a sweep task, or an ACM event. */
+type CertificateInvocation =
+  | { readonly kind: 'task'; readonly task: string; readonly event: Record<string, unknown> }
+  | { readonly kind: 'acm'; readonly event: AcmEvent };
+
+const parseInvocation = (event: unknown): CertificateInvocation => {
+  if (typeof event === 'object' && event !== null && 'task' in event) {
+    return {
+      kind: 'task',
+      task: String((event as { task: unknown }).task),
+      event: event as Record<string, unknown>,
+    };
+  }
+  if (typeof event === 'object' && event !== null && !('detail-type' in event)) {
+    throw new InvalidInputError(
+      'The event is neither an ACM EventBridge event (no detail-type field) nor a sweep task (no task field).',
+    );
+  }
+  return { kind: 'acm', event: parseAcmEvent(event) };
+};
+
 /**
- * Builds the handler; tests and the local runner inject clients, settings and a clock.
+ * Builds the handler; tests and the local runner inject clients, settings and a clock. Every line
+ * of an invocation carries its task, or the certificate and detail-type of its ACM event.
  */
 export const createHandler = (deps: HandlerDependencies = {}) => {
   let settings: Settings | undefined;
-  return async (event: unknown): Promise<unknown> => {
-    // Keys appended by the previous invocation of this container must not leak into this one.
-    logger.resetKeys();
-    settings ??= (deps.settings ?? readSettings)();
-    // A const the closures below can rely on (the `let` is not narrowed inside them).
-    const config = settings;
-    const clients = deps.clients ?? defaultClients();
-    const now = deps.now ?? (() => new Date());
-    if (typeof event === 'object' && event !== null && 'task' in event) {
-      const task = String((event as { task: unknown }).task);
-      logger.appendKeys({ task });
-      // The metric dimension takes only the task names there are: an unknown one is 'invalid'.
-      const known = ['plan', 'sweepRegion', 'summarize'].includes(task) ? task : 'invalid';
-      const result = await measureStep<unknown>({ task: known }, () =>
-        runSweepTask(event as Record<string, unknown>, {
+  return withInvocationLogger<CertificateInvocation, unknown>(
+    {
+      parse: parseInvocation,
+      keys: (invocation) =>
+        invocation.kind === 'task'
+          ? { task: invocation.task }
+          : { certificateArn: invocation.event.certificateArn, detailType: invocation.event.detailType },
+      failureMessage: 'Certificate expiry step failed',
+    },
+    async (invocation, log) => {
+      settings ??= (deps.settings ?? readSettings)();
+      // A const the closures below can rely on (the `let` is not narrowed inside them).
+      const config = settings;
+      const clients = deps.clients ?? defaultClients();
+      const now = deps.now ?? (() => new Date());
+      if (invocation.kind === 'task') {
+        const { task } = invocation;
+        // The metric dimension takes only the task names there are: an unknown one is 'invalid'.
+        const known = ['plan', 'sweepRegion', 'summarize'].includes(task) ? task : 'invalid';
+        const result = await measureStep<unknown>({ task: known }, () =>
+          runSweepTask(invocation.event, { clients, settings: config, now, backoff: deps.backoff }),
+        );
+        recordCertificateMetrics(task, result);
+        return result;
+      }
+      const acmEvent = invocation.event;
+      const result = await measureStep({ task: 'acm-event' }, () =>
+        handleAcmEvent(acmEvent, {
           clients,
-          settings: config,
-          now,
+          now: now(),
+          thresholds: config.thresholds,
+          busName: config.busName,
           backoff: deps.backoff,
         }),
       );
-      recordCertificateMetrics(task, result);
-      return result;
-    }
-    if (typeof event === 'object' && event !== null && !('detail-type' in event)) {
-      throw new InvalidInputError(
-        'The event is neither an ACM EventBridge event (no detail-type field) nor a sweep task (no task field).',
-      );
-    }
-    const acmEvent = parseAcmEvent(event);
-    logger.appendKeys({ certificateArn: acmEvent.certificateArn, detailType: acmEvent.detailType });
-    const result = await measureStep({ task: 'acm-event' }, () =>
-      handleAcmEvent(acmEvent, {
-        clients,
-        now: now(),
-        thresholds: config.thresholds,
-        busName: config.busName,
-        backoff: deps.backoff,
-      }),
-    );
-    logger.info('ACM event handled', { outcome: result.outcome });
-    const handled: EventResult = {
-      outcome: result.outcome,
-      certificateArn: acmEvent.certificateArn,
-      findingClass: result.finding?.findingClass ?? null,
-      threshold: result.finding?.threshold ?? null,
-      renewalResult: result.finding?.renewalResult ?? null,
-    };
-    recordCertificateMetrics('acm-event', handled);
-    return handled;
-  };
+      log.info('ACM event handled', { outcome: result.outcome });
+      const handled: EventResult = {
+        outcome: result.outcome,
+        certificateArn: acmEvent.certificateArn,
+        findingClass: result.finding?.findingClass ?? null,
+        threshold: result.finding?.threshold ?? null,
+        renewalResult: result.finding?.renewalResult ?? null,
+      };
+      recordCertificateMetrics('acm-event', handled);
+      return handled;
+    },
+  );
 };
 
 /** The deployed handler (template.yaml: `handler.handler`). */

@@ -10,7 +10,7 @@ import {
   KeyAlgorithm,
   ListCertificatesCommand,
 } from '@aws-sdk/client-acm';
-import { type BackoffOptions, withBackoff } from './backoff.js';
+import { type BackoffOptions, withBackoff } from '../lib/retry.js';
 
 /**
  * Every key type. ListCertificates without `Includes.keyTypes` returns only RSA_1024 and RSA_2048

@@ -7,7 +7,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { ImportCertificateCommand, RenewCertificateCommand } from '@aws-sdk/client-acm';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { type BackoffOptions, withBackoff } from './backoff.js';
+import { type BackoffOptions, withBackoff } from '../lib/retry.js';
 import type { Clients } from './clients.js';
 import { CertificateSourceError } from './errors.js';
 import type { RenewalResult } from './schema.js';

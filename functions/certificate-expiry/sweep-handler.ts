@@ -4,7 +4,7 @@
  * Thin: checks the task input, calls the domain, and returns a payload small enough for Step
  * Functions (256 KB per state): full findings go to the bus, the state machine gets counts.
  */
-import type { BackoffOptions } from './backoff.js';
+import type { BackoffOptions } from '../lib/retry.js';
 import type { Clients } from './clients.js';
 import { parseRegion, parseRegions, type Settings } from './config.js';
 import { InvalidInputError } from './errors.js';

@@ -8,10 +8,10 @@ import {
   ListTagsForCertificateCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-acm';
-import { logger } from '../lib/logger.js';
+import { currentLogger } from '../lib/invocation.js';
+import { type BackoffOptions, mapBounded, withBackoff } from '../lib/retry.js';
 import type { AcmEvent } from './acm-events.js';
 import { assertDelivered, publishFindings, readAlertedState, recordAlerted } from './alerts.js';
-import { type BackoffOptions, mapBounded, withBackoff } from './backoff.js';
 import type { Clients } from './clients.js';
 import { listCandidates } from './list.js';
 import { type RenewalOutcome, renewIfPossible } from './renew.js';
@@ -126,7 +126,7 @@ export const examineCertificate = async (
     threshold: finding.threshold,
     notAfter: finding.notAfter,
   });
-  logger.info('Certificate examined', {
+  currentLogger().info('Certificate examined', {
     certificateArn,
     findingClass: finding.findingClass,
     daysToExpiry: finding.daysToExpiry,
@@ -184,7 +184,7 @@ export const sweepRegion = async (region: string, options: SweepOptions): Promis
   );
   const examined = results.filter((e): e is Examined => typeof e !== 'string');
   await announce(examined, { ...options, onAcmCall });
-  logger.info('Region swept', {
+  currentLogger().info('Region swept', {
     region,
     listed: listed.listed,
     candidates: listed.candidates.length,

@@ -2,6 +2,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { awsClient, clientsPerRegion, resolveRegion } from '../lib/aws.js';
 import { DEFAULT_RETIRING_ALIAS_PREFIX, type KeyAccess, keyAccessFromEnv } from './access.js';
 
 /**
@@ -32,36 +33,32 @@ export interface ClientConfig {
   access?: KeyAccess;
 }
 
-/** Builds a set of clients; `endpoint` and `credentials` point them at the local endpoint. */
+/**
+ * Builds a set of clients from the one factory (functions/lib/aws.ts); `endpoint` and
+ * `credentials` point them at the local endpoint.
+ */
 export const createClients = (config: ClientConfig): KeyRotationClients => {
-  const common = {
+  const overrides = {
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),
   };
-  const kmsByRegion = new Map<string, KMSClient>();
+  const home = { ...overrides, region: config.region };
   return {
     region: config.region,
-    kms: (region) => {
-      let client = kmsByRegion.get(region);
-      if (!client) {
-        client = new KMSClient({ ...common, region });
-        kmsByRegion.set(region, client);
-      }
-      return client;
-    },
-    events: new EventBridgeClient({ ...common, region: config.region }),
-    secrets: new SecretsManagerClient({ ...common, region: config.region }),
-    sfn: new SFNClient({ ...common, region: config.region }),
+    kms: clientsPerRegion(KMSClient, overrides),
+    events: awsClient(EventBridgeClient, home),
+    secrets: awsClient(SecretsManagerClient, home),
+    sfn: awsClient(SFNClient, home),
     now: config.now ?? (() => new Date()),
     access: config.access ?? { retiringAliasPrefix: DEFAULT_RETIRING_ALIAS_PREFIX },
   };
 };
 
 /**
- * The clients of the Lambda container, created once at module scope. The SDK reads
- * `AWS_REGION` (set by Lambda) and `AWS_ENDPOINT_URL` (set for the local endpoint) itself.
+ * The clients of the Lambda container, created once at module scope: the standard AWS
+ * configuration (`AWS_REGION` set by Lambda, `AWS_ENDPOINT_URL` for the local endpoint).
  */
 export const defaultClients: KeyRotationClients = createClients({
-  region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+  region: resolveRegion(),
   access: keyAccessFromEnv(),
 });

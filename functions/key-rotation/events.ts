@@ -1,5 +1,5 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { logger } from '../lib/logger.js';
+import { currentLogger } from '../lib/invocation.js';
 import type { KeyRotationClients } from './clients.js';
 import { EventPublishError } from './errors.js';
 import { failedStep } from './rollback.js';
@@ -57,7 +57,7 @@ const publish = async (
       `EventBridge bus ${eventBusName} rejected the '${detailType}' event: ${entry?.ErrorCode ?? 'no event id'} ${entry?.ErrorMessage ?? ''}`.trim(),
     );
   }
-  logger.info('Published event', { detailType, eventId: entry.EventId, eventBusName });
+  currentLogger().info('Published event', { detailType, eventId: entry.EventId, eventBusName });
   return { eventId: entry.EventId, detailType };
 };
 

@@ -1,5 +1,5 @@
 import { DisableKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { logger } from '../lib/logger.js';
+import { currentLogger } from '../lib/invocation.js';
 import { allowingPropagation, retiringAliasOf } from './access.js';
 import type { KeyRotationClients } from './clients.js';
 import { PredecessorStillInUseError } from './errors.js';
@@ -50,7 +50,7 @@ export const checkPredecessorUnused = async (
     );
   }
   if (grants.length > 0) {
-    logger.warn('Predecessor key still has grants; they stop working when it is disabled', {
+    currentLogger().warn('Predecessor key still has grants; they stop working when it is disabled', {
       keyArn: plan.keyArn,
       grants: grants.length,
     });
@@ -74,7 +74,7 @@ export const disablePredecessor = async (
     await allowingPropagation(swappedAt, clients.now(), `DisableKey on ${key.keyArn}`, () =>
       kms.send(new DisableKeyCommand({ KeyId: key.keyArn })),
     );
-    logger.info('Disabled predecessor key', { keyArn: key.keyArn, region: key.region });
+    currentLogger().info('Disabled predecessor key', { keyArn: key.keyArn, region: key.region });
   }
   return { disabledAt: clients.now().toISOString(), keys };
 };
@@ -108,7 +108,11 @@ export const scheduleDeletion = async (
       ...key,
       ...(out.DeletionDate ? { deletionDate: new Date(out.DeletionDate).toISOString() } : {}),
     });
-    logger.info('Scheduled key deletion', { keyArn: key.keyArn, region: key.region, pendingWindowInDays });
+    currentLogger().info('Scheduled key deletion', {
+      keyArn: key.keyArn,
+      region: key.region,
+      pendingWindowInDays,
+    });
   }
   return results.reverse();
 };

@@ -4,7 +4,7 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-kms';
-import { logger } from '../lib/logger.js';
+import { currentLogger } from '../lib/invocation.js';
 import { retiringAliasOf } from './access.js';
 import type { KeyRotationClients } from './clients.js';
 import { predecessorKeys, restoreSuccessorPolicies, successorKeys } from './evidence.js';
@@ -124,7 +124,7 @@ export const rollBackBeforeSwap = async (
     };
   }
   await clearPendingTags(clients, plan, execution);
-  logger.info('Rolled back before the swap', { keyArn: plan.keyArn, action: result.action });
+  currentLogger().info('Rolled back before the swap', { keyArn: plan.keyArn, action: result.action });
   return result;
 };
 
@@ -177,7 +177,10 @@ export const rollBackAfterSwap = async (
   // Evidence not recorded: the successor still carries rekey's statement (it stays enabled, unmanaged).
   if (state.evidence === undefined) await restoreSuccessorPolicies(clients, plan, successor);
   await clearPendingTags(clients, plan, execution);
-  logger.info('Rolled back after the swap', { keyArn: plan.keyArn, successorKeyArn: successor.keyArn });
+  currentLogger().info('Rolled back after the swap', {
+    keyArn: plan.keyArn,
+    successorKeyArn: successor.keyArn,
+  });
   return {
     action: 'alias-restored',
     successorKeyArn: successor.keyArn,

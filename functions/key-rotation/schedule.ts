@@ -8,7 +8,7 @@
 import { ListAliasesCommand } from '@aws-sdk/client-kms';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { InvalidInputError } from '../lib/errors.js';
-import { logger } from '../lib/logger.js';
+import { currentLogger } from '../lib/invocation.js';
 import { isRetiringAlias } from './access.js';
 import type { KeyRotationClients } from './clients.js';
 import { describeKeyOrUndefined, listAllTags } from './kms.js';
@@ -192,7 +192,7 @@ export const scheduleDueKeys = async (
       result.started.push({ ...entry, alreadyStarted: true });
     }
   }
-  logger.info('Key schedule checked the managed keys', {
+  currentLogger().info('Key schedule checked the managed keys', {
     started: result.started.length,
     notDue: result.notDue.length,
     skipped: result.skipped.length,

@@ -9,7 +9,7 @@ import {
   type Tag,
   TagResourceCommand,
 } from '@aws-sdk/client-kms';
-import { logger } from '../lib/logger.js';
+import { currentLogger } from '../lib/invocation.js';
 import { allowingPropagation, withSuccessorStatement } from './access.js';
 import type { KeyRotationClients } from './clients.js';
 import { KeyMaterialImportTimeoutError, RotationInProgressError } from './errors.js';
@@ -125,7 +125,7 @@ const ensureReplicas = async (
       arn =
         made.ReplicaKeyMetadata?.Arn ??
         `${successor.Arn?.replace(`:${plan.region}:`, `:${replica.region}:`)}`;
-      logger.info('Replicated successor key', {
+      currentLogger().info('Replicated successor key', {
         successorKeyArn: successor.Arn,
         replicaRegion: replica.region,
       });
@@ -216,13 +216,13 @@ export const createSuccessor = async (
     await kms.send(
       new TagResourceCommand({ KeyId: plan.keyArn, Tags: toTags({ [TAG.pendingSuccessor]: meta.Arn }) }),
     );
-    logger.info('Created successor key', {
+    currentLogger().info('Created successor key', {
       keyArn: plan.keyArn,
       successorKeyArn: meta.Arn,
       origin: plan.origin,
     });
   } else {
-    logger.info('Found the successor key made by an earlier attempt', {
+    currentLogger().info('Found the successor key made by an earlier attempt', {
       keyArn: plan.keyArn,
       successorKeyArn: meta.Arn,
     });

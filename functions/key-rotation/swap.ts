@@ -1,5 +1,5 @@
 import { AlreadyExistsException, CreateAliasCommand, UpdateAliasCommand } from '@aws-sdk/client-kms';
-import { logger } from '../lib/logger.js';
+import { currentLogger } from '../lib/invocation.js';
 import { retiringAliasOf } from './access.js';
 import type { KeyRotationClients } from './clients.js';
 import { AliasNotFoundError, KeyRotationError } from './errors.js';
@@ -37,7 +37,7 @@ export const moveAlias = async (
   }
   // A multi-Region key's replicas share its key id, so the same id names the key in every Region.
   await kms.send(new UpdateAliasCommand({ AliasName: alias, TargetKeyId: toKeyId }));
-  logger.info('Moved alias', { alias, region, from: fromKeyId, to: toKeyId });
+  currentLogger().info('Moved alias', { alias, region, from: fromKeyId, to: toKeyId });
   return { region, from: fromKeyId, to: toKeyId, changed: true };
 };
 

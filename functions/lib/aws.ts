@@ -9,10 +9,13 @@
  * - **Retries**: one policy for every client, {@link RETRY_POLICY}.
  * - **Caching**: one client per class, Region, endpoint and credentials, created on first use and
  *   kept for the life of the container (a client holds its connection pool and its retry quota).
+ *   A client has read the standard configuration when it was built, so a change of it (the CLI's
+ *   tests switch accounts through AWS_ACCESS_KEY_ID; a profile switch) builds a new one.
  *
  * Tree-shakeable: this module imports no SDK client. Each caller passes the class it needs, so a
  * function's bundle holds only the clients that function uses.
  */
+import { createHash } from 'node:crypto';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
 /** The Region used when neither `AWS_REGION` nor `AWS_DEFAULT_REGION` names one (the SDKs' own usual default). */
@@ -43,7 +46,7 @@ const nonEmpty = (value: string | undefined): string | undefined => {
  * retries wait up to 1 + 2 + 4 + 8 = 15 s (about 7.5 s on average with jitter), which rides out a
  * busy second or two and stays far inside the shortest function timeout (60 s). Beyond that the
  * caller's own, longer-horizon retry takes over: the state machines' `Retry` on `ThrottledError`
- * and Lambda errors, and {@link ./backoff.ts withBackoff} in the certificate sweep. Those wrap
+ * and Lambda errors, and {@link ./retry.ts withBackoff} in the certificate sweep. Those wrap
  * whole SDK calls (each attempt of theirs is one call with this policy); they need no second SDK
  * policy.
  *
@@ -78,6 +81,36 @@ export interface AwsClientConfig {
 // biome-ignore lint/suspicious/noExplicitAny: each client's config type differs; the factory only sets the common fields.
 export type AwsClientClass<C> = new (config: any) => C;
 
+/** Variables of the standard configuration a client reads once: credentials, profile, endpoint. */
+const CONFIGURATION_VARIABLES = [
+  'AWS_PROFILE',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_CONFIG_FILE',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_ROLE_ARN',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+];
+
+/**
+ * A digest of the standard configuration in the environment (never the values themselves: a
+ * secret key must not sit in a cache key), including every `AWS_ENDPOINT_URL*` variable.
+ */
+const configurationFingerprint = (env: NodeJS.ProcessEnv = process.env): string => {
+  const names = [
+    ...CONFIGURATION_VARIABLES,
+    ...Object.keys(env)
+      .filter((n) => n.startsWith('AWS_ENDPOINT_URL'))
+      .sort(),
+  ];
+  const hash = createHash('sha256');
+  for (const name of names) hash.update(`${name}=${env[name] ?? ''}\n`);
+  return hash.digest('base64url');
+};
+
 /** Clients built without explicit credentials are cached under this key. */
 const STANDARD_CREDENTIALS = {};
 const cache = new WeakMap<object, WeakMap<AwsClientClass<unknown>, Map<string, unknown>>>();
@@ -100,7 +133,7 @@ export const awsClient = <C>(Client: AwsClientClass<C>, options: AwsClientOption
     clients = new Map();
     byClass.set(Client, clients);
   }
-  const key = `${region}\n${options.endpoint ?? ''}`;
+  const key = `${region}\n${options.endpoint ?? ''}\n${configurationFingerprint()}`;
   let client = clients.get(key) as C | undefined;
   if (!client) {
     const config: AwsClientConfig = {

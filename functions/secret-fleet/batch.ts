@@ -1,4 +1,4 @@
-import { logger } from '../lib/logger.js';
+import { currentLogger } from '../lib/invocation.js';
 import type { FleetClients } from './clients.js';
 import { SecretNotFoundError, ThrottledError } from './errors.js';
 import { remainingCandidates } from './plan.js';
@@ -33,7 +33,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export const recordFailure = (progress: FleetProgress, failure: FleetFailure): void => {
   progress.failed++;
   const short = { ...failure, reason: causeMessage(failure.reason) ?? failure.reason };
-  logger.warn('Secret not rotated', short);
+  currentLogger().warn('Secret not rotated', short);
   const bytes = Buffer.byteLength(JSON.stringify(progress.failures));
   if (progress.failures.length < MAX_FAILURES && bytes < MAX_FAILURE_BYTES) {
     progress.failures.push(short);

@@ -1,5 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsClient, resolveRegion } from '../lib/aws.js';
 
 /** The AWS clients of the fleet steps, built once per container and injectable for tests and local runs. */
 export interface FleetClients {
@@ -18,28 +19,25 @@ export interface FleetClientConfig {
 }
 
 /**
- * Builds the clients. Adaptive retry mode makes the SDK slow its own request rate when Secrets
- * Manager throttles, before the state machine's Retry has to step in.
+ * Builds the clients from the one factory (functions/lib/aws.ts, its one retry policy). Throttling
+ * the SDK's retries did not ride out becomes ThrottledError, which the state machine's Retry
+ * waits out with backoff and jitter.
  */
 export const createClients = (config: FleetClientConfig): FleetClients => {
-  const common = {
+  const options = {
     region: config.region,
-    maxAttempts: 5,
-    retryMode: 'adaptive',
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),
   };
   return {
-    secrets: new SecretsManagerClient(common),
-    events: new EventBridgeClient(common),
+    secrets: awsClient(SecretsManagerClient, options),
+    events: awsClient(EventBridgeClient, options),
     now: config.now ?? (() => new Date()),
   };
 };
 
 /**
- * The clients of the Lambda container, created once at module scope. The SDK reads `AWS_REGION`
- * (set by Lambda) and `AWS_ENDPOINT_URL` (set for the local endpoint) itself.
+ * The clients of the Lambda container, created once at module scope: the standard AWS
+ * configuration (`AWS_REGION` set by Lambda, `AWS_ENDPOINT_URL` for the local endpoint).
  */
-export const defaultClients: FleetClients = createClients({
-  region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-});
+export const defaultClients: FleetClients = createClients({ region: resolveRegion() });

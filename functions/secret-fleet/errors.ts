@@ -1,3 +1,5 @@
+import { isThrottling } from '../lib/retry.js';
+
 /**
  * Errors of the secret-fleet workflow. Their `name` is a contract: the state machine's
  * `Retry`/`Catch` `ErrorEquals`, the summary event and the CLI match on it, so never rename one.
@@ -59,25 +61,10 @@ export class SummaryPublishError extends SecretFleetError {
   }
 }
 
-const THROTTLING_NAMES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'RequestThrottledException',
-  'ThrottledException',
-]);
-
-/** Whether an SDK error is throttling (by name, or HTTP 429), as the SDK's own classifier decides. */
-export const isThrottling = (error: unknown): boolean => {
-  if (!(error instanceof Error)) return false;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return THROTTLING_NAMES.has(error.name) || status === 429;
-};
-
 /**
- * Runs one AWS call, turning throttling into `ThrottledError` so the state machine's Retry (with
- * backoff and jitter) matches it by name. Other errors pass through for the caller to map.
+ * Runs one AWS call, turning throttling (the SDK's classification, functions/lib/retry.ts) into
+ * `ThrottledError` so the state machine's Retry (with backoff and jitter) matches it by name.
+ * Other errors pass through for the caller to map.
  */
 export const throttleAware = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
   try {

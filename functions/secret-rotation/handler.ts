@@ -1,6 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { awsClient } from '../lib/aws.js';
+import { withInvocationLogger } from '../lib/invocation.js';
 import { logger as functionLogger, type Logger } from '../lib/logger.js';
 import { type SecretValueCache, secretValueCache } from './cache.js';
 import { parseRotationEvent, type RotationEvent } from './event.js';
@@ -23,36 +24,6 @@ export interface HandlerDeps {
   /** Password generator (default: local, GetRandomPassword semantics). */
   readonly generatePassword?: (policy: PasswordPolicy) => Promise<string>;
 }
-
-/** The event after the edge middleware: parsed, with the invocation's own logger. */
-interface Invocation {
-  readonly rotation: RotationEvent;
-  readonly logger: Logger;
-}
-
-type Internal = { logger?: Logger };
-
-/**
- * Parses the event at the edge and gives each invocation its own child logger carrying the
- * step, the secret and the ClientRequestToken (a child, not `appendKeys` on the shared
- * logger, so concurrent in-process invocations do not mix their keys). Logs a failure once,
- * with its name and message; the error is rethrown so Lambda reports it as the errorType.
- * Never logs the event: it holds the RotationToken.
- */
-const rotationEdge = (base: Logger): MiddlewareObj<unknown, void, Error, Context, Internal> => ({
-  name: 'rotationEdge',
-  before: (request) => {
-    const log = base.createChild();
-    request.internal.logger = log;
-    const rotation = parseRotationEvent(request.event);
-    log.appendKeys({ step: rotation.step, secretId: rotation.secretId, token: rotation.token });
-    request.event = { rotation, logger: log } satisfies Invocation;
-  },
-  onError: (request) => {
-    const log = request.internal.logger ?? base;
-    log.error('Rotation step failed', request.error ?? new Error('unknown failure'));
-  },
-});
 
 /**
  * Runs work for one key after the work already queued for it, so two invocations for the same
@@ -83,7 +54,7 @@ export const serialiser = () => {
  * Builds the rotation function around a Secrets Manager client. The configuration (password
  * defaults) is read once here, as a Lambda container reads it once at start.
  */
-export const createHandler = (deps: HandlerDeps): ((event: unknown) => Promise<void>) => {
+export const createHandler = (deps: HandlerDeps): ((event: unknown, context?: Context) => Promise<void>) => {
   const base = deps.logger ?? functionLogger;
   const passwordDefaults = passwordDefaultsFromEnv(deps.env ?? process.env);
   const protocolDeps = {
@@ -94,30 +65,34 @@ export const createHandler = (deps: HandlerDeps): ((event: unknown) => Promise<v
     generatePassword: deps.generatePassword ?? (async (policy: PasswordPolicy) => generatePassword(policy)),
   };
   const serialised = serialiser();
-  const rotate = middy<unknown, void, Error, Context, Internal>(async (event: unknown) => {
-    // rotationEdge replaced the raw event with the parsed invocation.
-    const { rotation, logger } = event as Invocation;
-    const outcome = await serialised(`${rotation.secretId}\n${rotation.token}`, () =>
-      withRotationMetrics(rotation.step, protocolDeps.selectRotator, (selectRotator) =>
-        runRotationStep(rotation, { ...protocolDeps, logger, selectRotator }),
-      ),
-    );
-    logger.info('Rotation step finished', { outcome });
-  }).use(rotationEdge(base));
-  return async (event: unknown) => {
-    await rotate(event, {} as Context);
+  // Each invocation logs through its own child logger carrying the step, the secret and the
+  // ClientRequestToken (functions/lib/invocation.ts); the event itself is never logged: it holds
+  // the RotationToken.
+  const rotate = withInvocationLogger<RotationEvent, void>(
+    {
+      logger: base,
+      parse: parseRotationEvent,
+      keys: (rotation) => ({ step: rotation.step, secretId: rotation.secretId, token: rotation.token }),
+      failureMessage: 'Rotation step failed',
+    },
+    async (rotation, logger) => {
+      const outcome = await serialised(`${rotation.secretId}\n${rotation.token}`, () =>
+        withRotationMetrics(rotation.step, protocolDeps.selectRotator, (selectRotator) =>
+          runRotationStep(rotation, { ...protocolDeps, logger, selectRotator }),
+        ),
+      );
+      logger.info('Rotation step finished', { outcome });
+    },
+  );
+  return async (event: unknown, context?: Context) => {
+    await rotate(event, context);
   };
 };
 
 /**
- * Retries of the function's Secrets Manager client. Its two writes per rotation share the
- * account's 50/s write quota with everything else (a fleet run paces itself at 90% of it), so a
- * ThrottlingException must be waited out, not turn into a failed rotation: 6 attempts with the
- * standard exponential backoff and jitter (up to about 3 s in all) ride out a busy second.
+ * The Lambda entry point (template.yaml `Handler: handler.handler`). The client comes from the one
+ * factory: the standard AWS configuration (AWS_REGION, AWS_ENDPOINT_URL) and the one retry
+ * policy, whose throttling retries wait out a busy second on the account's 50/s write quota
+ * (the function's two writes per rotation share it with everything else).
  */
-export const SECRETS_MANAGER_RETRY = { maxAttempts: 6 } as const;
-
-/** The Lambda entry point (template.yaml `Handler: handler.handler`); the client honours AWS_ENDPOINT_URL. */
-export const handler = createHandler({
-  secretsManager: new SecretsManagerClient({ ...SECRETS_MANAGER_RETRY }),
-});
+export const handler = createHandler({ secretsManager: awsClient(SecretsManagerClient) });

@@ -10,12 +10,9 @@ import {
   UntagUserCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
-import {
-  GetSecretValueCommand,
-  ResourceNotFoundException,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { awsClientBeside } from '../../lib/aws.js';
 import { RotationConfigurationError, SecretFormatError, SecretTestFailedError } from '../errors.js';
 import { parseJsonObject, requireStringField, tryParseJsonObject } from './secret-format.js';
 import type { Rotator, RotatorContext, SecretVersion } from './types.js';
@@ -83,12 +80,6 @@ export interface IamKeyRotatorOptions {
   readonly testRetryDelaysMs?: readonly number[];
 }
 
-/** Clients that go where the function's Secrets Manager client goes (the local endpoint in tests). */
-const clientConfigOf = (secretsManager: SecretsManagerClient) => {
-  const { endpoint, region, credentials } = secretsManager.config;
-  return { region, ...(endpoint ? { endpoint } : {}), credentials };
-};
-
 const errorName = (error: unknown): string => (error instanceof Error ? error.name : 'Error');
 
 export const createIamAccessKeyRotator = (
@@ -99,11 +90,16 @@ export const createIamAccessKeyRotator = (
     ctx: RotatorContext,
   ): Promise<void>;
 } => {
-  const iamOf = (ctx: RotatorContext): IAMClient =>
-    options.iam ?? new IAMClient({ ...clientConfigOf(ctx.secretsManager), maxAttempts: 3 });
-  const stsOf = (ctx: RotatorContext, key: { accessKeyId: string; secretAccessKey: string }): STSClient =>
-    options.stsWith?.(key) ??
-    new STSClient({ ...clientConfigOf(ctx.secretsManager), credentials: key, maxAttempts: 1 });
+  // IAM and STS go where the function's Secrets Manager client goes (the local endpoint in
+  // tests), with the factory's one retry policy. The InvalidClientTokenId wait below is not a
+  // second policy: that error is not retryable for the SDK, only for a key IAM is still spreading.
+  const iamOf = async (ctx: RotatorContext): Promise<IAMClient> =>
+    options.iam ?? (await awsClientBeside(IAMClient, ctx.secretsManager));
+  const stsOf = async (
+    ctx: RotatorContext,
+    key: { accessKeyId: string; secretAccessKey: string },
+  ): Promise<STSClient> =>
+    options.stsWith?.(key) ?? (await awsClientBeside(STSClient, ctx.secretsManager, { credentials: key }));
   const delays = options.testRetryDelaysMs ?? [1000, 2000, 4000, 8000];
 
   /** The pending value a previous attempt of this rotation stored, if its key still exists. */
@@ -137,7 +133,7 @@ export const createIamAccessKeyRotator = (
 
     async createPending(current, ctx) {
       const secret = parseIamKeySecret(current.secretString, 'the AWSCURRENT version');
-      const iam = iamOf(ctx);
+      const iam = await iamOf(ctx);
       const user = secret.UserName;
       const listed = await iam.send(new ListAccessKeysCommand({ UserName: user }));
       const keys = listed.AccessKeyMetadata ?? [];
@@ -200,8 +196,12 @@ export const createIamAccessKeyRotator = (
 
     async testSecret({ pending }, ctx) {
       const secret = parseIamKeySecret(pending.secretString, 'the AWSPENDING version');
-      const expected = (await iamOf(ctx).send(new GetUserCommand({ UserName: secret.UserName }))).User?.Arn;
-      const sts = stsOf(ctx, { accessKeyId: secret.AccessKeyId, secretAccessKey: secret.SecretAccessKey });
+      const expected = (await (await iamOf(ctx)).send(new GetUserCommand({ UserName: secret.UserName }))).User
+        ?.Arn;
+      const sts = await stsOf(ctx, {
+        accessKeyId: secret.AccessKeyId,
+        secretAccessKey: secret.SecretAccessKey,
+      });
       let lastError: unknown;
       for (let attempt = 0; attempt <= delays.length; attempt += 1) {
         try {
@@ -230,7 +230,7 @@ export const createIamAccessKeyRotator = (
       const now = parseIamKeySecret(current.secretString, 'the AWSCURRENT version');
       if (old.AccessKeyId === now.AccessKeyId) return;
       try {
-        await iamOf(ctx).send(
+        await (await iamOf(ctx)).send(
           new UpdateAccessKeyCommand({
             UserName: old.UserName,
             AccessKeyId: old.AccessKeyId,

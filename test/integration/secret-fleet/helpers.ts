@@ -5,14 +5,12 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsClient } from '../../../functions/lib/aws.js';
 import { logger as functionLogger } from '../../../functions/lib/logger.js';
 import { createClients } from '../../../functions/secret-fleet/clients.js';
 import { createHandler } from '../../../functions/secret-fleet/handler.js';
 import type { FleetSummary } from '../../../functions/secret-fleet/summary.js';
-import {
-  createHandler as createRotationHandler,
-  SECRETS_MANAGER_RETRY,
-} from '../../../functions/secret-rotation/handler.js';
+import { createHandler as createRotationHandler } from '../../../functions/secret-rotation/handler.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { runStateMachine, type WorkflowRun } from '../../helpers/state-machine.js';
 import { type QuotaProxy, startQuotaProxy } from './quota-proxy.js';
@@ -55,13 +53,9 @@ export const startFleetEndpoint = async (options: {
   const credentials = { accessKeyId: account, secretAccessKey: 'x' };
   const sm = new SecretsManagerClient({ endpoint: endpoint.url, region, credentials });
   const rotation = createRotationHandler({
-    // Retries as the deployed function has them (throttling is waited out, not a failure).
-    secretsManager: new SecretsManagerClient({
-      endpoint: url,
-      region,
-      credentials,
-      ...SECRETS_MANAGER_RETRY,
-    }),
+    // From the functions' factory: retries as the deployed function has them (throttling is
+    // waited out, not a failure).
+    secretsManager: awsClient(SecretsManagerClient, { endpoint: url, region, credentials }),
     logger: new Logger({ serviceName: 'rekey-it', logLevel: 'SILENT' }),
     env: {},
   });

@@ -65,18 +65,18 @@ describe('key-rotation handler', () => {
   });
 
   it.each([
-    [{ task: 'explode' }, /Field 'task' must be one of plan, createSuccessor/],
+    [{ task: 'explode' }, /task: must be one of plan, createSuccessor/],
     // Names every object inherits are not tasks either.
     [
       { task: 'toString', state: {}, executionId: 'a', executionName: 'b' },
-      /Field 'task' must be one of plan, createSuccessor/,
+      /task: must be one of plan, createSuccessor/,
     ],
     [
       { task: 'constructor', state: {}, executionId: 'a', executionName: 'b' },
-      /Field 'task' must be one of plan, createSuccessor/,
+      /task: must be one of plan, createSuccessor/,
     ],
-    [{ task: 'plan', state: [] }, /Field 'state' must be the execution state object/],
-    [{ task: 'plan', state: {} }, /Field 'executionId' is required/],
+    [{ task: 'plan', state: [] }, /state: must be the execution state object/],
+    [{ task: 'plan', state: {} }, /executionId: is required/],
     [{ task: 'verifySuccessor', state: {}, executionId: 'a', executionName: 'b' }, /needs 'state.successor'/],
   ])('refuses %j naming the field', async (event, message) => {
     await expect(handler(event)).rejects.toMatchObject({

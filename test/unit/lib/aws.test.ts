@@ -87,3 +87,27 @@ describe('awsClient', () => {
     expect((await withKey.config.credentials()).accessKeyId).toBe('AKIDOTHER');
   });
 });
+
+describe('awsClient and the standard configuration', () => {
+  it('builds a new client when the environment names other credentials or another endpoint', () => {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, url: process.env.AWS_ENDPOINT_URL };
+    try {
+      process.env.AWS_ACCESS_KEY_ID = 'AKIDFIRST';
+      const first = awsClient(SecretsManagerClient, { region: 'sa-east-1' });
+      expect(awsClient(SecretsManagerClient, { region: 'sa-east-1' })).toBe(first);
+      process.env.AWS_ACCESS_KEY_ID = 'AKIDSECOND';
+      const second = awsClient(SecretsManagerClient, { region: 'sa-east-1' });
+      expect(second).not.toBe(first);
+      process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9';
+      expect(awsClient(SecretsManagerClient, { region: 'sa-east-1' })).not.toBe(second);
+    } finally {
+      for (const [name, value] of [
+        ['AWS_ACCESS_KEY_ID', saved.id],
+        ['AWS_ENDPOINT_URL', saved.url],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { ThrottlingException } from '@aws-sdk/client-acm';
 import { describe, expect, it } from 'vitest';
-import { isRetryable, mapBounded, withBackoff } from '../../../functions/certificate-expiry/backoff.js';
+import { isRetryable, isThrottling, mapBounded, withBackoff } from '../../../functions/lib/retry.js';
 
 const throttled = () => new ThrottlingException({ message: 'Rate exceeded', $metadata: {} });
 
@@ -90,5 +90,61 @@ describe('mapBounded', () => {
         return n;
       }),
     ).rejects.toThrowError('two');
+  });
+});
+
+/** An SDK-shaped service error: a name, the HTTP status and optional traits. */
+const serviceError = (name: string, httpStatusCode?: number, extra: Record<string, unknown> = {}) =>
+  Object.assign(new Error(name), {
+    name,
+    $metadata: httpStatusCode === undefined ? {} : { httpStatusCode },
+    ...extra,
+  });
+
+// The two hand lists this classification replaces disagreed; the SDK's own classification (its
+// standard retry mode) decides, and these pin each case where they differed.
+describe('isThrottling / isRetryable (the SDK classification)', () => {
+  it('counts every throttling code the SDK knows, including those only one old list had', () => {
+    for (const name of [
+      'ThrottlingException',
+      'Throttling', // only the fleet's list had it
+      'RequestThrottledException', // only the fleet's list had it
+      'TooManyRequestsException',
+      'RequestLimitExceeded',
+      'ThrottledException',
+      'LimitExceededException', // neither list had it; the SDK retries it as throttling
+    ]) {
+      expect(isThrottling(serviceError(name, 400)), name).toBe(true);
+      expect(isRetryable(serviceError(name, 400)), name).toBe(true);
+    }
+  });
+
+  it('counts HTTP 429 and a modelled throttling trait as throttling, whatever the name', () => {
+    expect(isThrottling(serviceError('SomethingNew', 429))).toBe(true);
+    expect(isThrottling(serviceError('SomethingNew', 400, { $retryable: { throttling: true } }))).toBe(true);
+  });
+
+  it('retries transient server answers (500, 502, 503, 504) but not other 5xx, as standard mode does', () => {
+    for (const status of [500, 502, 503, 504]) {
+      expect(isRetryable(serviceError('InternalFailure', status)), String(status)).toBe(true);
+      expect(isThrottling(serviceError('InternalFailure', status)), String(status)).toBe(false);
+    }
+    // The certificate sweep's old list retried every status from 500 up.
+    expect(isRetryable(serviceError('NotImplemented', 501))).toBe(false);
+  });
+
+  it('retries dropped connections and a modelled retryable trait', () => {
+    expect(
+      isRetryable(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', $metadata: {} })),
+    ).toBe(true);
+    expect(isRetryable(serviceError('SomethingNew', 400, { $retryable: {} }))).toBe(true);
+  });
+
+  it('does not retry client errors or values that are not errors', () => {
+    expect(isRetryable(serviceError('AccessDeniedException', 400))).toBe(false);
+    expect(isRetryable(serviceError('ResourceNotFoundException', 400))).toBe(false);
+    expect(isThrottling(serviceError('ValidationException', 400))).toBe(false);
+    expect(isThrottling(undefined)).toBe(false);
+    expect(isRetryable(null)).toBe(false);
   });
 });
