@@ -14,7 +14,8 @@ import {
 import { createClients } from '../functions/key-rotation/clients.js';
 import { createHandler } from '../functions/key-rotation/handler.js';
 import type { LocalEndpoint } from '../local/endpoint.js';
-import { KEY_ROTATION_ASL, runWorkflow } from '../local/workflows.js';
+import { KEY_ROTATION_ASL } from '../local/statemachines.js';
+import { runWorkflow } from '../local/workflows/run.js';
 import { takeCalls } from './calls.js';
 
 const ACCOUNT = '123456789012';

@@ -96,15 +96,22 @@ export const parseOptions = <T extends Options>(argv: string[], options: T) => p
 export const parseOptionsAndPositionals = <T extends Options>(argv: string[], options: T) =>
   parse(argv, options, true);
 
-/** Checks `--endpoint-url`: an http(s) URL, or a usage error naming the option. */
-export const parseEndpoint = (text: string): string => {
+/**
+ * Checks a URL option (`--endpoint-url`, or `flag`): an http(s) URL, or a usage error naming
+ * the option (or variable) and an example.
+ */
+export const parseEndpoint = (
+  text: string,
+  flag = '--endpoint-url',
+  example = 'http://127.0.0.1:4566',
+): string => {
   try {
     const url = new URL(text);
     if (url.protocol === 'http:' || url.protocol === 'https:') return text;
   } catch {
     // falls through to the usage error
   }
-  throw new UsageError(`--endpoint-url must be an http(s) URL such as http://127.0.0.1:4566; got '${text}'.`);
+  throw new UsageError(`${flag} must be an http(s) URL such as ${example}; got '${text}'.`);
 };
 
 /** Bounds of a whole-number option; `unit` (e.g. 'seconds') only words the error. */

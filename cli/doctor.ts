@@ -1,6 +1,6 @@
 import { integerOption, parseOptions } from './args.js';
-import { UsageError } from './errors.js';
 import { defaultIo, type Io, silenceLogs } from './io.js';
+import { OUTPUT_OPTION, outputOption, REPORT_OPTIONS } from './options.js';
 import type { DoctorReport } from './report/diagnose.js';
 
 export const summary =
@@ -43,7 +43,8 @@ Options:
                          Needs secretsmanager:GetSecretValue and a network path to the databases.
   --output FORMAT        table (default) or json (one document with "version": 1, the problems
                          with kind, resource, description, fix commands, safe, fixed).
-  --region R             Region to check; repeat for more. Default: AWS_REGION, else us-east-1.
+  --region R             Region to check; repeat for more. Default: AWS_REGION, else
+                         AWS_DEFAULT_REGION, else us-east-1.
   --stuck-after SECONDS  AWSPENDING on a secret unchanged for less than this is a rotation still
                          running, unless its function already reported a failure. Default: 8 × the
                          secret's rotation function timeout (lambda:GetFunctionConfiguration;
@@ -121,32 +122,22 @@ export const run = async (
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> => {
   const { values } = parseOptions(argv, {
-    region: { type: 'string', multiple: true },
+    ...REPORT_OPTIONS,
+    ...OUTPUT_OPTION,
     fix: { type: 'boolean' },
     probe: { type: 'boolean' },
-    output: { type: 'string' },
-    'stuck-after': { type: 'string' },
     'grace-days': { type: 'string' },
-    thresholds: { type: 'string' },
-    'endpoint-url': { type: 'string' },
   });
-  const output = values.output ?? 'table';
-  if (output !== 'table' && output !== 'json') {
-    throw new UsageError(`--output must be table or json; got '${output}'.`);
-  }
-  const { stuckAfterOption, thresholdsOption } = await import('./report/options.js');
-  const { reportClientsFor, resolveRegions } = await import('./report/clients.js');
+  const output = outputOption(values.output, ['table', 'json']);
+  const { reportBasics } = await import('./report/options.js');
   await silenceLogs(env);
 
-  const thresholds = thresholdsOption(values.thresholds, env);
+  const { clients, ...basics } = reportBasics(values, env);
   const options = {
-    regions: resolveRegions(values.region, env),
-    stuckAfterSeconds: stuckAfterOption(values['stuck-after']),
+    ...basics,
     gracePeriodDays: integerOption(values['grace-days'], '--grace-days', { min: 0, max: 365, fallback: 7 }),
-    thresholds,
     probe: values.probe === true,
   };
-  const clients = reportClientsFor(values['endpoint-url'], env);
 
   const { applySafeFixes, diagnose } = await import('./report/diagnose.js');
   let report = await diagnose(clients, options);

@@ -1,6 +1,9 @@
-import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../local/defaults.js';
-import { parseOptions } from './args.js';
+import { resolveRegion } from '../functions/lib/aws.js';
+import { DEFAULT_ACCOUNT_ID } from '../local/defaults.js';
+import { parseEndpoint, parseOptions } from './args.js';
 import { UsageError } from './errors.js';
+import { defaultIo, type Io } from './io.js';
+import { choiceOption } from './options.js';
 
 export const summary = 'Run the local AWS endpoint (Secrets Manager and more) with the project functions';
 
@@ -39,18 +42,6 @@ const parsePort = (text: string): number => {
   return port;
 };
 
-const parseUrl = (text: string): string => {
-  try {
-    const url = new URL(text);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
-    return text;
-  } catch {
-    throw new UsageError(
-      `--lambda-endpoint must be an http(s) URL such as http://127.0.0.1:3001; got '${text}'.`,
-    );
-  }
-};
-
 /**
  * What a shell needs to point the AWS SDKs and CLIs at the endpoint: the endpoint, both Region
  * variables (AWS CLI v1 reads only AWS_DEFAULT_REGION, the SDKs AWS_REGION), credentials (any
@@ -67,23 +58,25 @@ export const exportLines = (url: string, region: string): string[] => [
 ];
 
 /** `rekey local`: serves until SIGINT/SIGTERM, then saves the state and exits 0. */
-export const run = async (argv: string[]): Promise<number> => {
-  const { values } = parseOptions(argv, {
-    port: { type: 'string' },
-    host: { type: 'string' },
-    state: { type: 'string' },
-    quotas: { type: 'string' },
-    'sync-rotation': { type: 'boolean' },
-    'allow-host': { type: 'string' },
-    'lambda-endpoint': { type: 'string' },
-  });
-  const quotas = values.quotas ?? 'on';
-  if (quotas !== 'on' && quotas !== 'off') {
-    throw new UsageError(`--quotas must be on or off; got '${quotas}'.`);
-  }
+/** The options of `rekey local`; a new one is a line here, its check in `run` and its help line. */
+const OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  state: { type: 'string' },
+  quotas: { type: 'string' },
+  'sync-rotation': { type: 'boolean' },
+  'allow-host': { type: 'string' },
+  'lambda-endpoint': { type: 'string' },
+} as const;
+
+export const run = async (argv: string[], io: Io = defaultIo): Promise<number> => {
+  const { values } = parseOptions(argv, OPTIONS);
+  const quotas = choiceOption(values.quotas, '--quotas', ['on', 'off'], 'on');
   const port = parsePort(values.port ?? '4566');
   const lambdaEndpoint =
-    values['lambda-endpoint'] === undefined ? undefined : parseUrl(values['lambda-endpoint']);
+    values['lambda-endpoint'] === undefined
+      ? undefined
+      : parseEndpoint(values['lambda-endpoint'], '--lambda-endpoint', 'http://127.0.0.1:3001');
   const host = values.host ?? '127.0.0.1';
   if (values.state === '') throw new UsageError('--state needs a file path.');
 
@@ -103,13 +96,13 @@ export const run = async (argv: string[]): Promise<number> => {
         .filter(Boolean),
       lambdaEndpoint,
       onStateError: (error) =>
-        process.stderr.write(
+        io.stderr(
           `Could not save the state (will retry on the next change and on exit): ${error instanceof Error ? error.message : String(error)}\n`,
         ),
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      process.stderr.write(
+      io.stderr(
         `Port ${port} on ${host} is in use: stop the other process or pass --port 0 for a free port.\n`,
       );
       return 1;
@@ -117,7 +110,7 @@ export const run = async (argv: string[]): Promise<number> => {
     throw error;
   }
 
-  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? DEFAULT_REGION;
+  const region = resolveRegion();
   const lines = [
     `rekey local endpoint listening on ${endpoint.url}`,
     '',
@@ -141,14 +134,14 @@ export const run = async (argv: string[]): Promise<number> => {
     `Rotation: ${values['sync-rotation'] ? 'synchronous (--sync-rotation)' : 'RotateSecret answers at once, the steps run after it (as on AWS)'}`,
     'Press Ctrl+C to stop.',
   );
-  process.stdout.write(`${lines.join('\n')}\n`);
-  for (const warning of endpoint.warnings) process.stderr.write(`${warning}\n`);
+  io.stdout(`${lines.join('\n')}\n`);
+  for (const warning of endpoint.warnings) io.stderr(`${warning}\n`);
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   await endpoint.close();
-  process.stdout.write(`Stopped on ${signal}${values.state ? `; state saved to ${values.state}` : ''}.\n`);
+  io.stdout(`Stopped on ${signal}${values.state ? `; state saved to ${values.state}` : ''}.\n`);
   return 0;
 };

@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { closest, GLOBAL_OPTIONS } from './args.js';
 import { UsageError } from './errors.js';
-import { configureOutput, silenceLogs } from './io.js';
+import { configureOutput, defaultIo, type Io, silenceLogs } from './io.js';
 import { applyProfile, endpointFrom, unreachable, unreachableMessage } from './target.js';
 
 /** What every command module exports. */
@@ -10,8 +10,11 @@ export interface CommandModule {
   readonly summary: string;
   /** Full help for `rekey <command> --help`. */
   readonly help: string;
-  /** Runs the command; resolves to the exit code (0 ok, 1 failure). Throws UsageError for bad arguments. */
-  run(argv: string[]): Promise<number>;
+  /**
+   * Runs the command, writing through `io`; resolves to the exit code (0 ok, 1 failure). Throws
+   * UsageError for bad arguments.
+   */
+  run(argv: string[], io: Io): Promise<number>;
 }
 
 /**
@@ -187,17 +190,17 @@ const unknownCommand = (name: string): string => {
  * (3 where a command says so). Never exits the process: the caller sets `process.exitCode`, so
  * everything written to a pipe is delivered first.
  */
-export const main = async (argv: string[]): Promise<number> => {
+export const main = async (argv: string[], io: Io = defaultIo): Promise<number> => {
   let globals: Globals;
   let args: string[];
   try {
     ({ globals, rest: args } = takeGlobals(argv));
   } catch (error) {
-    process.stderr.write(`rekey: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`rekey: ${error instanceof Error ? error.message : String(error)}\n`);
     return 2;
   }
   if (globals.version) {
-    process.stdout.write(`rekey ${await version()}\n`);
+    io.stdout(`rekey ${await version()}\n`);
     return 0;
   }
   const [name, ...rest] = args;
@@ -205,22 +208,20 @@ export const main = async (argv: string[]): Promise<number> => {
     const topic = name === 'help' ? rest[0] : undefined;
     const load = topic === undefined ? undefined : COMMANDS[topic];
     if (topic !== undefined && !load) {
-      process.stderr.write(unknownCommand(topic));
+      io.stderr(unknownCommand(topic));
       return 2;
     }
-    process.stdout.write(
-      `${load && topic ? helpOf(topic, await load()) : `${await globalHelp()}\n\n${GLOBAL_HELP}`}\n`,
-    );
+    io.stdout(`${load && topic ? helpOf(topic, await load()) : `${await globalHelp()}\n\n${GLOBAL_HELP}`}\n`);
     return name === undefined ? 2 : 0;
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
-    process.stderr.write(unknownCommand(name));
+    io.stderr(unknownCommand(name));
     return 2;
   }
   const command = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`${helpOf(name, command)}\n`);
+    io.stdout(`${helpOf(name, command)}\n`);
     return 0;
   }
   let endpoint: string | undefined;
@@ -241,25 +242,23 @@ export const main = async (argv: string[]): Promise<number> => {
       }
       const why = endpoint === undefined ? undefined : await unreachable(endpoint);
       if (endpoint !== undefined && why !== undefined) {
-        process.stderr.write(`rekey ${name}: ${unreachableMessage(endpoint, why, flag === undefined)}`);
+        io.stderr(`rekey ${name}: ${unreachableMessage(endpoint, why, flag === undefined)}`);
         return 1;
       }
     }
     await silenceLogs(process.env, { keepLevel: name === 'local' });
-    return await command.run(rest);
+    return await command.run(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`rekey ${name}: ${error.message}\nRun 'rekey ${name} --help' for its options.\n`);
+      io.stderr(`rekey ${name}: ${error.message}\nRun 'rekey ${name} --help' for its options.\n`);
       return 2;
     }
     const code = networkCode(error);
     if (code && endpoint) {
-      process.stderr.write(
-        `rekey ${name}: ${unreachableMessage(endpoint, code, endpointFlag(rest) === undefined)}`,
-      );
+      io.stderr(`rekey ${name}: ${unreachableMessage(endpoint, code, endpointFlag(rest) === undefined)}`);
       return 1;
     }
-    process.stderr.write(`rekey ${name} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`rekey ${name} failed: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
 };

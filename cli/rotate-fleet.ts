@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import {
   DEFAULT_WRITE_QUOTA_PERCENT,
   SECRETS_MANAGER_WRITE_QUOTA_PER_SECOND,
@@ -6,10 +5,19 @@ import {
 import type { FleetSummary } from '../functions/secret-fleet/summary.js';
 import type { FleetPlan, FleetProgress } from '../functions/secret-fleet/types.js';
 import { optionalInteger, parseOptions } from './args.js';
+import type { WorkflowLocation } from './deployed-workflow.js';
 import { UsageError } from './errors.js';
+import { defaultIo, type Io, note } from './io.js';
+import {
+  DEPLOYED_OPTIONS,
+  FILTER_OPTION,
+  OUTPUT_OPTION,
+  outputOption,
+  parseSecretFilter,
+  TARGET_OPTIONS,
+} from './options.js';
 import { alignColumns } from './report/table.js';
-import { type AwsTarget, awsTarget } from './rotate-secret.js';
-import { endpointFrom } from './target.js';
+import { resolveTarget, type Target } from './target.js';
 
 export const summary =
   'Rotate every secret matching a filter that is due, overdue or stuck (the fleet workflow)';
@@ -43,7 +51,7 @@ Options:
   --write-quota-percent P Share of the write quota the fleet takes, 1-100 (default 90).
   --max-concurrency N     Rotations running at once, 1-100 (default 50).
   --endpoint-url URL      Run locally against this AWS-compatible endpoint (e.g. 'rekey local').
-  --region R              Region (default AWS_REGION, or us-east-1 with --endpoint-url).
+  --region R              Region (default AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1).
   --event-bus NAME        Bus for the summary event when running locally (default 'default').
   --stall-timeout S       A rotation with no change for S seconds has failed (default 300; 10
                           with --endpoint-url: RotateSecret answers before the steps run, as
@@ -55,35 +63,6 @@ Options:
 Exit codes: 0 every rotation succeeded (or the dry run / start worked), 1 a rotation or the
 execution failed, 2 usage error.`;
 
-const ASL = fileURLToPath(new URL('../statemachines/secret-fleet-rotation.asl.json', import.meta.url));
-
-interface Filter {
-  tag?: { key: string; value: string };
-  namePrefix?: string;
-}
-
-/** Parses the --filter options into the workflow's filter. */
-export const parseFilters = (values: string[] | undefined): Filter => {
-  if (!values?.length) {
-    throw new UsageError('--filter is required: --filter tag:KEY=VALUE or --filter name-prefix:PREFIX.');
-  }
-  const filter: Filter = {};
-  for (const value of values) {
-    const tag = /^tag:([^=]+)=(.*)$/.exec(value);
-    if (tag?.[1] !== undefined && tag[2] !== undefined) {
-      if (filter.tag) throw new UsageError('Give at most one --filter tag:KEY=VALUE.');
-      filter.tag = { key: tag[1], value: tag[2] };
-    } else if (value.startsWith('name-prefix:') && value.length > 'name-prefix:'.length) {
-      if (filter.namePrefix !== undefined)
-        throw new UsageError('Give at most one --filter name-prefix:PREFIX.');
-      filter.namePrefix = value.slice('name-prefix:'.length);
-    } else {
-      throw new UsageError(`--filter '${value}' is not tag:KEY=VALUE or name-prefix:PREFIX.`);
-    }
-  }
-  return filter;
-};
-
 // The shapes the fleet function returns (type-only imports: nothing is loaded at run time).
 type Summary = FleetSummary;
 type Plan = FleetPlan;
@@ -92,7 +71,8 @@ type Progress = Pick<
   'rotated' | 'failed' | 'remaining' | 'inFlight' | 'writes' | 'busySeconds'
 >;
 
-const out = (text: string) => process.stdout.write(`${text}\n`);
+/** Prints lines of the result on standard output. */
+const printer = (io: Io) => (text: string) => io.stdout(`${text}\n`);
 
 const short = (text: string | undefined, max = 100) =>
   !text ? '' : text.length > max ? `${text.slice(0, max - 1)}…` : text;
@@ -108,7 +88,8 @@ export const progressLine = (p: Progress, quota: { perSecond: number; percent: n
   return `  ${p.rotated} rotated, ${p.failed} failed, ${p.remaining + p.inFlight.length} remaining · ${rate.toFixed(1)} writes/s (quota ${quota.perSecond}/s, fleet share ${quota.percent}%)`;
 };
 
-const printSummary = (summary: Summary, output: string) => {
+const printSummary = (io: Io, summary: Summary, output: string) => {
+  const out = printer(io);
   if (output === 'json') return out(JSON.stringify(summary, null, 2));
   const c = summary.counts;
   if (summary.failures.length > 0) {
@@ -143,7 +124,8 @@ const printSummary = (summary: Summary, output: string) => {
     out("Failed rotations keep their AWSCURRENT. Run 'rekey doctor' for the fix, then run this again.");
 };
 
-const printPlan = (plan: Plan, output: string) => {
+const printPlan = (io: Io, plan: Plan, output: string) => {
+  const out = printer(io);
   if (output === 'json') return out(JSON.stringify({ dryRun: true, plan }, null, 2));
   const rows = plan.preview.map((c) => [c.name, c.classification, c.action, short(c.reason)]);
   if (rows.length > 0) out(alignColumns([['SECRET', 'FOUND', 'WOULD', 'WHY'], ...rows]));
@@ -159,48 +141,33 @@ const exitCodeOf = (result: unknown): number => {
   return (summary.counts?.failed ?? 0) > 0 || summary.stoppedBy ? 1 : 0;
 };
 
-const render = (result: unknown, output: string): number => {
+const render = (io: Io, result: unknown, output: string): number => {
   if ((result as { dryRun?: boolean }).dryRun) {
-    printPlan((result as { plan: Plan }).plan, output);
+    printPlan(io, (result as { plan: Plan }).plan, output);
     return 0;
   }
-  printSummary(result as Summary, output);
+  printSummary(io, result as Summary, output);
   return exitCodeOf(result);
 };
 
-/** Runs the ASL in this process with every Task going to the fleet handler, clients at the endpoint. */
-const runLocally = async (target: AwsTarget, input: Record<string, unknown>, eventBus: string) => {
-  const { runWorkflow } = await import('../local/workflows.js');
-  const { createClients } = await import('../functions/secret-fleet/clients.js');
-  const { createHandler } = await import('../functions/secret-fleet/handler.js');
-  const { parseFleetInput } = await import('../functions/secret-fleet/options.js');
-  const options = parseFleetInput(input);
+/** Runs the workflow in this process (local/workflows/), every call going to the target's endpoint. */
+const runLocally = async (io: Io, target: Target, input: Record<string, unknown>, eventBus: string) => {
+  const { fleetOptionsOf, runFleetLocally } = await import('../local/workflows/secret-fleet.js');
+  const options = fleetOptionsOf(input);
   const quota = { perSecond: options.writeQuotaPerSecond, percent: options.writeQuotaPercent };
-  const functionArn = `arn:aws:lambda:${target.region}:${target.accountId}:function:rekey-secret-fleet`;
-  const handler = createHandler(createClients(target), {
-    onProgress: (p) => process.stderr.write(`${progressLine(p, quota)}\n`),
-  });
-  return runWorkflow({
-    aslPath: ASL,
-    substitutions: { SecretFleetFunctionArn: functionArn, EventBusName: eventBus },
-    tasks: {
-      [functionArn]: async (event) => {
-        const result = await handler(event);
-        const task = (event as { task?: string }).task;
-        if (task === 'plan' && !options.dryRun) {
-          const { plan } = result as { plan: Plan };
-          process.stderr.write(
-            `Planned: ${plan.matched} matched, ${plan.candidates} need a rotation, ${plan.selected} this run.\n`,
-          );
-        }
-        if (task === 'batch') process.stderr.write(`${progressLine(result as Progress, quota)}\n`);
-        return result;
-      },
-    },
-    input,
+  return runFleetLocally({
     region: target.region,
     accountId: target.accountId,
-    stateMachineName: 'rekey-secret-fleet-rotation',
+    endpoint: target.endpoint ?? '',
+    ...(target.credentials ? { credentials: target.credentials } : {}),
+    input,
+    eventBusName: eventBus,
+    onPlan: (plan) =>
+      note(
+        io,
+        `Planned: ${plan.matched} matched, ${plan.candidates} need a rotation, ${plan.selected} this run.\n`,
+      ),
+    onProgress: (p) => note(io, `${progressLine(p, quota)}\n`),
   });
 };
 
@@ -226,111 +193,66 @@ const latestProgress = async (
   return undefined;
 };
 
-/** The deployed state machine's ARN: given, or from the stack's SecretFleetStateMachineArn output. */
-const stateMachineArn = async (
-  target: AwsTarget,
-  arn: string | undefined,
-  stackName: string,
-): Promise<string> => {
-  if (arn) return arn;
-  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
-  const cfn = new CloudFormationClient({ region: target.region });
-  try {
-    const stacks = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-    const output = stacks.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'SecretFleetStateMachineArn');
-    if (!output?.OutputValue) {
-      throw new Error(
-        `stack ${stackName} has no output SecretFleetStateMachineArn: deploy the current template, or pass --state-machine-arn.`,
-      );
-    }
-    return output.OutputValue;
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ValidationError') {
-      throw new Error(
-        `stack ${stackName} was not found in ${target.region}: pass --stack-name (or --state-machine-arn), or --endpoint-url to run locally.`,
-      );
-    }
-    throw error;
-  } finally {
-    cfn.destroy();
-  }
-};
-
 /** Starts the deployed workflow; with --wait follows it and prints its summary. */
 const runDeployed = async (
-  target: AwsTarget,
+  io: Io,
+  target: Target,
   input: Record<string, unknown>,
   values: {
     wait?: boolean;
     output: string;
-    arn?: string;
-    stackName: string;
+    where: WorkflowLocation;
     quota: { perSecond: number; percent: number };
+    pollMs: number;
   },
 ): Promise<number> => {
-  const { SFNClient, StartExecutionCommand, DescribeExecutionCommand } = await import('@aws-sdk/client-sfn');
-  const machine = await stateMachineArn(target, values.arn, values.stackName);
-  const sfn = new SFNClient({ region: target.region });
-  try {
-    const started = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: machine, input: JSON.stringify(input) }),
-    );
-    const executionArn = started.executionArn ?? '';
-    if (!values.wait) {
-      if (values.output === 'json') out(JSON.stringify({ executionArn }));
-      else out(`Started ${executionArn}\nFollow it with --wait, or in the Step Functions console.`);
-      return 0;
-    }
-    process.stderr.write(`Started ${executionArn}\n`);
-    const startedMs = Date.now();
-    for (;;) {
-      const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-      if (execution.status === 'RUNNING' || execution.status === 'PENDING_REDRIVE') {
-        const progress = await latestProgress(sfn, executionArn);
-        process.stderr.write(
-          progress
-            ? `${progressLine(progress, values.quota)} (${Math.round((Date.now() - startedMs) / 1000)} s)\n`
-            : `  running (${Math.round((Date.now() - startedMs) / 1000)} s)\n`,
-        );
-        await new Promise((resolve) => setTimeout(resolve, 5000));
-        continue;
-      }
-      if (execution.status === 'SUCCEEDED')
-        return render(JSON.parse(execution.output ?? '{}') as unknown, values.output);
-      process.stderr.write(
-        `The execution ended ${execution.status}: ${execution.error ?? ''} ${execution.cause ?? ''}\n` +
-          'See the execution in the Step Functions console; the state that failed names the cause.\n',
-      );
-      return 1;
-    }
-  } finally {
-    sfn.destroy();
+  const { startWorkflow } = await import('./deployed-workflow.js');
+  const execution = await startWorkflow(target, values.where, input);
+  const { executionArn } = execution;
+  if (!values.wait) {
+    if (values.output === 'json') io.stdout(`${JSON.stringify({ executionArn })}\n`);
+    else io.stdout(`Started ${executionArn}\nFollow it with --wait, or in the Step Functions console.\n`);
+    return 0;
   }
+  note(io, `Started ${executionArn}\n`);
+  const ended = await execution.follow({
+    pollMs: values.pollMs,
+    onPoll: async (status, elapsedMs) => {
+      if (status !== 'RUNNING' && status !== 'PENDING_REDRIVE') return;
+      const progress = await latestProgress(execution.sfn, executionArn);
+      const seconds = Math.round(elapsedMs / 1000);
+      note(
+        io,
+        progress ? `${progressLine(progress, values.quota)} (${seconds} s)\n` : `  running (${seconds} s)\n`,
+      );
+    },
+  });
+  if (!ended.error) return render(io, ended.output ?? {}, values.output);
+  io.stderr(
+    `The execution ended ${ended.status}: ${ended.error.Error} ${ended.error.Cause}\n` +
+      'See the execution in the Step Functions console; the state that failed names the cause.\n',
+  );
+  return 1;
 };
 
 /** `rekey rotate-fleet`. */
-export const run = async (argv: string[]): Promise<number> => {
+export const run = async (argv: string[], io: Io = defaultIo, pollMs = 5000): Promise<number> => {
   const { values } = parseOptions(argv, {
-    filter: { type: 'string', multiple: true },
+    ...TARGET_OPTIONS,
+    ...DEPLOYED_OPTIONS,
+    ...OUTPUT_OPTION,
+    ...FILTER_OPTION,
     'dry-run': { type: 'boolean' },
-    wait: { type: 'boolean' },
-    output: { type: 'string' },
     'max-concurrency': { type: 'string' },
     'max-rotations': { type: 'string' },
     'write-quota-percent': { type: 'string' },
-    'endpoint-url': { type: 'string' },
-    region: { type: 'string' },
     'event-bus': { type: 'string' },
     'stall-timeout': { type: 'string' },
-    'state-machine-arn': { type: 'string' },
-    'stack-name': { type: 'string' },
   });
-  const filter = parseFilters(values.filter);
+  const filter = parseSecretFilter(values.filter, { required: true });
+  const output = outputOption(values.output, ['table', 'json']);
   // --endpoint-url, else AWS_ENDPOINT_URL: with either the workflow runs here, never a deployed stack.
-  values['endpoint-url'] ??= endpointFrom(undefined);
-  const output = values.output ?? 'table';
-  if (output !== 'table' && output !== 'json')
-    throw new UsageError(`--output must be table or json; got '${output}'.`);
+  const target = resolveTarget({ endpointUrl: values['endpoint-url'], region: values.region });
   const input: Record<string, unknown> = { filter };
   if (values['dry-run']) input.dryRun = true;
   const maxConcurrency = optionalInteger(values['max-concurrency'], '--max-concurrency', {
@@ -348,7 +270,7 @@ export const run = async (argv: string[]): Promise<number> => {
     max: 100,
   });
   if (percent !== undefined) input.writeQuotaPercent = percent;
-  const local = values['endpoint-url'] !== undefined;
+  const local = target.endpoint !== undefined;
   // Locally a rotation takes milliseconds once its steps start after RotateSecret answers: check
   // every second, and call one still unchanged after 10 s failed.
   if (local) input.pollSeconds = 1;
@@ -363,27 +285,28 @@ export const run = async (argv: string[]): Promise<number> => {
       '--endpoint-url runs the workflow locally: drop --state-machine-arn and --stack-name.',
     );
   }
-  const target = awsTarget(values['endpoint-url'], values.region);
 
   if (!local) {
-    return runDeployed(target, input, {
+    return runDeployed(io, target, input, {
       ...(values.wait ? { wait: true } : {}),
       output,
-      ...(values['state-machine-arn'] ? { arn: values['state-machine-arn'] } : {}),
-      stackName: values['stack-name'] ?? 'rekey',
+      where: {
+        stateMachineArn: values['state-machine-arn'],
+        stackName: values['stack-name'],
+        outputKey: 'SecretFleetStateMachineArn',
+      },
+      pollMs,
       quota: {
         perSecond: SECRETS_MANAGER_WRITE_QUOTA_PER_SECOND,
         percent: percent ?? DEFAULT_WRITE_QUOTA_PERCENT,
       },
     });
   }
-  const run = await runLocally(target, input, values['event-bus'] ?? 'default');
+  const run = await runLocally(io, target, input, values['event-bus'] ?? 'default');
   if (run.error) {
     const { causeMessage } = await import('../functions/secret-fleet/summary.js');
-    process.stderr.write(
-      `The fleet workflow failed: ${run.error.Error}: ${causeMessage(run.error.Cause) ?? ''}\n`,
-    );
+    io.stderr(`The fleet workflow failed: ${run.error.Error}: ${causeMessage(run.error.Cause) ?? ''}\n`);
     return 1;
   }
-  return render(run.output, output);
+  return render(io, run.output, output);
 };

@@ -1,9 +1,11 @@
-import type { WorkflowRun } from '../local/workflows.js';
+import type { WorkflowRun } from '../local/workflows/run.js';
 import { optionalInteger, parseOptionsAndPositionals } from './args.js';
+import type { WorkflowLocation } from './deployed-workflow.js';
 import { UsageError } from './errors.js';
 import { defaultIo, type Io, note, silenceLogs } from './io.js';
+import { DEPLOYED_OPTIONS, OUTPUT_OPTION, outputOption, TARGET_OPTIONS } from './options.js';
 import { createProgress } from './progress.js';
-import { resolveTarget, type Target } from './target.js';
+import { clientFor, resolveTarget, type Target } from './target.js';
 
 export const summary =
   'Rotate the KMS key behind an alias now (alias swap), deployed or against a local endpoint';
@@ -106,11 +108,7 @@ export const interruptedRotation = async (target: Target, alias: string): Promis
     '@aws-sdk/client-kms'
   );
   const { TAG, tagValue } = await import('../functions/key-rotation/tags.js');
-  const kms = new KMSClient({
-    region: target.region,
-    ...(target.endpoint ? { endpoint: target.endpoint } : {}),
-    ...(target.credentials ? { credentials: target.credentials } : {}),
-  });
+  const kms = clientFor(target, KMSClient);
   try {
     // ListResourceTags takes a key id or ARN, never an alias.
     const key = await kms.send(new DescribeKeyCommand({ KeyId: alias }));
@@ -120,8 +118,6 @@ export const interruptedRotation = async (target: Target, alias: string): Promis
     // A missing alias is the plan step's to report, with its own words.
     if (error instanceof NotFoundException) return undefined;
     throw error;
-  } finally {
-    kms.destroy();
   }
 };
 
@@ -136,7 +132,7 @@ const finishInterruptedRetirement = async (
   options: { json: boolean; retentionSeconds: number; pendingWindowInDays: number },
 ): Promise<string | undefined> => {
   const { createClients } = await import('../functions/key-rotation/clients.js');
-  const { findUnfinishedRetirement, finishRetirement } = await import('./key-retirement.js');
+  const { findUnfinishedRetirement, finishRetirement } = await import('../local/workflows/key-retirement.js');
   const clients = createClients({
     region: target.region,
     ...(target.endpoint ? { endpoint: target.endpoint } : {}),
@@ -172,7 +168,7 @@ const runLocally = async (
   },
 ): Promise<WorkflowRun> => {
   await silenceLogs();
-  const { runKeyRotationLocally } = await import('../local/workflows.js');
+  const { runKeyRotationLocally } = await import('../local/workflows/key-rotation.js');
   const waits: Record<string, number | undefined> = {
     'Wait Grace Period': options.input.gracePeriodSeconds as number | undefined,
     'Wait Retention Period': options.input.retentionSeconds as number | undefined,
@@ -213,63 +209,38 @@ const runLocally = async (
   }
 };
 
-/** Finds the state machine: the flag, else the stack output. */
-const stateMachineArnOf = async (
-  region: string,
-  arn: string | undefined,
-  stackName: string,
-): Promise<string> => {
-  if (arn) return arn;
-  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
-  const cfn = new CloudFormationClient({ region });
-  try {
-    const stacks = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-    const output = stacks.Stacks?.[0]?.Outputs?.find(
-      (o) => o.OutputKey === 'KeyRotationStateMachineArn',
-    )?.OutputValue;
-    if (!output) {
-      throw new UsageError(
-        `Stack ${stackName} has no output KeyRotationStateMachineArn: deploy the current template, or pass --state-machine-arn.`,
-      );
-    }
-    return output;
-  } finally {
-    cfn.destroy();
-  }
-};
-
+/** Starts the deployed key rotation; with --wait follows it, printing each state, to its end. */
 const runDeployed = async (
   io: Io,
+  target: Target,
   options: {
     alias: string;
-    region: string;
     json: boolean;
     wait: boolean;
-    arn: string;
+    where: WorkflowLocation;
     input: Record<string, number | boolean | undefined>;
     pollMs: number;
   },
 ): Promise<number> => {
-  const { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } =
-    await import('@aws-sdk/client-sfn');
-  const sfn = new SFNClient({ region: options.region });
-  try {
-    const input = Object.fromEntries(
-      Object.entries({ alias: options.alias, ...options.input }).filter(([, v]) => v !== undefined),
-    );
-    const started = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: options.arn, input: JSON.stringify(input) }),
-    );
-    const executionArn = started.executionArn ?? '';
-    if (!options.json) io.stdout(`Started ${executionArn}\n`);
-    if (!options.wait) {
-      if (options.json) io.stdout(`${JSON.stringify({ executionArn })}\n`);
-      return 0;
-    }
-    const seen = new Set<number>();
-    const progress = createProgress(io);
-    for (;;) {
-      const history = await sfn.send(
+  const { GetExecutionHistoryCommand } = await import('@aws-sdk/client-sfn');
+  const { startWorkflow } = await import('./deployed-workflow.js');
+  const input = Object.fromEntries(
+    Object.entries({ alias: options.alias, ...options.input }).filter(([, v]) => v !== undefined),
+  );
+  const execution = await startWorkflow(target, options.where, input);
+  const { executionArn } = execution;
+  if (!options.json) io.stdout(`Started ${executionArn}\n`);
+  if (!options.wait) {
+    if (options.json) io.stdout(`${JSON.stringify({ executionArn })}\n`);
+    return 0;
+  }
+  const seen = new Set<number>();
+  const progress = createProgress(io);
+  const ended = await execution.follow({
+    pollMs: options.pollMs,
+    // The states entered since the last look, the last look included.
+    onPoll: async () => {
+      const history = await execution.sfn.send(
         new GetExecutionHistoryCommand({ executionArn, reverseOrder: false, maxResults: 1000 }),
       );
       for (const event of history.events ?? []) {
@@ -279,26 +250,16 @@ const runDeployed = async (
           if (!options.json) progress.step(name);
         }
       }
-      const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-      if (described.status !== 'RUNNING' && described.status !== 'PENDING_REDRIVE') {
-        progress.end();
-        const output = described.output ? (JSON.parse(described.output) as unknown) : undefined;
-        const error =
-          described.status === 'SUCCEEDED'
-            ? undefined
-            : { Error: described.error ?? described.status ?? 'FAILED', Cause: described.cause ?? '' };
-        io.stdout(
-          options.json
-            ? `${JSON.stringify({ executionArn, status: described.status, output, error })}\n`
-            : formatRotation({ output, ...(error ? { error } : {}) }),
-        );
-        return error ? 1 : 0;
-      }
-      await new Promise((resolve) => setTimeout(resolve, options.pollMs));
-    }
-  } finally {
-    sfn.destroy();
-  }
+    },
+  });
+  progress.end();
+  const { output, error, status } = ended;
+  io.stdout(
+    options.json
+      ? `${JSON.stringify({ executionArn, status, output, error })}\n`
+      : formatRotation({ output, ...(error ? { error } : {}) }),
+  );
+  return error ? 1 : 0;
 };
 
 /**
@@ -311,12 +272,8 @@ export const run = async (argv: string[], io: Io = defaultIo, pollMs = 5000): Pr
     throw new UsageError('give exactly one ALIAS, e.g. rekey rotate-key alias/payments-signing --force.');
   }
   const alias = positionals[0];
-  const output = values.output ?? 'text';
-  if (output !== 'text' && output !== 'json')
-    throw new UsageError(`--output must be text or json; got '${output}'.`);
-  const json = output === 'json';
+  const json = outputOption(values.output, ['text', 'json']) === 'json';
   const target = resolveTarget({ endpointUrl: values['endpoint-url'], region: values.region });
-  const region = target.region;
   const input = {
     force: values.force === true ? true : undefined,
     periodDays: optionalInteger(values['period-days'], '--period-days'),
@@ -380,22 +337,29 @@ export const run = async (argv: string[], io: Io = defaultIo, pollMs = 5000): Pr
     );
     return result.error ? 1 : 0;
   }
-  const arn = await stateMachineArnOf(region, values['state-machine-arn'], values['stack-name'] ?? 'rekey');
-  return runDeployed(io, { alias, region, json, wait: values.wait === true, arn, input, pollMs });
+  return runDeployed(io, target, {
+    alias,
+    json,
+    wait: values.wait === true,
+    where: {
+      stateMachineArn: values['state-machine-arn'],
+      stackName: values['stack-name'],
+      outputKey: 'KeyRotationStateMachineArn',
+    },
+    input,
+    pollMs,
+  });
 };
 
 const OPTIONS = {
+  ...TARGET_OPTIONS,
+  ...DEPLOYED_OPTIONS,
+  ...OUTPUT_OPTION,
   force: { type: 'boolean' },
   'period-days': { type: 'string' },
   'grace-seconds': { type: 'string' },
   'retention-seconds': { type: 'string' },
   'pending-window-days': { type: 'string' },
   'import-timeout-seconds': { type: 'string' },
-  region: { type: 'string' },
-  'endpoint-url': { type: 'string' },
   'event-bus': { type: 'string' },
-  'state-machine-arn': { type: 'string' },
-  'stack-name': { type: 'string' },
-  wait: { type: 'boolean' },
-  output: { type: 'string' },
 } as const;

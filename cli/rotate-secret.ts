@@ -1,7 +1,9 @@
 import type { DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
-import { integerOption, parseEndpoint, parseOptionsAndPositionals } from './args.js';
+import { integerOption, parseOptionsAndPositionals } from './args.js';
 import { UsageError } from './errors.js';
-import { resolveTarget, type Target } from './target.js';
+import { defaultIo, type Io } from './io.js';
+import { TARGET_OPTIONS } from './options.js';
+import { clientFor, resolveTarget } from './target.js';
 
 export const summary = 'Rotate one secret now (RotateSecret), optionally following it to the end';
 
@@ -32,15 +34,6 @@ Options:
 
 Exit codes: 0 started (with --wait: finished), 1 it could not start or it failed, 2 usage error.`;
 
-export type AwsTarget = Target;
-
-/**
- * Region, endpoint and credentials for the SDK, picked as every command picks them
- * ({@link resolveTarget}): --endpoint-url, else AWS_ENDPOINT_URL, else AWS.
- */
-export const awsTarget = (endpointUrl: string | undefined, region: string | undefined): AwsTarget =>
-  resolveTarget({ endpointUrl: endpointUrl === undefined ? undefined : parseEndpoint(endpointUrl), region });
-
 const seconds = (text: string | undefined, option: string, fallback: number, min: number): number =>
   integerOption(text, option, { min, max: 86_400, unit: 'seconds', fallback });
 
@@ -49,10 +42,9 @@ const PHASES: Record<string, string> = {
   finished: 'finished: the new version is AWSCURRENT',
 };
 
-const out = (line: string) => process.stdout.write(`${line}\n`);
-
 /** `rekey rotate-secret`: RotateSecret, and with --wait the rotation followed to its end. */
-export const run = async (argv: string[]): Promise<number> => {
+export const run = async (argv: string[], io: Io = defaultIo): Promise<number> => {
+  const out = (line: string) => io.stdout(`${line}\n`);
   const { values, positionals } = parseOptionsAndPositionals(argv, OPTIONS);
   if (positionals.length !== 1 || !positionals[0]) {
     throw new UsageError(
@@ -70,7 +62,7 @@ export const run = async (argv: string[]): Promise<number> => {
   const timeoutOption =
     values.timeout === undefined ? undefined : seconds(values.timeout, '--timeout', 3600, 0);
   const interval = seconds(values.interval, '--interval', 2, 1);
-  const target = awsTarget(values['endpoint-url'], values.region);
+  const target = resolveTarget({ endpointUrl: values['endpoint-url'], region: values.region });
 
   // Loaded here so `--help` stays fast and free of SDK imports.
   const sdk = await import('@aws-sdk/client-secrets-manager');
@@ -81,17 +73,12 @@ export const run = async (argv: string[]): Promise<number> => {
   const { CloudWatchLogsClient } = await import('@aws-sdk/client-cloudwatch-logs');
   const { createRotationInspector, describeFailure } = await import('./report/rotation-failure.js');
   const clients = createClients(target);
-  const config = {
-    region: target.region,
-    ...(target.endpoint ? { endpoint: target.endpoint } : {}),
-    ...(target.credentials ? { credentials: target.credentials } : {}),
-  };
   const inspector = createRotationInspector({
     region: target.region,
     endpoint: target.endpoint,
     accountId: target.accountId,
-    lambda: new LambdaClient({ ...config, maxAttempts: 2 }),
-    logs: new CloudWatchLogsClient({ ...config, maxAttempts: 3 }),
+    lambda: clientFor(target, LambdaClient),
+    logs: clientFor(target, CloudWatchLogsClient),
   });
 
   let described: DescribeSecretCommandOutput;
@@ -99,9 +86,7 @@ export const run = async (argv: string[]): Promise<number> => {
     described = await clients.secrets.send(new sdk.DescribeSecretCommand({ SecretId: secretId }));
   } catch (error) {
     if (error instanceof sdk.ResourceNotFoundException) {
-      process.stderr.write(
-        `Secret ${secretId} does not exist in ${target.region}. Check the name and --region.\n`,
-      );
+      io.stderr(`Secret ${secretId} does not exist in ${target.region}. Check the name and --region.\n`);
       return 1;
     }
     throw error;
@@ -110,7 +95,7 @@ export const run = async (argv: string[]): Promise<number> => {
   const name = described.Name ?? secretId;
   const pending = foreignPending(described.VersionIdsToStages ?? {});
   if (pending && pending !== token) {
-    process.stderr.write(
+    io.stderr(
       `A previous rotation of ${name} did not finish: AWSPENDING is on version ${pending}.\n` +
         `Finish it once its cause is fixed: rekey rotate-secret ${name} --token ${pending} --wait\n` +
         `Run 'rekey doctor' to see what went wrong and the safe fix.\n`,
@@ -127,7 +112,7 @@ export const run = async (argv: string[]): Promise<number> => {
     await clients.secrets.send(new sdk.RotateSecretCommand({ SecretId: arn, ClientRequestToken: token }));
   } catch (error) {
     if (error instanceof sdk.InvalidRequestException || error instanceof sdk.InvalidParameterException) {
-      process.stderr.write(
+      io.stderr(
         `Secrets Manager refused to rotate ${name}: ${error.message}\n` +
           "If no rotation function is configured, turn rotation on first (see the README, 'Rotating an existing secret').\n",
       );
@@ -177,13 +162,13 @@ export const run = async (argv: string[]): Promise<number> => {
       const why = failure ? describeFailure(failure) : (state.reason ?? 'the rotation did not finish');
       // AWSCURRENT did not move, but whether it still logs in is not known here: a failed
       // setSecret may have changed the password already. Only a probe can tell.
-      process.stderr.write(
+      io.stderr(
         `Rotation of ${name} failed: ${why}\n` +
           `AWSPENDING stays on version ${token}; AWSCURRENT was not moved. Whether it still works is not\n` +
           `checked here: run 'rekey doctor --probe' to log in with it and get the fix, then\n` +
           `finish this rotation once the cause is fixed: rekey rotate-secret ${name} --token ${token} --wait\n`,
       );
-      for (const n of inspector.notes) process.stderr.write(`Note: ${n}\n`);
+      for (const n of inspector.notes) io.stderr(`Note: ${n}\n`);
       return 1;
     }
     previous = state;
@@ -192,10 +177,9 @@ export const run = async (argv: string[]): Promise<number> => {
 };
 
 const OPTIONS = {
+  ...TARGET_OPTIONS,
   wait: { type: 'boolean' },
   token: { type: 'string' },
-  'endpoint-url': { type: 'string' },
-  region: { type: 'string' },
   timeout: { type: 'string' },
   interval: { type: 'string' },
 } as const;

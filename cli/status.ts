@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { integerOption, parseOptions } from './args.js';
 import { UsageError } from './errors.js';
 import { defaultIo, type Io, silenceLogs } from './io.js';
+import { FILTER_OPTION, OUTPUT_OPTION, outputOption, parseSecretFilter, REPORT_OPTIONS } from './options.js';
 
 export const summary =
   'Show rotation health: secrets, managed KMS aliases and certificates (table, JSON or HTML)';
@@ -32,7 +33,8 @@ Secret values are never read into the report: secrets appear by name, ARN and ve
 IAM access key secret only UserName and AccessKeyId are kept; the secret access key is dropped).
 
 Options:
-  --region R             Region to report on; repeat for more. Default: AWS_REGION, else us-east-1.
+  --region R             Region to report on; repeat for more. Default: AWS_REGION, else
+                         AWS_DEFAULT_REGION, else us-east-1.
   --output FORMAT        table (default, for people), json (for scripts: a stable document with
                          "version": 1; see docs/status-report.md) or html (a self-contained
                          page with an expiry timeline, written to --out).
@@ -74,41 +76,29 @@ export const run = async (
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> => {
   const { values } = parseOptions(argv, {
-    region: { type: 'string', multiple: true },
-    output: { type: 'string' },
+    ...REPORT_OPTIONS,
+    ...OUTPUT_OPTION,
+    ...FILTER_OPTION,
     out: { type: 'string' },
-    filter: { type: 'string', multiple: true },
     'alias-prefix': { type: 'string' },
     'period-days': { type: 'string' },
-    thresholds: { type: 'string' },
-    'stuck-after': { type: 'string' },
-    'endpoint-url': { type: 'string' },
   });
-  const output = values.output ?? 'table';
-  if (output !== 'table' && output !== 'json' && output !== 'html') {
-    throw new UsageError(`--output must be table, json or html; got '${output}'.`);
-  }
+  const output = outputOption(values.output, ['table', 'json', 'html']);
   if (values.out !== undefined && output !== 'html') {
     throw new UsageError('--out is for --output html; table and json go to standard output.');
   }
-  const { parseAliasPrefix, parseSecretFilter, stuckAfterOption, thresholdsOption } = await import(
-    './report/options.js'
-  );
-  const { reportClientsFor, resolveRegions } = await import('./report/clients.js');
+  const { parseAliasPrefix, reportBasics } = await import('./report/options.js');
   const { DEFAULTS } = await import('../functions/secret-fleet/options.js');
   await silenceLogs(env);
 
-  const thresholds = thresholdsOption(values.thresholds, env);
+  const { clients, ...basics } = reportBasics(values, env);
   const options = {
-    regions: resolveRegions(values.region, env),
+    ...basics,
     secretFilter: parseSecretFilter(values.filter),
     aliasPrefix: parseAliasPrefix(values['alias-prefix']),
     periodDays: integerOption(values['period-days'], '--period-days', { min: 1, max: 3650, fallback: 365 }),
-    thresholds,
-    stuckAfterSeconds: stuckAfterOption(values['stuck-after']),
     overdueAfterSeconds: DEFAULTS.overdueAfterSeconds,
   };
-  const clients = reportClientsFor(values['endpoint-url'], env);
 
   const { collectStatus } = await import('./report/collect.js');
   const notes: string[] = [];

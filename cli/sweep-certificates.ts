@@ -4,6 +4,7 @@ import type { RegionSweep } from '../functions/certificate-expiry/sweep.js';
 import { parseOptions } from './args.js';
 import { UsageError } from './errors.js';
 import { defaultIo, type Io, silenceLogs } from './io.js';
+import { OUTPUT_OPTION, outputOption, REGIONS_OPTIONS, regionsOption } from './options.js';
 import { alignColumns } from './report/table.js';
 import { resolveTarget } from './target.js';
 
@@ -99,17 +100,15 @@ export const formatTable = (report: SweepReport): string => {
  */
 export const run = async (argv: string[], io: Io = defaultIo): Promise<number> => {
   const { values } = parseOptions(argv, {
-    region: { type: 'string', multiple: true },
-    output: { type: 'string' },
+    ...REGIONS_OPTIONS,
+    ...OUTPUT_OPTION,
     thresholds: { type: 'string' },
-    'endpoint-url': { type: 'string' },
     'event-bus': { type: 'string' },
     'dry-run': { type: 'boolean' },
   });
-  const output = values.output ?? 'table';
-  if (output !== 'table' && output !== 'json') {
-    throw new UsageError(`--output must be table or json; got '${output}'.`);
-  }
+  const output = outputOption(values.output, ['table', 'json']);
+  // Checked here, as every command checks --region; SWEEP_REGIONS by the function's own parser.
+  const flagged = values.region === undefined ? undefined : regionsOption(values.region, []);
   // Loaded here so `--help` stays fast and free of SDK imports.
   const { parseRegions } = await import('../functions/certificate-expiry/config.js');
   const { thresholdsOption } = await import('./report/options.js');
@@ -124,7 +123,9 @@ export const run = async (argv: string[], io: Io = defaultIo): Promise<number> =
   const homeRegion = target.region;
   let regions: string[];
   try {
-    regions = parseRegions(values.region ?? (env.SWEEP_REGIONS || undefined), '--region', [homeRegion]);
+    regions = flagged
+      ? parseRegions(flagged, '--region', [homeRegion])
+      : parseRegions(env.SWEEP_REGIONS || undefined, 'SWEEP_REGIONS', [homeRegion]);
   } catch (error) {
     if (error instanceof InvalidInputError) throw new UsageError(error.message, { cause: error });
     throw error;

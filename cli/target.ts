@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { type AwsClientClass, awsClient, resolveRegion } from '../functions/lib/aws.js';
 import { closest, parseEndpoint } from './args.js';
 import { UsageError } from './errors.js';
+import { regionName } from './options.js';
 
 /**
  * How every command picks what it talks to, the AWS CLI's way: `--endpoint-url`, else
@@ -16,8 +18,12 @@ export interface Target {
   readonly region: string;
   /** The endpoint every call goes to; undefined for AWS itself. */
   readonly endpoint?: string;
-  /** Explicit credentials (local endpoint without credentials in the environment). */
-  readonly credentials?: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * Explicit credentials: the environment's keys (so a caller's `env`, not only `process.env`,
+   * decides), or local ones against an endpoint without credentials or a profile in the
+   * environment. Undefined: the SDK's default chain (a profile, SSO, an instance role, ...).
+   */
+  readonly credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** The account a local endpoint will see (from a 12-digit access key id). */
   readonly accountId: string;
 }
@@ -35,19 +41,30 @@ export const endpointFrom = (
 ): string | undefined => {
   if (flag !== undefined) return parseEndpoint(flag);
   const fromEnv = env.AWS_ENDPOINT_URL || undefined;
-  if (fromEnv === undefined) return undefined;
-  try {
-    return parseEndpoint(fromEnv);
-  } catch {
-    throw new UsageError(
-      `AWS_ENDPOINT_URL must be an http(s) URL such as http://127.0.0.1:4566; got '${fromEnv}'.`,
-    );
-  }
+  return fromEnv === undefined ? undefined : parseEndpoint(fromEnv, 'AWS_ENDPOINT_URL');
 };
 
-/** `--region`, else AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1. */
+/** `--region` (checked), else the standard configuration's Region (AWS_REGION, AWS_DEFAULT_REGION, us-east-1). */
 export const regionFrom = (flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string =>
-  flag || env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
+  flag === undefined ? resolveRegion(env) : regionName(flag);
+
+/** The credentials a target passes explicitly; see {@link Target.credentials}. */
+const credentialsFrom = (endpoint: string | undefined, env: NodeJS.ProcessEnv): Target['credentials'] => {
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+    return {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    };
+  }
+  // The local endpoint accepts any signature; without credentials in the environment the SDK
+  // would look for a profile the user may not have. With a profile (--profile or AWS_PROFILE)
+  // its credentials decide the account, as with AWS.
+  if (endpoint !== undefined && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE) {
+    return { accessKeyId: LOCAL_ACCOUNT, secretAccessKey: 'local' };
+  }
+  return undefined;
+};
 
 /** The target of a command from its `--endpoint-url` and `--region` flags and the environment. */
 export const resolveTarget = (
@@ -57,16 +74,26 @@ export const resolveTarget = (
   const endpoint = endpointFrom(flags.endpointUrl, env);
   // The key the SDK will sign with: the environment's, else the profile's (the account locally).
   const envKey = env.AWS_ACCESS_KEY_ID || (env.AWS_PROFILE ? profileAccessKeyId : undefined);
-  // The local endpoint accepts any signature; without credentials in the environment the SDK
-  // would look for a profile the user may not have.
-  const local = endpoint !== undefined && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE;
+  const credentials = credentialsFrom(endpoint, env);
   return {
     region: regionFrom(flags.region, env),
     ...(endpoint === undefined ? {} : { endpoint }),
-    ...(local ? { credentials: { accessKeyId: LOCAL_ACCOUNT, secretAccessKey: 'local' } } : {}),
+    ...(credentials ? { credentials } : {}),
     accountId: envKey && /^\d{12}$/.test(envKey) ? envKey : LOCAL_ACCOUNT,
   };
 };
+
+/**
+ * The SDK client of `Client` for this target, in `region` (default the target's), from the one
+ * client factory (functions/lib/aws.ts: its retry policy, one client per Region and target).
+ * Factory clients are shared: never `destroy()` one.
+ */
+export const clientFor = <C>(target: Target, Client: AwsClientClass<C>, region: string = target.region): C =>
+  awsClient(Client, {
+    region,
+    ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+    ...(target.credentials ? { credentials: target.credentials } : {}),
+  });
 
 /** Profiles of an INI file: `[name]` (credentials) or `[profile name]` / `[default]` (config). */
 const profilesIn = (path: string, config: boolean): Map<string, Record<string, string>> => {

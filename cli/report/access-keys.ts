@@ -6,11 +6,9 @@
  * SecretAccessKey is dropped at once and never reaches the report.
  */
 
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { type AccessKeyMetadata, ListAccessKeysCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetSecretValueCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import { mapBounded } from '../../functions/certificate-expiry/backoff.js';
-import type { FleetClients } from '../../functions/secret-fleet/clients.js';
 import { listSecrets } from '../../functions/secret-fleet/list.js';
 import type { FleetFilter } from '../../functions/secret-fleet/types.js';
 import { tryParseJsonObject } from '../../functions/secret-rotation/rotators/secret-format.js';
@@ -73,11 +71,7 @@ export const findAccessKeySecrets = async (
   notes: string[] = [],
 ): Promise<AccessKeySecretRef[]> => {
   let unreadable = 0;
-  const fleet: FleetClients = {
-    secrets: clients.secrets(region),
-    events: new EventBridgeClient({ region }),
-    now: clients.now,
-  };
+  const fleet = clients.fleet(region);
   const listed = await listSecrets(fleet, filter, maxSecrets);
   const found = await mapBounded(
     listed.secrets,

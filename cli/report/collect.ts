@@ -13,7 +13,6 @@ import {
   DescribeCertificateCommand,
   ListCertificatesCommand,
 } from '@aws-sdk/client-acm';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { type AliasListEntry, type KMSClient, ListAliasesCommand, type Tag } from '@aws-sdk/client-kms';
 import { mapBounded, withBackoff } from '../../functions/certificate-expiry/backoff.js';
 import { ALL_KEY_TYPES, ALL_STATUSES, needsAttention } from '../../functions/certificate-expiry/list.js';
@@ -25,7 +24,6 @@ import { PERIOD_TAG as SCHEDULE_PERIOD_TAG } from '../../functions/key-rotation/
 import { isRekeyTag, TAG, tagValue } from '../../functions/key-rotation/tags.js';
 import { messageOf } from '../../functions/lib/errors.js';
 import { assessSecret, foreignPending, pendingHasValue } from '../../functions/secret-fleet/assess.js';
-import type { FleetClients } from '../../functions/secret-fleet/clients.js';
 import { listSecrets } from '../../functions/secret-fleet/list.js';
 import { DEFAULTS } from '../../functions/secret-fleet/options.js';
 import type { FleetFilter, SecretSnapshot } from '../../functions/secret-fleet/types.js';
@@ -118,13 +116,7 @@ export const collectSecrets = async (
   options: CollectOptions,
   notes: string[] = [],
 ): Promise<SecretStatus[]> => {
-  // The fleet's functions take FleetClients; only `secrets` and `now` are used by listing and
-  // assessing (no event is published), so the EventBridge client is never called.
-  const fleet: FleetClients = {
-    secrets: clients.secrets(region),
-    events: new EventBridgeClient({ region }),
-    now: clients.now,
-  };
+  const fleet = clients.fleet(region);
   const inspector = inspectorFor(clients, region);
   const listed = await listSecrets(fleet, options.secretFilter, options.maxSecrets ?? 10_000);
   const now = clients.now();

@@ -10,7 +10,6 @@
  */
 
 import { DescribeCertificateCommand } from '@aws-sdk/client-acm';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { type KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { GetFunctionCommand, ResourceNotFoundException as LambdaNotFound } from '@aws-sdk/client-lambda';
 import { DescribeSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
@@ -25,7 +24,6 @@ import {
   foreignPending,
   pendingHasValue,
 } from '../../functions/secret-fleet/assess.js';
-import type { FleetClients } from '../../functions/secret-fleet/clients.js';
 import { listSecrets } from '../../functions/secret-fleet/list.js';
 import type { SecretSnapshot } from '../../functions/secret-fleet/types.js';
 import { SECRET_ROTATION_FUNCTION } from '../../local/functions.js';
@@ -192,11 +190,7 @@ const secretProblems = async (
   notes: string[],
   probes: SecretProbe[],
 ): Promise<Problem[]> => {
-  const fleet: FleetClients = {
-    secrets: clients.secrets(region),
-    events: new EventBridgeClient({ region }),
-    now: clients.now,
-  };
+  const fleet = clients.fleet(region);
   const inspector = inspectorFor(clients, region);
   const { secrets } = await listSecrets(fleet, {}, 10_000);
   const now = clients.now().getTime();
@@ -543,11 +537,7 @@ export const applySafeFixes = async (clients: ReportClients, report: DoctorRepor
   for (const problem of report.problems) {
     if (!problem.safe || problem.kind !== 'stuck-pending-placeholder') continue;
     const secrets = clients.secrets(problem.region);
-    const fleet: FleetClients = {
-      secrets,
-      events: new EventBridgeClient({ region: problem.region }),
-      now: clients.now,
-    };
+    const fleet = clients.fleet(problem.region);
     const versionId = problem.pendingVersionId;
     try {
       const described = await secrets.send(new DescribeSecretCommand({ SecretId: problem.resourceArn }));

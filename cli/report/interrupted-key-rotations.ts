@@ -12,7 +12,7 @@ import { mapBounded } from '../../functions/certificate-expiry/backoff.js';
 import { describeKeyOrUndefined, listAllTags } from '../../functions/key-rotation/kms.js';
 import { TAG, tagValue } from '../../functions/key-rotation/tags.js';
 import { messageOf } from '../../functions/lib/errors.js';
-import { findUnfinishedRetirement } from '../key-retirement.js';
+import { findUnfinishedRetirement } from '../../local/workflows/key-retirement.js';
 import type { ReportClients } from './clients.js';
 import { listAliases } from './collect.js';
 import type { DoctorReport, Problem } from './diagnose.js';

@@ -1,42 +1,11 @@
 import { parseThresholds } from '../../functions/certificate-expiry/thresholds.js';
 import { InvalidInputError } from '../../functions/lib/errors.js';
 import { DEFAULTS } from '../../functions/secret-fleet/options.js';
-import type { FleetFilter } from '../../functions/secret-fleet/types.js';
 import { integerOption } from '../args.js';
 import { UsageError } from '../errors.js';
-
-/**
- * Parses `--filter` values into a secret filter: `tag:KEY=VALUE` (exact key and value on one
- * tag) and/or `name-prefix:PREFIX`; two filters of different kinds both apply (AND).
- */
-export const parseSecretFilter = (values: readonly string[] | undefined): FleetFilter => {
-  const filter: FleetFilter = {};
-  for (const raw of values ?? []) {
-    if (raw.startsWith('tag:')) {
-      const body = raw.slice(4);
-      const eq = body.indexOf('=');
-      const key = eq < 0 ? body : body.slice(0, eq);
-      if (eq < 0 || key === '' || key.length > 128 || body.length - eq - 1 > 256) {
-        throw new UsageError(
-          `--filter tag:KEY=VALUE needs a tag key (1-128 characters), '=' and a value; got '${raw}'.`,
-        );
-      }
-      if (filter.tag) throw new UsageError('--filter tag:KEY=VALUE may be given once.');
-      filter.tag = { key, value: body.slice(eq + 1) };
-    } else if (raw.startsWith('name-prefix:')) {
-      const prefix = raw.slice('name-prefix:'.length);
-      if (prefix === '' || prefix.length > 512) {
-        throw new UsageError(`--filter name-prefix:PREFIX needs a prefix of 1-512 characters; got '${raw}'.`);
-      }
-      if (filter.namePrefix !== undefined)
-        throw new UsageError('--filter name-prefix:PREFIX may be given once.');
-      filter.namePrefix = prefix;
-    } else {
-      throw new UsageError(`--filter must be tag:KEY=VALUE or name-prefix:PREFIX; got '${raw}'.`);
-    }
-  }
-  return filter;
-};
+import { regionsOption } from '../options.js';
+import { resolveTarget } from '../target.js';
+import { createReportClients } from './clients.js';
 
 /**
  * `--thresholds`, else ALERT_THRESHOLDS_DAYS, else the default list; a bad list is a usage
@@ -73,4 +42,22 @@ export const parseAliasPrefix = (value: string | undefined): string | undefined 
     throw new UsageError(`--alias-prefix must start with alias/ (e.g. alias/payments-); got '${value}'.`);
   }
   return value;
+};
+
+/**
+ * What `status` and `doctor` both read from their options: the target (endpoint, credentials)
+ * and its clients, the Regions (`--region ...`, else the target's), the certificate thresholds
+ * and `--stuck-after`.
+ */
+export const reportBasics = (
+  values: { 'endpoint-url'?: string; region?: string[]; thresholds?: string; 'stuck-after'?: string },
+  env: NodeJS.ProcessEnv,
+) => {
+  const target = resolveTarget({ endpointUrl: values['endpoint-url'] }, env);
+  return {
+    clients: createReportClients(target),
+    regions: regionsOption(values.region, [target.region]),
+    thresholds: thresholdsOption(values.thresholds, env),
+    stuckAfterSeconds: stuckAfterOption(values['stuck-after']),
+  };
 };

@@ -26,7 +26,7 @@ import {
   runWorkflow,
   type TaskFunction,
   type WorkflowRun,
-} from '../../local/workflows.js';
+} from '../../local/workflows/run.js';
 
 export type { TaskFunction, WorkflowRun };
 export type RunStateMachineOptions = RunWorkflowOptions;

@@ -93,7 +93,7 @@ describe('rekey sweep-certificates', () => {
       process.stderr.write = original;
     }
     expect(writes.join('')).toMatch(/--output must be table or json/);
-    expect(writes.join('')).toMatch(/--region must list AWS Region names/);
+    expect(writes.join('')).toMatch(/--region must be a Region name such as eu-west-1; got 'mars-1'/);
     expect(writes.join('')).toMatch(/--thresholds must hold whole days/);
   });
 });

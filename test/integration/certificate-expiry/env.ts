@@ -10,7 +10,7 @@ import type { Finding } from '../../../functions/certificate-expiry/schema.js';
 import { type SweepOptions, sweepRegion } from '../../../functions/certificate-expiry/sweep.js';
 import { DEFAULT_THRESHOLDS } from '../../../functions/certificate-expiry/thresholds.js';
 import { logger } from '../../../functions/lib/logger.js';
-import { adminFetch } from '../../../local/admin-client.js';
+import { adminFetch } from '../../../local/core/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import {
   createTestCertificate,

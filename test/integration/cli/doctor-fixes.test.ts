@@ -23,6 +23,7 @@ import { run as doctorRun } from '../../../cli/doctor.js';
 import { main } from '../../../cli/main.js';
 import { createReportClients } from '../../../cli/report/clients.js';
 import { type DoctorReport, diagnose, type Problem } from '../../../cli/report/diagnose.js';
+import { resolveTarget } from '../../../cli/target.js';
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
 import { createTestCa, createTestCertificate, importInput } from '../../helpers/certificates.js';
 import { capture, createDemoAccount, type DemoAccount } from './status-demo.js';
@@ -192,9 +193,7 @@ describe('every fix rekey doctor prints converges', () => {
       const first = createTestCertificate({ domainName, issuer: ca, notAfter: new Date(now + DAY) });
       const arn = (await acm.send(new ImportCertificateCommand(importInput(first)))).CertificateArn ?? '';
       own.endpoint.clock.advance(2 * DAY);
-      const clients = createReportClients({
-        env: own.env,
-        endpoint: own.endpoint.url,
+      const clients = createReportClients(resolveTarget({ endpointUrl: own.endpoint.url }, own.env), {
         now: () => own.endpoint.clock.now(),
       });
       const expired = async () =>

@@ -17,6 +17,7 @@ import { run } from '../../../cli/doctor.js';
 import { createReportClients } from '../../../cli/report/clients.js';
 import { type DoctorReport, diagnose } from '../../../cli/report/diagnose.js';
 import { templateRotationTimeout } from '../../../cli/report/rotation-failure.js';
+import { resolveTarget } from '../../../cli/target.js';
 import { startLocalEndpoint } from '../../../local/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
 import { capture, createDemoAccount, type DemoAccount } from './status-demo.js';
@@ -141,9 +142,7 @@ describe('rekey doctor', () => {
     const limit = 8 * ((await templateRotationTimeout()) ?? 0);
     expect(limit).toBeGreaterThan(0);
     const at = (seconds: number) =>
-      createReportClients({
-        env: demo?.env ?? {},
-        endpoint: demo?.endpoint.url,
+      createReportClients(resolveTarget({ endpointUrl: demo?.endpoint.url }, demo?.env ?? {}), {
         now: () => new Date(Date.now() + seconds * 1000),
       });
     const kindsAt = async (seconds: number) =>

@@ -21,6 +21,7 @@ import { createReportClients } from '../../../cli/report/clients.js';
 import type { DoctorReport } from '../../../cli/report/diagnose.js';
 import type { StatusReport } from '../../../cli/report/model.js';
 import { run as status } from '../../../cli/status.js';
+import { resolveTarget } from '../../../cli/target.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { capture } from './status-demo.js';
 
@@ -192,7 +193,7 @@ describe('rekey doctor: IAM access keys', () => {
 
 describe('a rotated secret the caller may not read', () => {
   it('is skipped and counted in a note instead of failing the whole Region', async () => {
-    const clients = createReportClients({ endpoint: endpoint.url, env });
+    const clients = createReportClients(resolveTarget({ endpointUrl: endpoint.url }, env));
     // As AWS answers a policy that denies secretsmanager:GetSecretValue on one secret.
     clients.secrets(REGION).middlewareStack.add(
       (next, context) => async (args) => {

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { createClients } from '../../../functions/certificate-expiry/clients.js';
 import { createHandler } from '../../../functions/certificate-expiry/handler.js';
-import { loadDefinition } from '../../../local/workflows.js';
+import { loadDefinition } from '../../../local/workflows/run.js';
 import { runStateMachine } from '../../helpers/state-machine.js';
 import { FakeAcm, NOW } from './fake-acm.js';
 

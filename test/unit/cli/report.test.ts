@@ -9,10 +9,11 @@ import { GetFunctionCommand, LambdaClient, ResourceNotFoundException } from '@aw
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { parseSecretFilter } from '../../../cli/options.js';
 import { createReportClients } from '../../../cli/report/clients.js';
 import { certificateStatus } from '../../../cli/report/collect.js';
 import { diagnose, shellArg } from '../../../cli/report/diagnose.js';
-import { parseSecretFilter } from '../../../cli/report/options.js';
+import { resolveTarget } from '../../../cli/target.js';
 
 const sm = mockClient(SecretsManagerClient);
 const lambda = mockClient(LambdaClient);
@@ -33,8 +34,7 @@ beforeEach(() => {
 });
 
 const clients = () =>
-  createReportClients({
-    env: { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x' },
+  createReportClients(resolveTarget({}, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x' }), {
     now: () => NOW,
   });
 const options = {

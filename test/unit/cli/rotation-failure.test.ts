@@ -24,6 +24,7 @@ import {
   stuckAfterForTimeout,
   templateRotationTimeout,
 } from '../../../cli/report/rotation-failure.js';
+import { resolveTarget } from '../../../cli/target.js';
 
 const sm = mockClient(SecretsManagerClient);
 const lambda = mockClient(LambdaClient);
@@ -71,8 +72,7 @@ const pendingSecret = (ageSeconds: number) => {
 };
 
 const clients = () =>
-  createReportClients({
-    env: { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x' },
+  createReportClients(resolveTarget({}, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x' }), {
     now: () => NOW,
   });
 const options = { regions: [REGION], gracePeriodDays: 7, thresholds: [30, 7, 1] };

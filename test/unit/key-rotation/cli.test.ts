@@ -103,6 +103,33 @@ describe('rotate-key on the deployed workflow', () => {
   });
 });
 
+describe('rotate-key without its deployed state machine', () => {
+  it('names the stack, the Region and the flags that fix it when the stack does not exist', async () => {
+    cfnMock
+      .on(DescribeStacksCommand)
+      .rejects(Object.assign(new Error('Stack with id rekey does not exist'), { name: 'ValidationError' }));
+    const printed = captureIo();
+
+    await expect(run(['alias/orders', '--region', 'eu-west-1'], printed.io)).rejects.toThrow(
+      /stack rekey was not found in eu-west-1: pass --stack-name \(or --state-machine-arn\).*--endpoint-url/,
+    );
+    expect(cfnMock).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: 'rekey' });
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+    expect(printed.stdout).toBe('');
+  });
+
+  it('says how to proceed when the stack has no key-rotation output', async () => {
+    cfnMock.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'rekey', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] }],
+    });
+
+    await expect(run(['alias/orders'], captureIo().io)).rejects.toThrow(
+      /stack rekey has no output KeyRotationStateMachineArn: deploy the current template, or pass --state-machine-arn/,
+    );
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+});
+
 describe('rotate-key usage errors', () => {
   it.each([
     [[], /exactly one ALIAS/],

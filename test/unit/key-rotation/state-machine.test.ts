@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { loadDefinition } from '../../../local/workflows.js';
+import { loadDefinition } from '../../../local/workflows/run.js';
 import { runStateMachine } from '../../helpers/state-machine.js';
 
 type AslValidator = (

@@ -213,4 +213,20 @@ describe('rekey rotate-fleet against the deployed stack', () => {
     expect(sfn).not.toHaveReceivedAnyCommand();
     expect(stderr).toBe('');
   });
+
+  it('names the stack, the Region and the flags that fix it when the stack does not exist', async () => {
+    cfn
+      .on(DescribeStacksCommand)
+      .rejects(
+        Object.assign(new Error('Stack with id rekey-staging does not exist'), { name: 'ValidationError' }),
+      );
+    await expect(
+      run(['--filter', 'name-prefix:prod/', '--region', 'eu-west-1', '--stack-name', 'rekey-staging']),
+    ).rejects.toThrow(
+      /stack rekey-staging was not found in eu-west-1: pass --stack-name \(or --state-machine-arn\).*--endpoint-url/,
+    );
+    expect(cfn).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: 'rekey-staging' });
+    expect(sfn).not.toHaveReceivedAnyCommand();
+    expect(stdout).toBe('');
+  });
 });

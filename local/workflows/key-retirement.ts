@@ -5,16 +5,22 @@
  * retirement steps (check no alias still uses it, disable, wait the retention, schedule deletion).
  */
 import type { KMSClient } from '@aws-sdk/client-kms';
-import type { KeyRotationClients } from '../functions/key-rotation/clients.js';
-import { describeKeyOrUndefined, listAllTags } from '../functions/key-rotation/kms.js';
+import type { KeyRotationClients } from '../../functions/key-rotation/clients.js';
+import { describeKeyOrUndefined, listAllTags } from '../../functions/key-rotation/kms.js';
 import {
   checkPredecessorUnused,
   disablePredecessor,
   schedulePredecessorDeletion,
-} from '../functions/key-rotation/retire.js';
-import { TAG, tagValue } from '../functions/key-rotation/tags.js';
-import type { KeyPlan } from '../functions/key-rotation/types.js';
-import type { Progress } from './progress.js';
+} from '../../functions/key-rotation/retire.js';
+import { TAG, tagValue } from '../../functions/key-rotation/tags.js';
+import type { KeyPlan } from '../../functions/key-rotation/types.js';
+
+/** Where the steps are shown (the CLI's progress line). */
+export interface RetirementProgress {
+  step(name: string): void;
+  wait(name: string, seconds: number): void;
+  end(): void;
+}
 
 export interface UnfinishedRetirement {
   readonly alias: string;
@@ -69,7 +75,7 @@ export const findUnfinishedRetirement = async (
 export const finishRetirement = async (
   clients: KeyRotationClients,
   found: UnfinishedRetirement,
-  options: { retentionSeconds: number; pendingWindowInDays: number; progress: Progress },
+  options: { retentionSeconds: number; pendingWindowInDays: number; progress: RetirementProgress },
 ): Promise<{ region: string; keyArn: string; deletionDate?: string }[]> => {
   const plan = {
     alias: found.alias,
