@@ -187,11 +187,7 @@ export interface PublishedEvent {
 
 /** Events on the default bus of the test account, read through the local EventBridge's admin route. */
 export const publishedEvents = async (h: Harness): Promise<PublishedEvent[]> =>
-  (
-    await h.endpoint.admin.call<{ Events: PublishedEvent[] }>('AWSEvents', 'events', {
-      EventBusName: 'default',
-    })
-  ).Events;
+  (await h.endpoint.admin.readEvents({ eventBusName: 'default' })).events;
 
 /** Events of one alias's rotations. */
 export const eventsFor = async (h: Harness, alias: string): Promise<PublishedEvent[]> =>
