@@ -10,13 +10,13 @@ import type { Finding } from '../../../functions/certificate-expiry/schema.js';
 import { type SweepOptions, sweepRegion } from '../../../functions/certificate-expiry/sweep.js';
 import { DEFAULT_THRESHOLDS } from '../../../functions/certificate-expiry/thresholds.js';
 import { logger } from '../../../functions/lib/logger.js';
-import { adminFetch } from '../../../local/core/admin-client.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import type { TestAdminClient } from '../../helpers/admin.js';
 import {
   createTestCertificate,
   importInput,
   type TestCertificateOptions,
 } from '../../helpers/certificates.js';
+import type { TestEndpoint } from '../../helpers/endpoint.js';
 
 export const DAY = 86_400_000;
 
@@ -29,13 +29,8 @@ export interface TestAccount {
   readonly clients: Clients;
   readonly credentials: { accessKeyId: string; secretAccessKey: string };
   acm(region?: string): ACMClient;
-  /** Calls an admin route of the endpoint as this account, in `region`. */
-  admin<T = Record<string, unknown>>(
-    service: string,
-    route: string,
-    body: unknown,
-    region?: string,
-  ): Promise<T>;
+  /** The endpoint's admin routes as this account, in `region` (default us-east-1). */
+  admin(region?: string): TestAdminClient;
   /** Seeds an Amazon-issued or private certificate expiring `days` from the endpoint's now. */
   seed(days: number, body?: Record<string, unknown>, region?: string): Promise<string>;
   /** Imports a real test certificate expiring `days` from the endpoint's now. */
@@ -50,12 +45,12 @@ export interface TestAccount {
   notAfter(arn: string, region?: string): Promise<Date | undefined>;
 }
 
-export const now = (endpoint: LocalEndpoint): Date => endpoint.clock.now();
+export const now = (endpoint: TestEndpoint): Date => endpoint.clock.now();
 
 let domainCounter = 0;
 
 /** A fresh account with its own bus on `endpoint`. */
-export const newAccount = async (endpoint: LocalEndpoint): Promise<TestAccount> => {
+export const newAccount = async (endpoint: TestEndpoint): Promise<TestAccount> => {
   const account = String(randomInt(100_000_000_000, 999_999_999_999));
   const credentials = { accessKeyId: account, secretAccessKey: 'local' };
   const bus = `rekey-findings-${randomInt(1e9)}`;
@@ -63,20 +58,7 @@ export const newAccount = async (endpoint: LocalEndpoint): Promise<TestAccount> 
   await new EventBridgeClient({ endpoint: endpoint.url, credentials, region: 'us-east-1' }).send(
     new CreateEventBusCommand({ Name: bus }),
   );
-  const admin = async <T>(
-    service: string,
-    route: string,
-    body: unknown,
-    region = 'us-east-1',
-  ): Promise<T> => {
-    const response = await adminFetch(
-      `${endpoint.url}/_rekey/${service}/${route}?region=${region}&account=${account}`,
-      body,
-    );
-    const json = (await response.json()) as T;
-    if (!response.ok) throw new Error(`${service}/${route}: ${JSON.stringify(json)}`);
-    return json;
-  };
+  const admin = (region = 'us-east-1') => endpoint.admin.as({ account, region });
   return {
     account,
     bus,
@@ -85,21 +67,13 @@ export const newAccount = async (endpoint: LocalEndpoint): Promise<TestAccount> 
     acm: (region = 'us-east-1') => clients.acm(region),
     admin,
     async seed(days, body = {}, region = 'us-east-1') {
-      const result = await admin<{ CertificateArn: string }>(
-        'CertificateManager',
-        'seed',
-        {
-          type: 'AMAZON_ISSUED',
-          domainName: `site${++domainCounter}.rekey.example`,
-          notAfter: new Date(now(endpoint).getTime() + days * DAY).toISOString(),
-          inUseBy: [
-            `arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/app/web/${domainCounter}`,
-          ],
-          ...body,
-        },
-        region,
-      );
-      return result.CertificateArn;
+      return admin(region).seedCertificate({
+        type: 'AMAZON_ISSUED',
+        domainName: `site${++domainCounter}.rekey.example`,
+        notAfter: new Date(now(endpoint).getTime() + days * DAY).toISOString(),
+        inUseBy: [`arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/app/web/${domainCounter}`],
+        ...body,
+      });
     },
     async importCertificate(days, options = {}) {
       const { tags, region = 'us-east-1', ...certificateOptions } = options;
@@ -126,10 +100,8 @@ export const newAccount = async (endpoint: LocalEndpoint): Promise<TestAccount> 
       });
     },
     async findings(region = 'us-east-1') {
-      const { Events } = await admin<{
-        Events: { detail: Finding; 'detail-type': string; source: string }[];
-      }>('AWSEvents', 'events', { EventBusName: bus }, region);
-      return Events.map((e) => e.detail);
+      const { events } = await admin(region).readEvents({ eventBusName: bus });
+      return events.map((e) => e.detail as unknown as Finding);
     },
     async notAfter(arn, region = 'us-east-1') {
       const { Certificate } = await clients
@@ -139,6 +111,3 @@ export const newAccount = async (endpoint: LocalEndpoint): Promise<TestAccount> 
     },
   };
 };
-
-export type { LocalEndpoint };
-export { startLocalEndpoint };

@@ -22,7 +22,7 @@ import type { DoctorReport } from '../../../cli/report/diagnose.js';
 import type { StatusReport } from '../../../cli/report/model.js';
 import { run as status } from '../../../cli/status.js';
 import { resolveTarget } from '../../../cli/target.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { capture } from './status-demo.js';
 
 const DAY = 86_400_000;
@@ -32,7 +32,7 @@ const suffix = Math.random().toString(36).slice(2, 8);
 const FRESH_USER = `fresh-${suffix}`;
 const OLD_USER = `old-${suffix}`;
 
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 let env: NodeJS.ProcessEnv;
 const secretKeys: string[] = [];
 let freshKeyId = '';
@@ -54,7 +54,7 @@ const createKey = async (iam: IAMClient, userName: string) => {
 };
 
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint({ port: 0 });
+  endpoint = await startTestEndpoint({ defaultFunctions: true });
   env = {
     AWS_ACCESS_KEY_ID: ACCOUNT,
     AWS_SECRET_ACCESS_KEY: 'local',
