@@ -3,7 +3,7 @@
  * a time for `--state FILE`. Finding a secret by name, ARN or partial ARN; purging secrets whose
  * recovery window ended; the read-only lookup other modules (IAM authorization) use.
  */
-import { AwsError, invalidRequest } from '../../aws-error.js';
+import { AwsError } from '../../aws-error.js';
 import { EntityJournal, RegionalStore, type ScopeId } from '../../core/store.js';
 import { accountOf, regionOf, type SecretRecord, type Tag } from './records.js';
 
@@ -104,13 +104,6 @@ export class SecretsModel {
     const secret = this.scope(account, region, now).byId(secretId);
     if (!secret) throw new AwsError('ResourceNotFoundException', NOT_FOUND);
     this.#touched.push(secret);
-    return secret;
-  }
-
-  /** As `find`, refusing a secret scheduled for deletion. */
-  public findLive(account: string, region: string, secretId: string, now: number): SecretRecord {
-    const secret = this.find(account, region, secretId, now);
-    if (secret.deletedMs !== undefined) throw invalidRequest(MARKED_FOR_DELETION);
     return secret;
   }
 

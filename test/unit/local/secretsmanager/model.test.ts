@@ -11,6 +11,7 @@ import {
   stagesMap,
   versionById,
 } from '../../../../local/services/secretsmanager/versions.js';
+import { thrown as thrownBy } from '../../../helpers/thrown.js';
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';
@@ -31,14 +32,7 @@ const newSecret = (name = 'app/db'): SecretRecord => ({
   rotationLog: [],
 });
 
-const thrown = (run: () => unknown): AwsError => {
-  try {
-    run();
-  } catch (error) {
-    return error as AwsError;
-  }
-  throw new Error('expected an error');
-};
+const thrown = (run: () => unknown): AwsError => thrownBy<AwsError>(run);
 
 describe('version and staging-label rules', () => {
   it('gives the first version AWSCURRENT even when other labels were asked for', () => {
