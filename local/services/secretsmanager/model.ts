@@ -5,7 +5,7 @@
  */
 import { AwsError } from '../../aws-error.js';
 import { EntityJournal, RegionalStore, type ScopeId } from '../../core/store.js';
-import { accountOf, regionOf, type SecretRecord, type Tag } from './records.js';
+import { accountOf, compact, regionOf, type SecretRecord, type Tag } from './records.js';
 
 export const NOT_FOUND = "Secrets Manager can't find the specified secret.";
 export const MARKED_FOR_DELETION =
@@ -58,13 +58,21 @@ export class SecretScope {
   }
 }
 
-/** What authorization needs to know about a secret (IAM conditions, resource policy). */
+/**
+ * What authorization needs to know about a secret (IAM condition keys, the resource policy, the
+ * KMS key Secrets Manager calls as the caller): a copy, never a secret value.
+ */
 export interface SecretFacts {
   arn: string;
   name: string;
   tags: Tag[];
   kmsKeyId?: string;
   resourcePolicy?: string;
+  rotationLambdaArn?: string;
+  /** On a replica: the Region of its primary. */
+  primaryRegion?: string;
+  /** Version IDs and their staging labels (no values). */
+  versions: Array<{ versionId: string; stages: string[] }>;
   /** Scheduled for deletion. */
   deleted: boolean;
 }
@@ -132,7 +140,8 @@ export class SecretsModel {
   /**
    * Read-only facts about a secret for authorization (IAM conditions such as
    * `secretsmanager:ResourceTag/...`, `secretsmanager:KmsKeyId`, the resource policy), by the
-   * SecretId a request names. Undefined when there is no such secret. Never returns a value.
+   * SecretId a request names (name, ARN or partial ARN). Undefined when there is no such secret.
+   * Never purges, never creates a scope, never returns a value.
    */
   public lookup(account: string, region: string, secretId: string): SecretFacts | undefined {
     const secret = this.store.peek(account, region)?.byId(secretId);
@@ -141,8 +150,13 @@ export class SecretsModel {
       arn: secret.arn,
       name: secret.name,
       tags: structuredClone(secret.tags),
-      ...(secret.kmsKeyId === undefined ? {} : { kmsKeyId: secret.kmsKeyId }),
-      ...(secret.resourcePolicy === undefined ? {} : { resourcePolicy: secret.resourcePolicy }),
+      ...compact({
+        kmsKeyId: secret.kmsKeyId,
+        resourcePolicy: secret.resourcePolicy,
+        rotationLambdaArn: secret.rotationLambdaArn,
+        primaryRegion: secret.primaryRegion,
+      }),
+      versions: secret.versions.map((v) => ({ versionId: v.versionId, stages: [...v.stages] })),
       deleted: secret.deletedMs !== undefined,
     };
   }

@@ -18,7 +18,7 @@ import {
   createEventBridge,
   putEventsEntrySize,
   type RecordedEvent,
-} from '../../../local/services/eventbridge/index.js';
+} from '../../../local/services/eventbridge.js';
 
 const ACCOUNT = '444455556666';
 const REGION = 'eu-west-1';

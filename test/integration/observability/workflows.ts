@@ -19,7 +19,7 @@ import { createHandler as createFleetHandler } from '../../../functions/secret-f
 import { adminFetch } from '../../../local/admin-client.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { rotationSucceeded, waitForRotation } from '../../../local/rotation-wait.js';
-import type { RecordedEvent } from '../../../local/services/eventbridge/index.js';
+import type { RecordedEvent } from '../../../local/services/eventbridge.js';
 import { runStateMachine } from '../../helpers/state-machine.js';
 import { loadEvent } from '../../unit/certificate-expiry/events.js';
 import { newAccount, now } from '../certificate-expiry/env.js';

@@ -155,6 +155,7 @@ describe('SecretsModel', () => {
       tags: [{ Key: 'team', Value: 'payments' }],
       kmsKeyId: 'alias/app',
       resourcePolicy: '{"Version":"2012-10-17"}',
+      versions: [{ versionId: TOKEN_A, stages: ['AWSCURRENT'] }],
       deleted: false,
     });
     expect(JSON.stringify(facts)).not.toContain('do-not-leak');
