@@ -5,7 +5,7 @@ import { bindWarning, Clock, createEndpointServer, listen } from './server.js';
 import { createAcm } from './services/acm.js';
 import { createEventBridge } from './services/eventbridge.js';
 import { createIam } from './services/iam/index.js';
-import { createKms } from './services/kms.js';
+import { createKms } from './services/kms/index.js';
 import { createSecretsManager } from './services/secretsmanager.js';
 import { openStateStore, type StateStore } from './state.js';
 import type { LocalService } from './types.js';

@@ -1,8 +1,16 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsError } from '../../aws-error.js';
+import type { Clock } from '../../server.js';
 import type { Tag } from './input.js';
+import { defaultPolicy } from './policy.js';
 import { KEY_SPECS, type KeyKind, type KeyUsage } from './specs.js';
 
-/** What the local KMS keeps per account and Region. Plain JSON, so snapshots are trivial. */
+/**
+ * The model of the local KMS: the records it keeps per account and Region (plain JSON, so
+ * snapshots are trivial), how identifiers resolve to keys, and the passage of time (deletion
+ * windows, replicas becoming ready, imported material expiring). No HTTP and no input parsing:
+ * the operations in `operations-*.ts` read the wire input and call into this.
+ */
 
 export type KeyState =
   | 'Enabled'
@@ -89,7 +97,7 @@ export interface KmsSnapshot {
   regions: Record<string, RegionState>;
 }
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 export const keyArn = (region: string, account: string, keyId: string) =>
   `arn:aws:kms:${region}:${account}:key/${keyId}`;
@@ -105,9 +113,39 @@ export const keyType = (key: KeyRecord): 'SYMMETRIC' | 'ASYMMETRIC' | 'HMAC' => 
 export const notFound = (message: string) => new AwsError('NotFoundException', message);
 export const invalidState = (message: string) => new AwsError('KMSInvalidStateException', message);
 
-/** The store: all accounts and Regions, with the lazy clock-driven transitions. */
-export class KmsStore {
+const KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):(key\/.+|alias\/.+)$/;
+
+/** Where a request acts: the caller's account and Region. */
+export interface Scope {
+  readonly accountId: string;
+  readonly region: string;
+}
+
+export interface ResolveOptions {
+  /** The operation documents alias names and alias ARNs as valid identifiers. */
+  alias?: boolean;
+  /** `alias/aws/<service>` creates the AWS managed key behind it on first use (DescribeKey). */
+  awsManaged?: boolean;
+}
+
+/** What an authorization check needs to know about one key (see `KmsModel.keyForAuthorization`). */
+export interface KeyAuthorizationView {
+  arn: string;
+  keyId: string;
+  policy: string;
+  /** Alias names (`alias/...`) that point at the key in its Region. */
+  aliases: string[];
+  tags: Tag[];
+}
+
+/** All accounts and Regions of the local KMS, with the lazy clock-driven transitions. */
+export class KmsModel {
   public regions = new Map<string, RegionState>();
+  readonly #clock: Clock;
+
+  public constructor(clock: Clock) {
+    this.#clock = clock;
+  }
 
   public region(account: string, region: string): RegionState {
     const id = `${account}/${region}`;
@@ -117,6 +155,121 @@ export class KmsStore {
       this.regions.set(id, state);
     }
     return state;
+  }
+
+  /**
+   * Finds the key an identifier names. Key ID and key ARN always work; alias name and alias
+   * ARN only where the operation documents them (`alias: true`): DisableKey,
+   * ScheduleKeyDeletion and the other management operations take a key ID or key ARN only.
+   */
+  public resolve(scope: Scope, raw: string, field: string, opts: ResolveOptions = {}): KeyRecord {
+    let id = raw;
+    const arn = KEY_ARN.exec(raw);
+    if (arn) {
+      if (arn[1] !== scope.region || arn[2] !== scope.accountId) {
+        throw notFound(`${field} ${raw} is not in account ${scope.accountId} Region ${scope.region}.`);
+      }
+      id = arn[3] ?? '';
+    }
+    const state = this.region(scope.accountId, scope.region);
+    if (id.startsWith('alias/')) {
+      if (!opts.alias) {
+        throw notFound(
+          `Invalid keyId ${raw}: this operation takes a key ID or key ARN, not an alias; resolve the alias with DescribeKey first.`,
+        );
+      }
+      const alias = state.aliases[id] ?? (opts.awsManaged ? this.awsManagedAlias(scope, id) : undefined);
+      const key = alias ? state.keys[alias.TargetKeyId] : undefined;
+      if (!key) throw notFound(`Alias ${aliasArn(scope.region, scope.accountId, id)} is not found.`);
+      return this.settle(key);
+    }
+    if (id.startsWith('key/')) id = id.slice(4);
+    const key = state.keys[id];
+    if (!key) throw notFound(`Key '${keyArn(scope.region, scope.accountId, id)}' does not exist.`);
+    return this.settle(key);
+  }
+
+  /**
+   * The ARN, key policy, aliases and tags of the key `id` (key ID, key ARN, alias name or alias
+   * ARN) in one account and Region, for authorization checks; undefined when there is no such key.
+   */
+  public keyForAuthorization(account: string, region: string, id: string): KeyAuthorizationView | undefined {
+    let key: KeyRecord;
+    try {
+      key = this.resolve({ accountId: account, region }, id, 'KeyId', { alias: true });
+    } catch {
+      return undefined;
+    }
+    const aliases = Object.values(this.region(account, region).aliases)
+      .filter((a) => a.TargetKeyId === key.KeyId)
+      .map((a) => a.AliasName)
+      .sort();
+    return {
+      arn: key.Arn,
+      keyId: key.KeyId,
+      policy: key.Policy,
+      aliases,
+      tags: key.Tags.map((t) => ({ ...t })),
+    };
+  }
+
+  /** A key record with the defaults of a new customer managed symmetric key. */
+  public newKeyRecord(account: string, keyId: string, region: string, now: number): KeyRecord {
+    return {
+      KeyId: keyId,
+      Arn: keyArn(region, account, keyId),
+      AWSAccountId: account,
+      Region: region,
+      CreationDate: now,
+      Description: '',
+      KeySpec: 'SYMMETRIC_DEFAULT',
+      KeyUsage: 'ENCRYPT_DECRYPT',
+      Origin: 'AWS_KMS',
+      KeyManager: 'CUSTOMER',
+      KeyState: 'Enabled',
+      MultiRegion: false,
+      Policy: defaultPolicy(account),
+      Tags: [],
+      ImportParameters: [],
+      RotationEnabled: false,
+      Grants: [],
+    };
+  }
+
+  public addKey(key: KeyRecord): void {
+    this.region(key.AWSAccountId, key.Region).keys[key.KeyId] = key;
+  }
+
+  /**
+   * DescribeKey on a predefined AWS alias (`alias/aws/<service>`) creates the AWS managed key
+   * behind it on first use, as the DescribeKey API reference documents.
+   */
+  private awsManagedAlias(scope: Scope, name: string): AliasRecord | undefined {
+    if (!/^alias\/aws\/[a-z0-9-]+$/.test(name)) return undefined;
+    const now = this.#clock.now().getTime();
+    const keyId = randomUUID();
+    this.addKey({
+      ...this.newKeyRecord(scope.accountId, keyId, scope.region, now),
+      Description: `Default key that protects my ${name.slice('alias/aws/'.length)} resources when no other key is defined`,
+      KeyManager: 'AWS',
+      Material: randomBytes(32).toString('base64'),
+      // AWS managed keys rotate every year, automatically.
+      RotationEnabled: true,
+      RotationPeriodInDays: 365,
+      RotationEnabledAt: now,
+    });
+    const alias = { AliasName: name, TargetKeyId: keyId, CreationDate: now, LastUpdatedDate: now };
+    this.region(scope.accountId, scope.region).aliases[name] = alias;
+    return alias;
+  }
+
+  /** A replica leaves `Creating` once its moment has passed (AWS: usually within seconds). */
+  public settle(key: KeyRecord): KeyRecord {
+    if (key.KeyState === 'Creating' && (key.CreatingUntil ?? 0) <= this.#clock.now().getTime()) {
+      key.KeyState = key.Material === undefined ? 'PendingImport' : 'Enabled';
+      delete key.CreatingUntil;
+    }
+    return key;
   }
 
   /** Every copy of a multi-Region key (primary and replicas) in the account, by Region. */
@@ -194,6 +347,7 @@ export class KmsStore {
   }
 
   public snapshot(): KmsSnapshot {
+    this.sweep(this.#clock.now().getTime());
     return { version: 1, regions: Object.fromEntries(structuredClone([...this.regions])) };
   }
 
