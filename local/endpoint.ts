@@ -2,7 +2,7 @@ import { registerDefaultFunctions } from './functions.js';
 import { LambdaRegistry } from './lambdas.js';
 import { Quotas } from './quotas.js';
 import { bindWarning, Clock, createEndpointServer, listen } from './server.js';
-import { createAcm } from './services/acm.js';
+import { createAcm } from './services/acm/index.js';
 import { createEventBridge } from './services/eventbridge.js';
 import { createIam } from './services/iam/index.js';
 import { createKms } from './services/kms/index.js';
