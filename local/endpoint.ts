@@ -6,7 +6,7 @@ import { createAcm } from './services/acm/index.js';
 import { createEventBridge } from './services/eventbridge.js';
 import { createIam } from './services/iam/index.js';
 import { createKms } from './services/kms/index.js';
-import { createSecretsManager } from './services/secretsmanager.js';
+import { createSecretsManager } from './services/secretsmanager/index.js';
 import { openStateStore, type StateStore } from './state.js';
 import type { LocalService } from './types.js';
 
