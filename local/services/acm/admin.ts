@@ -1,4 +1,5 @@
 import { AwsError } from '../../aws-error.js';
+import { InputReader } from '../../core/input.js';
 import type { LocalService, RequestContext } from '../../types.js';
 import { familyOf } from './authority.js';
 import type { CallCounter, OperationLimiter } from './limits.js';
@@ -8,7 +9,6 @@ import {
   type CertificateStatus,
   FAILURE_REASONS,
   type FailureReason,
-  optionalStringArray,
   RENEWAL_ELIGIBILITIES,
   RENEWAL_STATUSES,
   requireEnum,
@@ -84,7 +84,7 @@ export const seed = (
     );
   }
   const domainName = body.domainName.replaceAll('{n}', String(n ?? 0));
-  const sans = (optionalStringArray(body.subjectAlternativeNames, 'subjectAlternativeNames') ?? []).map((s) =>
+  const sans = (new InputReader(body).optStringList('subjectAlternativeNames') ?? []).map((s) =>
     s.replaceAll('{n}', String(n ?? 0)),
   );
   const keyAlgorithm =
@@ -101,7 +101,7 @@ export const seed = (
   );
   if (notBefore >= notAfter)
     throw new AwsError('ValidationException', 'notBefore must be earlier than notAfter.');
-  const inUseBy = optionalStringArray(body.inUseBy, 'inUseBy') ?? [];
+  const inUseBy = new InputReader(body).optStringList('inUseBy') ?? [];
   const status =
     body.status === undefined
       ? ('ISSUED' as CertificateStatus)
@@ -210,7 +210,7 @@ export const adminRoutes = (
   'set-state': async (body, ctx) => {
     rejectUnknown(body, SET_STATE_KEYS, 'set-state');
     const record = model.find(ctx, body.CertificateArn);
-    if (body.inUseBy !== undefined) record.inUseBy = optionalStringArray(body.inUseBy, 'inUseBy') ?? [];
+    if (body.inUseBy !== undefined) record.inUseBy = new InputReader(body).optStringList('inUseBy') ?? [];
     if (body.exported !== undefined) record.exported = body.exported === true;
     if (body.status !== undefined) record.status = requireEnum(body.status, CERTIFICATE_STATUSES, 'status');
     if (body.failureReason !== undefined)

@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
 import { AwsError } from '../../aws-error.js';
+import { InputReader } from '../../core/input.js';
+import { fingerprint, pageOf } from '../../core/paging.js';
 import type { RequestContext } from '../../types.js';
 import {
   CERTIFICATE_STATUSES,
   constraint,
   effectiveStatus,
   exportable,
-  optionalStringArray,
   requireEnum,
   summaryOf,
 } from './model.js';
@@ -21,23 +21,25 @@ const KEY_USAGE_FILTERS = [...KEY_USAGE_BITS, 'ANY', 'CUSTOM'] as const;
 const EXTENDED_KEY_USAGE_FILTERS = [...Object.keys(EXTENDED_KEY_USAGE_OIDS), 'NONE', 'CUSTOM'] as const;
 
 export const listCertificates = (model: AcmModel, input: Record<string, unknown>, ctx: RequestContext) => {
-  const statuses = optionalStringArray(input.CertificateStatuses, 'CertificateStatuses')?.map((s, i) =>
-    requireEnum(s, CERTIFICATE_STATUSES, `certificateStatuses.${i + 1}.member`),
-  );
+  const statuses = new InputReader(input)
+    .optStringList('CertificateStatuses')
+    ?.map((s, i) => requireEnum(s, CERTIFICATE_STATUSES, `certificateStatuses.${i + 1}.member`));
   const includes = (input.Includes ?? {}) as Record<string, unknown>;
   if (typeof includes !== 'object' || Array.isArray(includes)) {
     throw new AwsError('ValidationException', 'Includes must be a Filters object.');
   }
+  const filters = new InputReader(includes, 'ValidationException', 'Includes.');
   const keyTypes =
-    optionalStringArray(includes.keyTypes, 'Includes.keyTypes')?.map((k, i) =>
-      requireEnum(k, KEY_ALGORITHMS, `includes.keyTypes.${i + 1}.member`),
-    ) ?? DEFAULT_KEY_TYPES;
-  const keyUsage = optionalStringArray(includes.keyUsage, 'Includes.keyUsage')?.map((k, i) =>
-    requireEnum(k, KEY_USAGE_FILTERS, `includes.keyUsage.${i + 1}.member`),
-  );
-  const extendedKeyUsage = optionalStringArray(includes.extendedKeyUsage, 'Includes.extendedKeyUsage')?.map(
-    (k, i) => requireEnum(k, EXTENDED_KEY_USAGE_FILTERS, `includes.extendedKeyUsage.${i + 1}.member`),
-  );
+    filters
+      .optStringList('keyTypes')
+      ?.map((k, i) => requireEnum(k, KEY_ALGORITHMS, `includes.keyTypes.${i + 1}.member`)) ??
+    DEFAULT_KEY_TYPES;
+  const keyUsage = filters
+    .optStringList('keyUsage')
+    ?.map((k, i) => requireEnum(k, KEY_USAGE_FILTERS, `includes.keyUsage.${i + 1}.member`));
+  const extendedKeyUsage = filters
+    .optStringList('extendedKeyUsage')
+    ?.map((k, i) => requireEnum(k, EXTENDED_KEY_USAGE_FILTERS, `includes.extendedKeyUsage.${i + 1}.member`));
   const exportOption =
     includes.exportOption === undefined
       ? undefined
@@ -82,40 +84,25 @@ export const listCertificates = (model: AcmModel, input: Record<string, unknown>
     const direction = sortOrder === 'DESCENDING' ? -1 : 1;
     matching = matching.sort((a, b) => direction * (Date.parse(a.createdAt) - Date.parse(b.createdAt)));
   }
-  // The token carries the offset and a fingerprint of the query, so a token cannot be
-  // replayed against a different filter by mistake.
-  const fingerprint = createHash('sha256')
-    .update(
-      JSON.stringify([
-        statuses,
-        keyTypes,
-        keyUsage,
-        extendedKeyUsage,
-        exportOption,
-        managedBy,
-        sortBy,
-        sortOrder,
-      ]),
-    )
-    .digest('hex')
-    .slice(0, 16);
-  let offset = 0;
-  if (input.NextToken !== undefined) {
-    const token = typeof input.NextToken === 'string' ? input.NextToken : '';
-    const [tokenFingerprint, tokenOffset] = Buffer.from(token, 'base64url').toString('utf8').split(':');
-    offset = Number(tokenOffset);
-    if (tokenFingerprint !== fingerprint || !Number.isInteger(offset) || offset < 0) {
-      throw new AwsError(
-        'InvalidArgsException',
+  // The token is bound to the query, so a token cannot be replayed against a different filter by mistake.
+  const { items, next } = pageOf(matching, {
+    token: input.NextToken,
+    limit: maxItems,
+    binding: fingerprint([
+      statuses,
+      keyTypes,
+      keyUsage,
+      extendedKeyUsage,
+      exportOption,
+      managedBy,
+      sortBy,
+      sortOrder,
+    ]),
+    invalid: {
+      type: 'InvalidArgsException',
+      message:
         'NextToken is not valid for this request; pass the NextToken of the previous response unchanged, with the same filters.',
-      );
-    }
-  }
-  const page = matching.slice(offset, offset + maxItems);
-  const next = offset + page.length;
-  return {
-    CertificateSummaryList: page.map((record) => summaryOf(record, now)),
-    NextToken:
-      next < matching.length ? Buffer.from(`${fingerprint}:${next}`).toString('base64url') : undefined,
-  };
+    },
+  });
+  return { CertificateSummaryList: items.map((record) => summaryOf(record, now)), NextToken: next };
 };

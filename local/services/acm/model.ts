@@ -244,11 +244,3 @@ export const requireEnum = <T extends string>(value: unknown, allowed: readonly 
   }
   return value as T;
 };
-
-export const optionalStringArray = (value: unknown, field: string): string[] | undefined => {
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-    throw new AwsError('ValidationException', `${field} must be a list of strings.`);
-  }
-  return value as string[];
-};

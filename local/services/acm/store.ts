@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AwsError, notFound } from '../../aws-error.js';
+import { RegionalStore, scopeKey, scopeOfRequest } from '../../core/store.js';
 import {
   type Authority,
   createAuthority,
@@ -56,29 +57,24 @@ export interface CertificateAuthorizationView {
   tags: Tag[];
 }
 
-export const regionKey = (scope: Scope): string => `${scope.accountId}:${scope.region}`;
+/** The key of one account and Region (request-rate limits are per account, Region and operation). */
+export const regionKey = (scope: Scope): string => scopeKey(scopeOfRequest(scope));
 export const certificateArn = (scope: Scope): string =>
   `arn:aws:acm:${scope.region}:${scope.accountId}:certificate/${randomUUID()}`;
 
 export class AcmModel {
-  #regions = new Map<string, RegionState>();
+  readonly #store = new RegionalStore<RegionState>(() => ({
+    certificates: new Map(),
+    daysBeforeExpiry: DEFAULT_DAYS_BEFORE_EXPIRY,
+    idempotencyTokens: {},
+    privateCas: {},
+  }));
   #amazonCas: Partial<Record<KeyFamily, Authority>> = {};
   #seedKeys: Partial<Record<KeyAlgorithm, string>> = {};
   readonly #keys = new KeyCache();
 
   public region(scope: Scope): RegionState {
-    const key = regionKey(scope);
-    let state = this.#regions.get(key);
-    if (!state) {
-      state = {
-        certificates: new Map(),
-        daysBeforeExpiry: DEFAULT_DAYS_BEFORE_EXPIRY,
-        idempotencyTokens: {},
-        privateCas: {},
-      };
-      this.#regions.set(key, state);
-    }
-    return state;
+    return this.#store.of(scope);
   }
 
   /** Finds a certificate by ARN: malformed → InvalidArnException; absent here → ResourceNotFoundException. */
@@ -119,7 +115,7 @@ export class AcmModel {
     region: string,
     arn: string,
   ): CertificateAuthorizationView | undefined {
-    const record = this.#regions.get(regionKey({ accountId: account, region }))?.certificates.get(arn);
+    const record = this.#store.peek(account, region)?.certificates.get(arn);
     return record ? { arn: record.arn, tags: record.tags.map((t) => ({ ...t })) } : undefined;
   }
 
@@ -204,34 +200,29 @@ export class AcmModel {
 
   public snapshot(): AcmSnapshot {
     return {
-      regions: Object.fromEntries(
-        [...this.#regions].map(([key, state]) => [
-          key,
-          {
-            certificates: [...state.certificates.values()],
-            daysBeforeExpiry: state.daysBeforeExpiry,
-            idempotencyTokens: state.idempotencyTokens,
-            privateCas: state.privateCas,
-          },
-        ]),
-      ),
+      regions: this.#store.snapshot((state) => ({
+        certificates: [...state.certificates.values()],
+        daysBeforeExpiry: state.daysBeforeExpiry,
+        idempotencyTokens: state.idempotencyTokens,
+        privateCas: state.privateCas,
+      })),
       amazonCas: this.#amazonCas,
       seedKeys: this.#seedKeys,
     };
   }
 
+  /** Snapshots written before `local/core` keyed Regions `ACCOUNT:REGION`; both load. */
   public restore(state: unknown): void {
     const snapshot = structuredClone(state ?? {}) as Partial<AcmSnapshot>;
-    this.#regions = new Map(
-      Object.entries(snapshot.regions ?? {}).map(([key, r]) => [
-        key,
-        {
-          certificates: new Map(r.certificates.map((c) => [c.arn, c])),
-          daysBeforeExpiry: r.daysBeforeExpiry,
-          idempotencyTokens: r.idempotencyTokens,
-          privateCas: r.privateCas,
-        },
-      ]),
+    this.#store.restore<AcmSnapshot['regions'][string]>(
+      snapshot.regions,
+      (r) => ({
+        certificates: new Map(r.certificates.map((c) => [c.arn, c])),
+        daysBeforeExpiry: r.daysBeforeExpiry,
+        idempotencyTokens: r.idempotencyTokens,
+        privateCas: r.privateCas,
+      }),
+      'ACM state in the state file',
     );
     this.#amazonCas = snapshot.amazonCas ?? {};
     this.#seedKeys = snapshot.seedKeys ?? {};

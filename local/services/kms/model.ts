@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsError } from '../../aws-error.js';
+import { RegionalStore } from '../../core/store.js';
 import type { Clock } from '../../server.js';
 import type { Tag } from './input.js';
 import { defaultPolicy } from './policy.js';
@@ -140,7 +141,7 @@ export interface KeyAuthorizationView {
 
 /** All accounts and Regions of the local KMS, with the lazy clock-driven transitions. */
 export class KmsModel {
-  public regions = new Map<string, RegionState>();
+  readonly #store = new RegionalStore<RegionState>(() => ({ keys: {}, aliases: {} }));
   readonly #clock: Clock;
 
   public constructor(clock: Clock) {
@@ -148,13 +149,7 @@ export class KmsModel {
   }
 
   public region(account: string, region: string): RegionState {
-    const id = `${account}/${region}`;
-    let state = this.regions.get(id);
-    if (!state) {
-      state = { keys: {}, aliases: {} };
-      this.regions.set(id, state);
-    }
-    return state;
+    return this.#store.at(account, region);
   }
 
   /**
@@ -194,6 +189,7 @@ export class KmsModel {
    * ARN) in one account and Region, for authorization checks; undefined when there is no such key.
    */
   public keyForAuthorization(account: string, region: string, id: string): KeyAuthorizationView | undefined {
+    if (this.#store.peek(account, region) === undefined) return undefined;
     let key: KeyRecord;
     try {
       key = this.resolve({ accountId: account, region }, id, 'KeyId', { alias: true });
@@ -276,8 +272,7 @@ export class KmsModel {
   public relatedKeys(key: KeyRecord): KeyRecord[] {
     if (!key.MultiRegion) return [key];
     const out: KeyRecord[] = [];
-    for (const [id, state] of this.regions) {
-      if (!id.startsWith(`${key.AWSAccountId}/`)) continue;
+    for (const [, state] of this.#store.regionsOf(key.AWSAccountId)) {
       const other = state.keys[key.KeyId];
       if (other) out.push(other);
     }
@@ -302,7 +297,7 @@ export class KmsModel {
     let changed = true;
     while (changed) {
       changed = false;
-      for (const state of this.regions.values()) {
+      for (const [, state] of this.#store.entries()) {
         for (const key of Object.values(state.keys)) {
           if (
             key.KeyState === 'PendingDeletion' &&
@@ -348,18 +343,22 @@ export class KmsModel {
 
   public snapshot(): KmsSnapshot {
     this.sweep(this.#clock.now().getTime());
-    return { version: 1, regions: Object.fromEntries(structuredClone([...this.regions])) };
+    return { version: 1, regions: this.#store.snapshot((state) => structuredClone(state)) };
   }
 
   public restore(snapshot: unknown): void {
-    this.regions.clear();
-    if (snapshot === undefined || snapshot === null) return;
+    if (snapshot === undefined || snapshot === null) {
+      this.#store.clear();
+      return;
+    }
     const data = snapshot as Partial<KmsSnapshot>;
     if (data.version !== 1 || typeof data.regions !== 'object' || data.regions === null) {
       throw new Error('KMS state in the state file is not a version 1 snapshot of the local KMS.');
     }
-    for (const [id, state] of Object.entries(data.regions)) {
-      this.regions.set(id, structuredClone({ keys: state.keys ?? {}, aliases: state.aliases ?? {} }));
-    }
+    this.#store.restore<Partial<RegionState>>(
+      data.regions,
+      (state) => structuredClone({ keys: state.keys ?? {}, aliases: state.aliases ?? {} }),
+      'KMS state in the state file',
+    );
   }
 }

@@ -1,6 +1,5 @@
-import { AwsError } from '../../aws-error.js';
 import { generateMaterial } from './crypto.js';
-import { optInt, optString } from './input.js';
+import { optInt, page } from './input.js';
 import { keyFrom, type Operations, seconds } from './operation.js';
 import {
   checkOnDemandRotation,
@@ -37,23 +36,14 @@ export const rotationOperations: Operations = {
   ListKeyRotations(model, input, ctx) {
     const key = keyFrom(model, ctx, input, 'KeyId');
     requireRotatable(key);
-    const limit = optInt(input, 'Limit', 1, 1000) ?? 100;
-    const marker = optString(input, 'Marker', 320);
-    const start = marker === undefined ? 0 : Number(marker);
-    if (!Number.isInteger(start) || start < 0) {
-      throw new AwsError('InvalidMarkerException', 'Marker must be the NextMarker of the previous response.');
-    }
-    const rotations = key.Rotations ?? [];
-    const slice = rotations.slice(start, start + limit);
-    const truncated = start + limit < rotations.length;
+    const { items, ...rest } = page(key.Rotations ?? [], input, 1000);
     return {
-      Rotations: slice.map((r) => ({
+      Rotations: items.map((r) => ({
         KeyId: key.KeyId,
         RotationDate: seconds(r.RotationDate),
         RotationType: r.RotationType,
       })),
-      Truncated: truncated,
-      ...(truncated ? { NextMarker: String(start + limit) } : {}),
+      ...rest,
     };
   },
 
