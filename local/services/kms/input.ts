@@ -1,4 +1,4 @@
-import { AwsError } from '../../aws-error.js';
+import { AwsError, validation } from '../../aws-error.js';
 import { type Input, InputReader } from '../../core/input.js';
 import { pageOf } from '../../core/paging.js';
 
@@ -9,7 +9,7 @@ import { pageOf } from '../../core/paging.js';
  */
 
 export type { Input };
-export const validation = (message: string): AwsError => new AwsError('ValidationException', message);
+export { validation };
 
 const reader = (input: Input): InputReader => new InputReader(input, 'ValidationException');
 

@@ -4,6 +4,7 @@ import type { CertificateRecord } from '../../../../local/services/acm/model.js'
 import { checkReimport, renew } from '../../../../local/services/acm/renewal.js';
 import { AcmModel, DEFAULT_DAYS_BEFORE_EXPIRY } from '../../../../local/services/acm/store.js';
 import { addTags, MAX_TAGS, removeTags, validateTags } from '../../../../local/services/acm/tags.js';
+import { errorType } from '../../../helpers/aws-error.js';
 
 const ACCOUNT = '111122223333';
 const scope = { accountId: ACCOUNT, region: 'eu-west-1' };
@@ -30,15 +31,6 @@ const record = (extra: Partial<CertificateRecord> = {}): CertificateRecord => ({
   tags: [],
   ...extra,
 });
-
-const errorType = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { type?: string }).type;
-  }
-  return undefined;
-};
 
 describe('ACM model: renewal', () => {
   it('renews an issued private certificate: same length from now, new serial, SUCCESS', () => {

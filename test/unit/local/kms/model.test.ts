@@ -22,6 +22,7 @@ import {
   rotationStatus,
   setRotation,
 } from '../../../../local/services/kms/rotation.js';
+import { errorType } from '../../../helpers/aws-error.js';
 
 const ACCOUNT = '111122223333';
 const scope = { accountId: ACCOUNT, region: 'eu-west-1' };
@@ -36,15 +37,6 @@ const setup = () => {
     return key;
   };
   return { clock, model, add };
-};
-
-const errorType = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { type?: string }).type;
-  }
-  return undefined;
 };
 
 describe('KMS model: resolving identifiers', () => {
