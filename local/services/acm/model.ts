@@ -231,7 +231,12 @@ export const detailOf = (record: CertificateRecord, now: Date): Record<string, u
   return detail;
 };
 
-/** An AWS-style constraint message, e.g. for `MaxItems` out of range. */
+/**
+ * An AWS-style constraint message, e.g. for `MaxItems` out of range. ACM answers bad input in
+ * this form ("1 validation error detected: Value ... at 'field' failed to satisfy constraint:
+ * ..."), which is what callers of the real service see, so the ACM operations keep it for
+ * lengths, ranges and enums instead of the messages of `local/core/input.ts`.
+ */
 export const constraint = (value: unknown, field: string, rule: string): AwsError =>
   new AwsError(
     'ValidationException',

@@ -109,12 +109,16 @@ export class AcmModel {
     this.region(scope).certificates.delete(record.arn);
   }
 
-  /** The ARN and tags of the certificate `arn` in one account and Region; undefined when there is none. */
+  /**
+   * The ARN and tags of a certificate in one account and Region, by its ARN or its ID (the part
+   * after `certificate/`); undefined when there is none.
+   */
   public certificateForAuthorization(
     account: string,
     region: string,
-    arn: string,
+    id: string,
   ): CertificateAuthorizationView | undefined {
+    const arn = id.startsWith('arn:') ? id : `arn:aws:acm:${region}:${account}:certificate/${id}`;
     const record = this.#store.peek(account, region)?.certificates.get(arn);
     return record ? { arn: record.arn, tags: record.tags.map((t) => ({ ...t })) } : undefined;
   }

@@ -124,6 +124,9 @@ describe('ACM model: the store', () => {
       'ResourceNotFoundException',
     );
     expect(model.certificateForAuthorization(ACCOUNT, 'eu-west-1', r.arn)).toEqual({ arn: r.arn, tags: [] });
+    expect(model.certificateForAuthorization(ACCOUNT, 'eu-west-1', r.arn.split('/')[1] ?? '')?.arn).toBe(
+      r.arn,
+    );
     expect(model.certificateForAuthorization(ACCOUNT, 'us-east-1', r.arn)).toBeUndefined();
   });
 
