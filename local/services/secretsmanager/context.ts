@@ -7,7 +7,7 @@ import type { InputReader } from '../../core/input.js';
 import type { LambdaRegistry } from '../../lambdas.js';
 import type { Clock } from '../../server.js';
 import type { RequestContext } from '../../types.js';
-import type { SecretsModel } from './model.js';
+import { MARKED_FOR_DELETION, type SecretsModel } from './model.js';
 import type { SecretRecord } from './records.js';
 import type { RotationRunner } from './rotation-runner.js';
 
@@ -33,13 +33,11 @@ export const anySecret = (service: Service, ctx: RequestContext, input: InputRea
   );
 
 /** The secret `SecretId` names, refusing one scheduled for deletion. */
-export const liveSecret = (service: Service, ctx: RequestContext, input: InputReader): SecretRecord =>
-  service.model.findLive(
-    ctx.accountId,
-    ctx.region,
-    input.reqString('SecretId', { max: SECRET_ID_MAX }),
-    ctx.now.getTime(),
-  );
+export const liveSecret = (service: Service, ctx: RequestContext, input: InputReader): SecretRecord => {
+  const secret = anySecret(service, ctx, input);
+  if (secret.deletedMs !== undefined) throw invalidRequest(MARKED_FOR_DELETION);
+  return secret;
+};
 
 /** A secret the caller may change: live, and not a replica (replicas follow their primary). */
 export const writableSecret = (service: Service, ctx: RequestContext, input: InputReader): SecretRecord => {

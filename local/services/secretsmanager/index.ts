@@ -52,6 +52,10 @@ export interface SecretsManagerService extends LocalService {
   readonly model: SecretsModel;
 }
 
+/** Finds the Secrets Manager among an endpoint's services (`endpoint.services`), for its `model`. */
+export const isSecretsManager = (service: LocalService): service is SecretsManagerService =>
+  service.targetPrefix === 'secretsmanager' && 'model' in service;
+
 /**
  * Creates the Secrets Manager service of the local endpoint. Rotation functions are invoked
  * through `lambdas` (in-process or remote); `clock` stamps every date.

@@ -3,9 +3,9 @@
  * a time for `--state FILE`. Finding a secret by name, ARN or partial ARN; purging secrets whose
  * recovery window ended; the read-only lookup other modules (IAM authorization) use.
  */
-import { AwsError, invalidRequest } from '../../aws-error.js';
+import { AwsError } from '../../aws-error.js';
 import { EntityJournal, RegionalStore, type ScopeId } from '../../core/store.js';
-import { accountOf, regionOf, type SecretRecord, type Tag } from './records.js';
+import { accountOf, compact, regionOf, type SecretRecord, type Tag } from './records.js';
 
 export const NOT_FOUND = "Secrets Manager can't find the specified secret.";
 export const MARKED_FOR_DELETION =
@@ -58,13 +58,21 @@ export class SecretScope {
   }
 }
 
-/** What authorization needs to know about a secret (IAM conditions, resource policy). */
+/**
+ * What authorization needs to know about a secret (IAM condition keys, the resource policy, the
+ * KMS key Secrets Manager calls as the caller): a copy, never a secret value.
+ */
 export interface SecretFacts {
   arn: string;
   name: string;
   tags: Tag[];
   kmsKeyId?: string;
   resourcePolicy?: string;
+  rotationLambdaArn?: string;
+  /** On a replica: the Region of its primary. */
+  primaryRegion?: string;
+  /** Version IDs and their staging labels (no values). */
+  versions: Array<{ versionId: string; stages: string[] }>;
   /** Scheduled for deletion. */
   deleted: boolean;
 }
@@ -107,13 +115,6 @@ export class SecretsModel {
     return secret;
   }
 
-  /** As `find`, refusing a secret scheduled for deletion. */
-  public findLive(account: string, region: string, secretId: string, now: number): SecretRecord {
-    const secret = this.find(account, region, secretId, now);
-    if (secret.deletedMs !== undefined) throw invalidRequest(MARKED_FOR_DELETION);
-    return secret;
-  }
-
   /** The secrets `find` returned since the last call (the provider journals them after a write). */
   public takeTouched(): SecretRecord[] {
     const touched = this.#touched;
@@ -139,7 +140,8 @@ export class SecretsModel {
   /**
    * Read-only facts about a secret for authorization (IAM conditions such as
    * `secretsmanager:ResourceTag/...`, `secretsmanager:KmsKeyId`, the resource policy), by the
-   * SecretId a request names. Undefined when there is no such secret. Never returns a value.
+   * SecretId a request names (name, ARN or partial ARN). Undefined when there is no such secret.
+   * Never purges, never creates a scope, never returns a value.
    */
   public lookup(account: string, region: string, secretId: string): SecretFacts | undefined {
     const secret = this.store.peek(account, region)?.byId(secretId);
@@ -148,8 +150,13 @@ export class SecretsModel {
       arn: secret.arn,
       name: secret.name,
       tags: structuredClone(secret.tags),
-      ...(secret.kmsKeyId === undefined ? {} : { kmsKeyId: secret.kmsKeyId }),
-      ...(secret.resourcePolicy === undefined ? {} : { resourcePolicy: secret.resourcePolicy }),
+      ...compact({
+        kmsKeyId: secret.kmsKeyId,
+        resourcePolicy: secret.resourcePolicy,
+        rotationLambdaArn: secret.rotationLambdaArn,
+        primaryRegion: secret.primaryRegion,
+      }),
+      versions: secret.versions.map((v) => ({ versionId: v.versionId, stages: [...v.stages] })),
       deleted: secret.deletedMs !== undefined,
     };
   }

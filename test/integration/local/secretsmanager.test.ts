@@ -6,6 +6,7 @@ import {
   DescribeSecretCommand,
   GetRandomPasswordCommand,
   GetSecretValueCommand,
+  InvalidNextTokenException,
   InvalidParameterException,
   InvalidRequestException,
   ListSecretsCommand,
@@ -455,6 +456,40 @@ describe('ListSecrets', () => {
     } while (token);
     expect(seen).toEqual([...names].reverse());
   });
+
+  itLocal(
+    'refuses a NextToken replayed with other filters or sort order, or one it never issued',
+    async () => {
+      const first = await sm.send(
+        new ListSecretsCommand({
+          Filters: [{ Key: 'name', Values: [prefix] }],
+          MaxResults: 1,
+          SortOrder: 'desc',
+        }),
+      );
+      const replay = (input: Partial<ConstructorParameters<typeof ListSecretsCommand>[0]>) =>
+        sm.send(
+          new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [prefix] }], MaxResults: 1, ...input }),
+        );
+
+      expect(first.NextToken).toBeDefined();
+      await expect(replay({ NextToken: first.NextToken, SortOrder: 'asc' })).rejects.toBeInstanceOf(
+        InvalidNextTokenException,
+      );
+      await expect(
+        replay({
+          NextToken: first.NextToken,
+          SortOrder: 'desc',
+          Filters: [{ Key: 'name', Values: [`${prefix}/a`] }],
+        }),
+      ).rejects.toBeInstanceOf(InvalidNextTokenException);
+      await expect(replay({ NextToken: 'bm90LWEtdG9rZW4' })).rejects.toBeInstanceOf(
+        InvalidNextTokenException,
+      );
+      const second = await replay({ NextToken: first.NextToken, SortOrder: 'desc' });
+      expect(second.SecretList?.[0]?.Name).toBe(names[names.length - 2]);
+    },
+  );
 
   it('hides secrets scheduled for deletion unless IncludePlannedDeletion is set', async () => {
     const name = `${prefix}/zeta`;

@@ -3,17 +3,11 @@ import type { AwsError } from '../../../../local/aws-error.js';
 import { InputReader } from '../../../../local/core/input.js';
 import { decodePageToken, fingerprint, pageOf } from '../../../../local/core/paging.js';
 import { EntityJournal, RegionalStore } from '../../../../local/core/store.js';
+import { thrown as thrownBy } from '../../../helpers/thrown.js';
 
 const INVALID = { type: 'InvalidNextTokenException', message: 'bad token' };
 
-const thrown = (run: () => unknown): AwsError => {
-  try {
-    run();
-  } catch (error) {
-    return error as AwsError;
-  }
-  throw new Error('expected an error');
-};
+const thrown = (run: () => unknown): AwsError => thrownBy<AwsError>(run);
 
 describe('InputReader', () => {
   it('throws the service exception type naming the field and the fix', () => {

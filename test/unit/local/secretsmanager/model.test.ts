@@ -11,6 +11,7 @@ import {
   stagesMap,
   versionById,
 } from '../../../../local/services/secretsmanager/versions.js';
+import { thrown as thrownBy } from '../../../helpers/thrown.js';
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';
@@ -31,14 +32,7 @@ const newSecret = (name = 'app/db'): SecretRecord => ({
   rotationLog: [],
 });
 
-const thrown = (run: () => unknown): AwsError => {
-  try {
-    run();
-  } catch (error) {
-    return error as AwsError;
-  }
-  throw new Error('expected an error');
-};
+const thrown = (run: () => unknown): AwsError => thrownBy<AwsError>(run);
 
 describe('version and staging-label rules', () => {
   it('gives the first version AWSCURRENT even when other labels were asked for', () => {
@@ -161,6 +155,7 @@ describe('SecretsModel', () => {
       tags: [{ Key: 'team', Value: 'payments' }],
       kmsKeyId: 'alias/app',
       resourcePolicy: '{"Version":"2012-10-17"}',
+      versions: [{ versionId: TOKEN_A, stages: ['AWSCURRENT'] }],
       deleted: false,
     });
     expect(JSON.stringify(facts)).not.toContain('do-not-leak');
