@@ -15,6 +15,10 @@ export interface LocalAcm extends LocalService {
   readonly model: AcmModel;
 }
 
+/** Finds the local ACM (and its model) among the endpoint's services. */
+export const isAcm = (service: LocalService): service is LocalAcm =>
+  service.targetPrefix === 'CertificateManager' && 'model' in service;
+
 /**
  * The local ACM (`CertificateManager`, JSON 1.1). Certificates live per account and Region;
  * imported ones are parsed for real, Amazon-issued and private ones are created through the

@@ -33,6 +33,10 @@ export interface LocalKms extends LocalService {
   readonly model: KmsModel;
 }
 
+/** Finds the local KMS (and its model) among the endpoint's services. */
+export const isKms = (service: LocalService): service is LocalKms =>
+  service.targetPrefix === 'TrentService' && 'model' in service;
+
 /**
  * Creates the local KMS service (`X-Amz-Target: TrentService.*`, JSON 1.1).
  *

@@ -29,7 +29,7 @@ import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.
 // Runs against AWS_ENDPOINT_URL when set (see target.ts); `itLocal` tests need this endpoint's
 // admin seeding (Amazon-issued and private certificates in given states), clock or accounts.
 import { Clock } from '../../../local/server.js';
-import { createAcm } from '../../../local/services/acm/index.js';
+import { createAcm } from '../../../local/services/acm.js';
 import type { RequestContext } from '../../../local/types.js';
 import {
   createTestCa,

@@ -4,7 +4,7 @@ import type { CertificateRecord } from '../../../../local/services/acm/model.js'
 import { checkReimport, renew } from '../../../../local/services/acm/renewal.js';
 import { AcmModel, DEFAULT_DAYS_BEFORE_EXPIRY } from '../../../../local/services/acm/store.js';
 import { addTags, MAX_TAGS, removeTags, validateTags } from '../../../../local/services/acm/tags.js';
-import { errorType } from '../../../helpers/aws-error.js';
+import { thrown } from '../../../helpers/thrown.js';
 
 const ACCOUNT = '111122223333';
 const scope = { accountId: ACCOUNT, region: 'eu-west-1' };
@@ -32,6 +32,9 @@ const record = (extra: Partial<CertificateRecord> = {}): CertificateRecord => ({
   ...extra,
 });
 
+/** The AWS exception type `run` throws. */
+const typeOf = (run: () => unknown): string | undefined => thrown(run).type;
+
 describe('ACM model: renewal', () => {
   it('renews an issued private certificate: same length from now, new serial, SUCCESS', () => {
     const r = record();
@@ -45,15 +48,15 @@ describe('ACM model: renewal', () => {
   });
 
   it('refuses imported and Amazon-issued certificates, pending ones and expired ones', () => {
-    expect(errorType(() => renew(record({ type: 'IMPORTED' }), NOW))).toBe('ValidationException');
-    expect(errorType(() => renew(record({ type: 'AMAZON_ISSUED' }), NOW))).toBe('ValidationException');
-    expect(errorType(() => renew(record({ status: 'PENDING_VALIDATION' }), NOW))).toBe(
+    expect(typeOf(() => renew(record({ type: 'IMPORTED' }), NOW))).toBe('ValidationException');
+    expect(typeOf(() => renew(record({ type: 'AMAZON_ISSUED' }), NOW))).toBe('ValidationException');
+    expect(typeOf(() => renew(record({ status: 'PENDING_VALIDATION' }), NOW))).toBe(
       'RequestInProgressException',
     );
-    expect(errorType(() => renew(record({ notAfter: '2026-05-01T00:00:00.000Z' }), NOW))).toBe(
+    expect(typeOf(() => renew(record({ notAfter: '2026-05-01T00:00:00.000Z' }), NOW))).toBe(
       'ValidationException',
     );
-    expect(errorType(() => renew(record({ renewalEligibility: 'INELIGIBLE' }), NOW))).toBe(
+    expect(typeOf(() => renew(record({ renewalEligibility: 'INELIGIBLE' }), NOW))).toBe(
       'ValidationException',
     );
   });
@@ -84,14 +87,14 @@ describe('ACM model: re-import rules', () => {
   });
 
   it('refuses tags, another key algorithm, a dropped key usage, and non-imported certificates', () => {
-    expect(errorType(() => checkReimport(imported, same, true))).toBe('ValidationException');
-    expect(errorType(() => checkReimport(imported, { ...same, keyAlgorithm: 'RSA_4096' }, false))).toBe(
+    expect(typeOf(() => checkReimport(imported, same, true))).toBe('ValidationException');
+    expect(typeOf(() => checkReimport(imported, { ...same, keyAlgorithm: 'RSA_4096' }, false))).toBe(
       'ValidationException',
     );
     const dropped = { ...same, info: { ...same.info, keyUsages: ['DIGITAL_SIGNATURE'] as never } };
-    expect(errorType(() => checkReimport(imported, dropped, false))).toBe('ValidationException');
+    expect(typeOf(() => checkReimport(imported, dropped, false))).toBe('ValidationException');
     expect(
-      errorType(() => checkReimport(record({ type: 'PRIVATE', keyAlgorithm: 'RSA_2048' }), same, false)),
+      typeOf(() => checkReimport(record({ type: 'PRIVATE', keyAlgorithm: 'RSA_2048' }), same, false)),
     ).toBe('ValidationException');
   });
 });
@@ -103,13 +106,13 @@ describe('ACM model: tags', () => {
     expect(removeTags(tags, [{ Key: 'a', Value: '1' }])).toEqual(tags);
     expect(removeTags(tags, [{ Key: 'a' }])).toEqual([{ Key: 'b' }]);
     const many = Array.from({ length: MAX_TAGS }, (_, i) => ({ Key: `k${i}` }));
-    expect(errorType(() => addTags(many, [{ Key: 'one-more' }]))).toBe('TooManyTagsException');
+    expect(typeOf(() => addTags(many, [{ Key: 'one-more' }]))).toBe('TooManyTagsException');
   });
 
   it('refuses aws: keys, empty lists and characters outside the allowed set', () => {
-    expect(errorType(() => validateTags([{ Key: 'aws:x' }]))).toBe('InvalidTagException');
-    expect(errorType(() => validateTags([]))).toBe('ValidationException');
-    expect(errorType(() => validateTags([{ Key: 'bad<key>' }]))).toBe('InvalidTagException');
+    expect(typeOf(() => validateTags([{ Key: 'aws:x' }]))).toBe('InvalidTagException');
+    expect(typeOf(() => validateTags([]))).toBe('ValidationException');
+    expect(typeOf(() => validateTags([{ Key: 'bad<key>' }]))).toBe('InvalidTagException');
   });
 });
 
@@ -119,8 +122,8 @@ describe('ACM model: the store', () => {
     const r = record();
     model.add(scope, r);
     expect(model.find(scope, r.arn)).toBe(r);
-    expect(errorType(() => model.find(scope, 'not-an-arn'))).toBe('InvalidArnException');
-    expect(errorType(() => model.find({ ...scope, region: 'us-east-1' }, r.arn))).toBe(
+    expect(typeOf(() => model.find(scope, 'not-an-arn'))).toBe('InvalidArnException');
+    expect(typeOf(() => model.find({ ...scope, region: 'us-east-1' }, r.arn))).toBe(
       'ResourceNotFoundException',
     );
     expect(model.certificateForAuthorization(ACCOUNT, 'eu-west-1', r.arn)).toEqual({ arn: r.arn, tags: [] });
@@ -136,10 +139,10 @@ describe('ACM model: the store', () => {
       inUseBy: ['arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/x/1'],
     });
     model.add(scope, r);
-    expect(errorType(() => model.delete(scope, r))).toBe('ResourceInUseException');
+    expect(typeOf(() => model.delete(scope, r))).toBe('ResourceInUseException');
     r.inUseBy = [];
     model.delete(scope, r);
-    expect(errorType(() => model.find(scope, r.arn))).toBe('ResourceNotFoundException');
+    expect(typeOf(() => model.find(scope, r.arn))).toBe('ResourceNotFoundException');
   });
 
   it('applies PutAccountConfiguration once per idempotency token within the hour', () => {

@@ -1,0 +1,2 @@
+/** Moved to `kms/`; this path stays for importers not yet moved. */
+export * from './kms/index.js';
