@@ -1,4 +1,5 @@
 import { invalidParameter } from '../../aws-error.js';
+import { InputReader } from '../../core/input.js';
 
 /** RotationRules as stored and returned by DescribeSecret. */
 export interface RotationRules {
@@ -101,65 +102,55 @@ export const validateRotationRules = (input: unknown): RotationRules => {
       'RotationRules must be an object with AutomaticallyAfterDays or ScheduleExpression.',
     );
   }
-  const rules = input as Record<string, unknown>;
-  const out: RotationRules = {};
-  const days = rules.AutomaticallyAfterDays;
-  const expression = rules.ScheduleExpression;
-  if (days !== undefined && expression !== undefined) {
-    throw invalidParameter(
+  const rules = new InputReader(input, 'InvalidParameterException', 'RotationRules.');
+  if (rules.has('AutomaticallyAfterDays') && rules.has('ScheduleExpression')) {
+    throw rules.error(
       'RotationRules: set AutomaticallyAfterDays or ScheduleExpression, not both (use ScheduleExpression for hours).',
     );
   }
-  if (days !== undefined) {
-    if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 1000) {
-      throw invalidParameter('RotationRules.AutomaticallyAfterDays must be an integer from 1 to 1000.');
-    }
-    out.AutomaticallyAfterDays = days;
+  const days = rules.optInt('AutomaticallyAfterDays', 1, 1000);
+  const expression = rules.optString('ScheduleExpression');
+  if (expression !== undefined) checkExpression(expression);
+  const duration = rules.optString('Duration', {
+    pattern: /^0*([1-9]|1\d|2[0-4])h$/,
+    hint: 'it must be a number of hours from 1h to 24h, for example 3h',
+  });
+  if (days === undefined && expression === undefined) {
+    throw rules.error('RotationRules needs AutomaticallyAfterDays or ScheduleExpression.');
   }
-  if (expression !== undefined) {
-    if (typeof expression !== 'string')
-      throw invalidParameter('RotationRules.ScheduleExpression must be a string.');
-    const rate = RATE.exec(expression);
-    const cron = CRON.exec(expression);
-    if (rate) {
-      const n = Number(rate[1]);
-      const hours = rate[2]?.startsWith('hour') ?? false;
-      if (hours ? n < 4 || n > 24 : n < 1 || n > 1000) {
-        throw invalidParameter(
-          `RotationRules.ScheduleExpression ${expression} is out of range: use rate(4 hours) to rate(24 hours) or rate(1 day) to rate(1000 days).`,
-        );
-      }
-    } else if (cron?.[1]) {
-      try {
-        parseCron(cron[1]);
-      } catch (error) {
-        const why = error instanceof Error ? error.message : String(error);
-        throw invalidParameter(
-          `RotationRules.ScheduleExpression ${expression} is not a valid cron expression: ${why}.`,
-        );
-      }
-    } else {
-      throw invalidParameter(
-        'RotationRules.ScheduleExpression must be rate(N hours|days) or cron(minutes hours day-of-month month day-of-week year).',
-      );
-    }
-    out.ScheduleExpression = expression;
-  }
-  if (rules.Duration !== undefined) {
-    const duration = rules.Duration;
-    const match = typeof duration === 'string' ? /^(\d+)h$/.exec(duration) : null;
-    const hours = Number(match?.[1]);
-    if (!match || hours < 1 || hours > 24) {
-      throw invalidParameter(
-        'RotationRules.Duration must be a number of hours from 1h to 24h, for example 3h.',
-      );
-    }
-    out.Duration = duration as string;
-  }
-  if (out.AutomaticallyAfterDays === undefined && out.ScheduleExpression === undefined) {
-    throw invalidParameter('RotationRules needs AutomaticallyAfterDays or ScheduleExpression.');
-  }
+  const out: RotationRules = {};
+  if (days !== undefined) out.AutomaticallyAfterDays = days;
+  if (expression !== undefined) out.ScheduleExpression = expression;
+  if (duration !== undefined) out.Duration = duration;
   return out;
+};
+
+/** A `rate()` within the documented range or a `cron()` this module can schedule. */
+const checkExpression = (expression: string): void => {
+  const rate = RATE.exec(expression);
+  const cron = CRON.exec(expression);
+  if (rate) {
+    const n = Number(rate[1]);
+    const hours = rate[2]?.startsWith('hour') ?? false;
+    if (hours ? n < 4 || n > 24 : n < 1 || n > 1000) {
+      throw invalidParameter(
+        `RotationRules.ScheduleExpression ${expression} is out of range: use rate(4 hours) to rate(24 hours) or rate(1 day) to rate(1000 days).`,
+      );
+    }
+  } else if (cron?.[1]) {
+    try {
+      parseCron(cron[1]);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw invalidParameter(
+        `RotationRules.ScheduleExpression ${expression} is not a valid cron expression: ${why}.`,
+      );
+    }
+  } else {
+    throw invalidParameter(
+      'RotationRules.ScheduleExpression must be rate(N hours|days) or cron(minutes hours day-of-month month day-of-week year).',
+    );
+  }
 };
 
 /** Whether the rules schedule by cron() (windows fixed in the calendar, not counted from a rotation). */
