@@ -231,7 +231,12 @@ export const detailOf = (record: CertificateRecord, now: Date): Record<string, u
   return detail;
 };
 
-/** An AWS-style constraint message, e.g. for `MaxItems` out of range. */
+/**
+ * An AWS-style constraint message, e.g. for `MaxItems` out of range. ACM answers bad input in
+ * this form ("1 validation error detected: Value ... at 'field' failed to satisfy constraint:
+ * ..."), which is what callers of the real service see, so the ACM operations keep it for
+ * lengths, ranges and enums instead of the messages of `local/core/input.ts`.
+ */
 export const constraint = (value: unknown, field: string, rule: string): AwsError =>
   new AwsError(
     'ValidationException',
@@ -243,12 +248,4 @@ export const requireEnum = <T extends string>(value: unknown, allowed: readonly 
     throw constraint(value, field, `Member must satisfy enum value set: [${allowed.join(', ')}]`);
   }
   return value as T;
-};
-
-export const optionalStringArray = (value: unknown, field: string): string[] | undefined => {
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-    throw new AwsError('ValidationException', `${field} must be a list of strings.`);
-  }
-  return value as string[];
 };

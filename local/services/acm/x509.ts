@@ -306,16 +306,26 @@ const decodeKeyUsage = (value: Buffer | undefined): KeyUsageName[] => {
   return KEY_USAGE_BITS.filter((_, i) => ((bits[i >> 3] ?? 0) & (0x80 >> (i & 7))) !== 0);
 };
 
-const decodeExtendedKeyUsage = (value: Buffer | undefined): { Name: ExtendedKeyUsageName; OID: string }[] => {
-  if (!value) return [];
-  return children(readElement(value).content).map((element) => {
-    const dotted = decodeOid(element.content);
+/**
+ * The Extended Key Usage OIDs, from Node's parser: `extKeyUsage` where the running Node has it,
+ * else `keyUsage`, the older name of the same list (the Node 20 and 22 typings know only that).
+ * Undefined when the certificate has no such extension.
+ */
+const extendedKeyUsageOids = (certificate: X509Certificate): readonly string[] =>
+  (certificate as X509Certificate & { extKeyUsage?: string[] }).extKeyUsage ?? certificate.keyUsage ?? [];
+
+const extendedKeyUsages = (certificate: X509Certificate): { Name: ExtendedKeyUsageName; OID: string }[] =>
+  extendedKeyUsageOids(certificate).map((dotted) => {
     const name = Object.entries(EXTENDED_KEY_USAGE_OIDS).find(([, o]) => o === dotted)?.[0];
     return { Name: (name ?? 'CUSTOM') as ExtendedKeyUsageName, OID: dotted };
   });
-};
 
-/** Reads the fields ACM reports from a parsed certificate. */
+/**
+ * Reads the fields ACM reports from a parsed certificate. Node's `X509Certificate` gives the
+ * subject, issuer, SANs, serial, validity, public key, CA flag and Extended Key Usage; it does
+ * not expose the KeyUsage bits, the signature algorithm or the version, so those three are read
+ * from the DER here (with `der.ts`).
+ */
 export const describeCertificate = (certificate: X509Certificate): CertificateInfo => {
   const outer = children(readElement(certificate.raw).content);
   const tbs = children(outer[0]?.content ?? Buffer.alloc(0));
@@ -331,7 +341,7 @@ export const describeCertificate = (certificate: X509Certificate): CertificateIn
     domainName: cn ?? sans[0] ?? '',
     subjectAlternativeNames: sans.length > 0 ? sans : cn ? [cn] : [],
     keyUsages: decodeKeyUsage(findExtension(extensions, OID.keyUsage)),
-    extendedKeyUsages: decodeExtendedKeyUsage(findExtension(extensions, OID.extKeyUsage)),
+    extendedKeyUsages: extendedKeyUsages(certificate),
     serial: (certificate.serialNumber.toLowerCase().match(/../g) ?? []).join(':'),
     subject: formatName(certificate.subject),
     issuer: formatName(certificate.issuer),

@@ -219,7 +219,7 @@ const leftPad = (buf: Buffer, length: number): Buffer =>
 
 /**
  * Signs with an asymmetric key. `isDigest` is KMS `MessageType: DIGEST`: the message is already
- * the hash, so the signature scheme skips hashing (done by hand, as Node only signs messages).
+ * the hash, so the signature scheme skips hashing (RSA by hand, ECDSA through `ecdsa.ts`, as Node only signs messages).
  */
 export const signMessage = (
   material: string,
@@ -239,12 +239,7 @@ export const signMessage = (
     });
   }
   if (hash.ecdsa) {
-    const jwk = key.export({ format: 'jwk' });
-    return ecdsaSignDigest(
-      key.asymmetricKeyDetails?.namedCurve ?? '',
-      Buffer.from(jwk.d ?? '', 'base64url').toString('hex'),
-      message,
-    );
+    return ecdsaSignDigest(key, message);
   }
   const bits = modulusBits(key);
   if (hash.pss) {
@@ -281,14 +276,7 @@ export const verifyMessage = (
       );
     }
     if (hash.ecdsa) {
-      const jwk = key.export({ format: 'jwk' });
-      return ecdsaVerifyDigest(
-        key.asymmetricKeyDetails?.namedCurve ?? '',
-        Buffer.from(jwk.x ?? '', 'base64url').toString('hex'),
-        Buffer.from(jwk.y ?? '', 'base64url').toString('hex'),
-        message,
-        signature,
-      );
+      return ecdsaVerifyDigest(key, message, signature);
     }
     const bits = modulusBits(key);
     if (signature.length !== bits / 8) return false;

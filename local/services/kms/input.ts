@@ -1,107 +1,49 @@
-import { AwsError } from '../../aws-error.js';
+import { AwsError, validation } from '../../aws-error.js';
+import { type Input, InputReader } from '../../core/input.js';
+import { pageOf } from '../../core/paging.js';
 
-/** Reading the JSON input of a KMS operation, with errors that name the field and the fix. */
+/**
+ * Reading the JSON input of a KMS operation through the endpoint's one input reader
+ * (`local/core/input.ts`, errors naming the field), plus what only KMS has: tag lists with
+ * TagException and Limit/Marker paging through the one paging codec.
+ */
 
-export const validation = (message: string): AwsError => new AwsError('ValidationException', message);
+export type { Input };
+export { validation };
 
-export type Input = Record<string, unknown>;
+const reader = (input: Input): InputReader => new InputReader(input, 'ValidationException');
 
-export const optString = (input: Input, name: string, max = 2048): string | undefined => {
-  const value = input[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw validation(`${name} must be a string.`);
-  if (value.length > max) throw validation(`${name} must be at most ${max} characters long.`);
-  return value;
-};
+export const optString = (input: Input, name: string, max = 2048): string | undefined =>
+  reader(input).optString(name, { max });
 
-export const reqString = (input: Input, name: string, max = 2048): string => {
-  const value = optString(input, name, max);
-  if (value === undefined || value === '') throw validation(`${name} is required.`);
-  return value;
-};
+export const reqString = (input: Input, name: string, max = 2048): string =>
+  reader(input).reqString(name, { max });
 
-export const optBool = (input: Input, name: string): boolean | undefined => {
-  const value = input[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'boolean') throw validation(`${name} must be true or false.`);
-  return value;
-};
+export const optBool = (input: Input, name: string): boolean | undefined => reader(input).optBool(name);
 
-export const optInt = (input: Input, name: string, min: number, max: number): number | undefined => {
-  const value = input[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw validation(`${name} must be an integer from ${min} to ${max}.`);
-  }
-  return value;
-};
+export const optInt = (input: Input, name: string, min: number, max: number): number | undefined =>
+  reader(input).optInt(name, min, max);
 
-export const optEnum = <T extends string>(
-  input: Input,
-  name: string,
-  allowed: readonly T[],
-): T | undefined => {
-  const value = optString(input, name);
-  if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw validation(`${name} '${value}' is not valid; use one of: ${allowed.join(', ')}.`);
-  }
-  return value as T;
-};
+export const optEnum = <T extends string>(input: Input, name: string, allowed: readonly T[]): T | undefined =>
+  reader(input).optEnum(name, allowed);
 
 /** A blob: base64 in the JSON protocol. */
-export const optBlob = (input: Input, name: string, min: number, max: number): Buffer | undefined => {
-  const value = input[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
-    throw validation(`${name} must be base64-encoded bytes.`);
-  }
-  const bytes = Buffer.from(value, 'base64');
-  if (bytes.length < min || bytes.length > max) {
-    throw validation(`${name} must be ${min} to ${max} bytes long (got ${bytes.length}).`);
-  }
-  return bytes;
-};
+export const optBlob = (input: Input, name: string, min: number, max: number): Buffer | undefined =>
+  reader(input).optBlob(name, min, max);
 
-export const reqBlob = (input: Input, name: string, min: number, max: number): Buffer => {
-  const value = optBlob(input, name, min, max);
-  if (value === undefined) throw validation(`${name} is required.`);
-  return value;
-};
+export const reqBlob = (input: Input, name: string, min: number, max: number): Buffer =>
+  reader(input).reqBlob(name, min, max);
 
 /** A timestamp: epoch seconds (number) in the JSON protocol; ISO strings are accepted too. */
-export const optTimestamp = (input: Input, name: string): number | undefined => {
-  const value = input[name];
-  if (value === undefined || value === null) return undefined;
-  const ms =
-    typeof value === 'number' ? value * 1000 : typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  if (!Number.isFinite(ms)) throw validation(`${name} must be a timestamp (epoch seconds).`);
-  return ms;
-};
+export const optTimestamp = (input: Input, name: string): number | undefined =>
+  reader(input).optTimestamp(name);
 
-export const optStringList = (input: Input, name: string): string[] | undefined => {
-  const value = input[name];
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-    throw validation(`${name} must be a list of strings.`);
-  }
-  return value as string[];
-};
+export const optStringList = (input: Input, name: string): string[] | undefined =>
+  reader(input).optStringList(name);
 
 /** An encryption context: string-to-string map (API reference, EncryptionContextType). */
-export const encryptionContext = (input: Input, name: string): Record<string, string> => {
-  const value = input[name];
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw validation(`${name} must be a map of string keys to string values.`);
-  }
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== 'string') throw validation(`${name} value for '${k}' must be a string.`);
-    out[k] = v;
-  }
-  return out;
-};
+export const encryptionContext = (input: Input, name: string): Record<string, string> =>
+  reader(input).optStringMap(name) ?? {};
 
 export interface Tag {
   TagKey: string;
@@ -131,32 +73,21 @@ export const tagList = (input: Input, name: string): Tag[] => {
   });
 };
 
-/** Pagination marker: an opaque offset, as AWS markers are opaque. */
-export const pageStart = (input: Input): number => {
-  const marker = optString(input, 'Marker', 1024);
-  if (marker === undefined) return 0;
-  const offset = Number(Buffer.from(marker, 'base64url').toString('utf8').replace(/^o:/, ''));
-  if (!/^o:\d+$/.test(Buffer.from(marker, 'base64url').toString('utf8')) || !Number.isInteger(offset)) {
-    throw new AwsError(
-      'InvalidMarkerException',
-      'Marker is not one this endpoint returned; pass NextMarker as is.',
-    );
-  }
-  return offset;
+const INVALID_MARKER = {
+  type: 'InvalidMarkerException',
+  message: 'Marker is not one this endpoint returned; pass NextMarker as is.',
 };
 
 /** One page of `items` plus Truncated/NextMarker, as the KMS List* operations return them. */
 export const page = <T>(
-  items: T[],
+  items: readonly T[],
   input: Input,
   max = 1000,
 ): { items: T[]; Truncated: boolean; NextMarker?: string } => {
-  const start = pageStart(input);
+  const marker = optString(input, 'Marker', 1024);
   const limit = optInt(input, 'Limit', 1, max) ?? Math.min(100, max);
-  const slice = items.slice(start, start + limit);
-  const next = start + limit;
-  if (next < items.length) {
-    return { items: slice, Truncated: true, NextMarker: Buffer.from(`o:${next}`).toString('base64url') };
-  }
-  return { items: slice, Truncated: false };
+  const { items: slice, next } = pageOf(items, { token: marker, limit, invalid: INVALID_MARKER });
+  return next === undefined
+    ? { items: slice, Truncated: false }
+    : { items: slice, Truncated: true, NextMarker: next };
 };
