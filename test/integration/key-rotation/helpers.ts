@@ -20,14 +20,13 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll } from 'vitest';
 import { createClients, type KeyRotationClients } from '../../../functions/key-rotation/clients.js';
 import { createHandler } from '../../../functions/key-rotation/handler.js';
-import { adminFetch } from '../../../local/admin-client.js';
 import {
   functionCredentials,
   LOCAL_STACK_NAME,
   TemplateIdentities,
 } from '../../../local/core/iam/identities.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { KEY_ROTATION_FUNCTION } from '../../../local/workflows.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import {
   type RunStateMachineOptions,
   runStateMachine,
@@ -37,8 +36,6 @@ import {
 export const ACCOUNT = '310987654321';
 export const REGION = 'eu-central-1';
 export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rekey-key-rotation`;
-/** The key owner's credentials: the account root (no policy limits it). */
-const credentials = { accessKeyId: ACCOUNT, secretAccessKey: 'local' };
 /**
  * The handler signs as the key-rotation function's role, so the local endpoint enforces the
  * policies template.yaml gives that role, with the role ARN and the retiring-alias namespace of
@@ -51,7 +48,7 @@ export const RETIRING_PREFIX = `alias/rekey-retiring/${LOCAL_STACK_NAME}/`;
 export const EVENT_BUS = 'rekey';
 
 export interface Harness {
-  endpoint: LocalEndpoint;
+  endpoint: TestEndpoint;
   kms(region?: string): KMSClient;
   secrets: SecretsManagerClient;
   /** Clients of the rotation handler; `shiftClock(ms)` moves only the handler's notion of now. */
@@ -61,11 +58,14 @@ export interface Harness {
 }
 
 export const startHarness = async (): Promise<Harness> => {
-  const endpoint = await startLocalEndpoint();
+  const endpoint = await startTestEndpoint({
+    account: ACCOUNT,
+    region: REGION,
+    secretAccessKey: 'local',
+    defaultFunctions: true,
+  });
   // The stack creates its bus; the handler publishes there.
-  await new EventBridgeClient({ endpoint: endpoint.url, region: REGION, credentials }).send(
-    new CreateEventBusCommand({ Name: EVENT_BUS }),
-  );
+  await new EventBridgeClient(endpoint.clientConfig).send(new CreateEventBusCommand({ Name: EVENT_BUS }));
   const kmsClients = new Map<string, KMSClient>();
   let offset = 0;
   return {
@@ -73,12 +73,12 @@ export const startHarness = async (): Promise<Harness> => {
     kms: (region = REGION) => {
       let client = kmsClients.get(region);
       if (!client) {
-        client = new KMSClient({ endpoint: endpoint.url, region, credentials });
+        client = new KMSClient(endpoint.configFor({ region }));
         kmsClients.set(region, client);
       }
       return client;
     },
-    secrets: new SecretsManagerClient({ endpoint: endpoint.url, region: REGION, credentials }),
+    secrets: new SecretsManagerClient(endpoint.clientConfig),
     clients: createClients({
       region: REGION,
       endpoint: endpoint.url,
@@ -204,14 +204,12 @@ export interface PublishedEvent {
 }
 
 /** Events on the stack's bus in the test account, read through the local EventBridge's admin route. */
-export const publishedEvents = async (h: Harness): Promise<PublishedEvent[]> => {
-  const response = await adminFetch(
-    `${h.endpoint.url}/_rekey/AWSEvents/events?region=${REGION}&account=${ACCOUNT}`,
-    { EventBusName: EVENT_BUS },
-  );
-  if (!response.ok) throw new Error(`reading events failed: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { Events: PublishedEvent[] }).Events;
-};
+export const publishedEvents = async (h: Harness): Promise<PublishedEvent[]> =>
+  (
+    await h.endpoint.admin.call<{ Events: PublishedEvent[] }>('AWSEvents', 'events', {
+      EventBusName: EVENT_BUS,
+    })
+  ).Events;
 
 /** Events of one alias's rotations. */
 export const eventsFor = async (h: Harness, alias: string): Promise<PublishedEvent[]> =>
