@@ -91,6 +91,8 @@ export interface TestEndpointOptions {
   iam?: IamMode;
   /** The SAM template whose roles the functions run under. Default: template.yaml. */
   template?: string;
+  /** Stack parameters the roles are resolved with (e.g. AdditionalRotationFunctionArns). */
+  templateParameters?: Record<string, string>;
 }
 
 export interface RotationFunction {
@@ -152,6 +154,7 @@ export const startTestEndpoint = async <O extends TestEndpointOptions>(
     ...(options.onStateError !== undefined && { onStateError: options.onStateError }),
     iam: options.iam ?? 'enforce',
     ...(options.template !== undefined && { template: options.template }),
+    ...(options.templateParameters !== undefined && { templateParameters: options.templateParameters }),
   };
   const endpoint = await startLocalEndpoint(endpointOptions);
   if (options.clockOffsetMs) endpoint.clock.advance(options.clockOffsetMs);

@@ -12,7 +12,14 @@ import { adminFetch } from '../../../local/admin-client.js';
 import type { LocalEndpoint } from '../../../local/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
 import type { WorkflowRun } from '../../helpers/state-machine.js';
-import { type FleetEndpoint, holder, runFleet, stagesOf, startFleetEndpoint } from './helpers.js';
+import {
+  FLEET_EVENT_BUS,
+  type FleetEndpoint,
+  holder,
+  runFleet,
+  stagesOf,
+  startFleetEndpoint,
+} from './helpers.js';
 
 /**
  * The fleet state machine, run locally through aws-local-stepfunctions, with every Task going to
@@ -198,7 +205,7 @@ beforeAll(async () => {
   ({ run, summary, largestState } = result);
   const response = await adminFetch(
     `${endpoint.url}/_rekey/AWSEvents/events?region=${REGION}&account=${ACCOUNT}`,
-    { EventBusName: 'default' },
+    { EventBusName: FLEET_EVENT_BUS },
   );
   events = ((await response.json()) as { Events: typeof events }).Events;
 }, 120_000);
