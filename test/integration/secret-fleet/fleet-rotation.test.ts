@@ -46,7 +46,8 @@ const ACCOUNT = String(randomInt(100_000_000_000, 999_999_999_999));
 const localLog = () => ({ endpointUrl: endpoint.url, region: REGION, account: ACCOUNT });
 const TEST_ROTATION = 'rekey-it-fleet-rotation';
 const TEST_ROTATION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${TEST_ROTATION}`;
-const TAG = 'rekey-it:fleet';
+// The tag key the deployed fleet role grants on (FleetSecrets: rekey:fleet); the value isolates this run.
+const TAG = 'rekey:fleet';
 const DAY_MS = 86_400_000;
 
 type Group =
