@@ -249,7 +249,10 @@ export const runKeyRotationLocally = async (options: LocalKeyRotationOptions): P
   }
   return runWorkflow({
     aslPath: KEY_ROTATION_ASL,
-    substitutions: { KeyRotationFunctionArn: functionArn, EventBusName: options.eventBusName ?? LOCAL_EVENT_BUS },
+    substitutions: {
+      KeyRotationFunctionArn: functionArn,
+      EventBusName: options.eventBusName ?? LOCAL_EVENT_BUS,
+    },
     tasks: { [functionArn]: handler },
     input,
     region: options.region,
