@@ -17,7 +17,7 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
-import { type RotationLogEntry, readRotationLog } from '../../../local/admin-client.js';
+import { type RotationLogEntry, readRotationLog } from '../../../local/core/admin-client.js';
 import type { LocalEndpoint } from '../../../local/endpoint.js';
 import { captureLogs } from '../../unit/secret-rotation/helpers.js';
 import { type RotationEndpoint, startRotationEndpoint } from '../helpers/rotation-endpoint.js';
