@@ -43,7 +43,8 @@ Options:
   --region R                 Region of the alias (default AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1).
   --endpoint-url URL         Run locally against this endpoint instead of starting the deployed workflow
                              (default AWS_ENDPOINT_URL).
-  --event-bus NAME           Local runs: EventBridge bus for the rotation events (default 'default').
+  --event-bus NAME           Local runs: EventBridge bus for the rotation events (default 'rekey', the
+                             stack's bus, which the function's role may publish to).
   --state-machine-arn ARN    Deployed runs: the key-rotation state machine.
   --stack-name NAME          Deployed runs: read KeyRotationStateMachineArn from this stack's outputs (default rekey).
   --wait                     Deployed runs: follow the execution, printing each state, until it ends.
@@ -133,10 +134,13 @@ const finishInterruptedRetirement = async (
 ): Promise<string | undefined> => {
   const { createClients } = await import('../functions/key-rotation/clients.js');
   const { findUnfinishedRetirement, finishRetirement } = await import('../local/workflows/key-retirement.js');
+  const { LOCAL_RETIRING_ALIAS_PREFIX } = await import('../local/workflows/key-rotation.js');
   const clients = createClients({
     region: target.region,
     ...(target.endpoint ? { endpoint: target.endpoint } : {}),
     credentials: target.credentials ?? { accessKeyId: target.accountId, secretAccessKey: 'local' },
+    // The namespace the local workflow gave the old key's retiring alias.
+    access: { retiringAliasPrefix: LOCAL_RETIRING_ALIAS_PREFIX },
   });
   const found = await findUnfinishedRetirement(clients.kms(target.region), alias, target.region);
   if (!found) return undefined;

@@ -1,8 +1,21 @@
 import { createClients } from '../../functions/key-rotation/clients.js';
 import { createHandler } from '../../functions/key-rotation/handler.js';
+import { functionCredentials, LOCAL_STACK_NAME, TemplateIdentities } from '../core/iam/identities.js';
 import { DEFAULT_ACCOUNT_ID } from '../defaults.js';
 import { KEY_ROTATION_ASL } from '../statemachines.js';
 import { type ExecutionEvent, runWorkflow, type WorkflowRun } from './run.js';
+
+/**
+ * The bus the local workflow publishes to unless told otherwise: the stack's (template.yaml's
+ * EventBusName default), the only one the function's role may publish to.
+ */
+export const LOCAL_EVENT_BUS = 'rekey';
+
+/** The retiring-alias namespace of local key rotations: the stack's, as template.yaml sets it. */
+export const LOCAL_RETIRING_ALIAS_PREFIX = `alias/rekey-retiring/${LOCAL_STACK_NAME}/`;
+
+/** The key-rotation function's logical id in template.yaml: the role its steps run under. */
+export const KEY_ROTATION_FUNCTION = 'KeyRotationFunction';
 
 export interface LocalKeyRotationOptions {
   /** The local endpoint (or any AWS-compatible endpoint) the KMS, EventBridge and Secrets Manager calls go to. */
@@ -30,11 +43,16 @@ export interface LocalKeyRotationOptions {
  */
 export const runKeyRotationLocally = async (options: LocalKeyRotationOptions): Promise<WorkflowRun> => {
   const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
+  // As deployed: the handler signs as its role (the endpoint enforces the role's policies), names
+  // that role in unproven successors' key policies, and gives retiring keys an alias in the
+  // stack's namespace (template.yaml's REKEY_ROLE_ARN and REKEY_RETIRING_ALIAS_PREFIX).
+  const role = new TemplateIdentities().role(KEY_ROTATION_FUNCTION, accountId, options.region);
   const handler = createHandler(
     createClients({
       region: options.region,
       endpoint: options.endpointUrl,
-      credentials: { accessKeyId: accountId, secretAccessKey: 'local' },
+      credentials: functionCredentials(KEY_ROTATION_FUNCTION, accountId),
+      access: { roleArn: role.roleArn, retiringAliasPrefix: LOCAL_RETIRING_ALIAS_PREFIX },
     }),
   );
   const functionArn = `arn:aws:lambda:${options.region}:${accountId}:function:rekey-key-rotation`;
@@ -53,7 +71,10 @@ export const runKeyRotationLocally = async (options: LocalKeyRotationOptions): P
   }
   return runWorkflow({
     aslPath: KEY_ROTATION_ASL,
-    substitutions: { KeyRotationFunctionArn: functionArn, EventBusName: options.eventBusName ?? 'default' },
+    substitutions: {
+      KeyRotationFunctionArn: functionArn,
+      EventBusName: options.eventBusName ?? LOCAL_EVENT_BUS,
+    },
     tasks: { [functionArn]: handler },
     input,
     region: options.region,

@@ -11,9 +11,15 @@ import {
   createHandler as createRotationHandler,
   type HandlerDeps,
 } from '../../functions/secret-rotation/handler.js';
+import type { IamMode } from '../../local/core/iam/authorizer.js';
+import { functionCredentials } from '../../local/core/iam/identities.js';
 import { DEFAULT_ACCOUNT_ID } from '../../local/defaults.js';
 import { type LocalEndpoint, type LocalEndpointOptions, startLocalEndpoint } from '../../local/endpoint.js';
 import type { LambdaInvoker } from '../../local/types.js';
+
+/** The secret-rotation function's logical id in template.yaml. */
+const SECRET_ROTATION_LOGICAL_ID = 'SecretRotationFunction';
+
 import { type TestAdminClient, testAdminClient } from './admin.js';
 
 /** The Region tests act in unless they say otherwise. */
@@ -47,6 +53,13 @@ export interface RotationWiring {
   retry?: { retryMode?: 'standard'; maxAttempts: number };
   /** The function's logger. Default: a silent one. */
   logger?: Logger;
+  /**
+   * Whom the function's client signs as: `role` (default), the role template.yaml gives
+   * rekey-secret-rotation, enforced by the endpoint; `account`, the account's root, for tests that
+   * drive the steps by hand on secrets whose rotation function is another one (which the
+   * deployed role may not touch: test/integration/iam proves that).
+   */
+  signAs?: 'role' | 'account';
   /** Other handler dependencies (password generator, rotator selection, environment). */
   deps?: Omit<HandlerDeps, 'secretsManager' | 'logger' | 'cache'>;
 }
@@ -77,6 +90,16 @@ export interface TestEndpointOptions {
   allowHosts?: string[];
   lambdaEndpoint?: string;
   onStateError?: (error: unknown) => void;
+  /**
+   * IAM evaluation (local/core/iam): `enforce` by default, so every integration test runs the
+   * project's functions under the roles template.yaml gives them. Callers signing as the account
+   * (the harness's own clients) act as its root and are not limited.
+   */
+  iam?: IamMode;
+  /** The SAM template whose roles the functions run under. Default: template.yaml. */
+  template?: string;
+  /** Stack parameters the roles are resolved with (e.g. AdditionalRotationFunctionArns). */
+  templateParameters?: Record<string, string>;
 }
 
 export interface RotationFunction {
@@ -96,6 +119,11 @@ export interface TestEndpoint extends LocalEndpoint {
   readonly credentials: Credentials;
   /** Endpoint, Region and credentials for an SDK client acting as `account` in `region`. */
   readonly clientConfig: ClientConfig;
+  /**
+   * The same, signing as a function or state machine of template.yaml (its logical id, e.g.
+   * `KeyRotationFunction`): the endpoint evaluates such calls against that role's policies.
+   */
+  functionConfig(logicalId: string, target?: { account?: string; region?: string }): ClientConfig;
   /** The same for another account or Region. */
   configFor(target: { account?: string; region?: string }): ClientConfig;
   /** Where the project's code under test sends its calls: the front when there is one, else `url`. */
@@ -131,6 +159,9 @@ export const startTestEndpoint = async <O extends TestEndpointOptions>(
     ...(options.quotas !== undefined && { quotas: options.quotas }),
     ...(options.syncRotation !== undefined && { syncRotation: options.syncRotation }),
     ...(options.onStateError !== undefined && { onStateError: options.onStateError }),
+    iam: options.iam ?? 'enforce',
+    ...(options.template !== undefined && { template: options.template }),
+    ...(options.templateParameters !== undefined && { templateParameters: options.templateParameters }),
   };
   const endpoint = await startLocalEndpoint(endpointOptions);
   if (options.clockOffsetMs) endpoint.clock.advance(options.clockOffsetMs);
@@ -142,12 +173,23 @@ export const startTestEndpoint = async <O extends TestEndpointOptions>(
     credentials: { accessKeyId: target.account ?? account, secretAccessKey },
   });
   const clientConfig = configFor({});
+  const functionConfig = (logicalId: string, target: { account?: string; region?: string } = {}) => ({
+    endpoint: endpoint.url,
+    region: target.region ?? region,
+    credentials: functionCredentials(logicalId, target.account ?? account),
+  });
 
   for (const [name, handler] of Object.entries(options.functions ?? {}))
     endpoint.lambdas.register(name, handler);
   const rotation = options.rotation
     ? wireRotation(endpoint, options.rotation === true ? {} : options.rotation, {
-        ...clientConfig,
+        // Registered as rekey-secret-rotation, the real function signs as its role, as deployed;
+        // under another name it stands for someone else's function (the account's root).
+        ...(options.rotation === true ||
+        ((options.rotation.name ?? 'rekey-secret-rotation') === 'rekey-secret-rotation' &&
+          options.rotation.signAs !== 'account')
+          ? functionConfig(SECRET_ROTATION_LOGICAL_ID)
+          : clientConfig),
         endpoint: callUrl,
       })
     : undefined;
@@ -169,6 +211,7 @@ export const startTestEndpoint = async <O extends TestEndpointOptions>(
     credentials: clientConfig.credentials,
     clientConfig,
     configFor,
+    functionConfig,
     callUrl,
     ...(front && { front }),
     admin: testAdminClient({ endpointUrl: endpoint.url, account, region }),

@@ -2,6 +2,7 @@ import { AwsError } from '../../aws-error.js';
 import type { Clock } from '../../server.js';
 import type { LocalService } from '../../types.js';
 import { adminRoutes } from './admin.js';
+import { acmAuthorization } from './authorization.js';
 import { CallCounter, OperationLimiter } from './limits.js';
 import { OPERATIONS } from './operations.js';
 import { AcmModel, regionKey } from './store.js';
@@ -53,6 +54,10 @@ export const createAcm = (_options: AcmOptions): LocalAcm => {
   const counter = new CallCounter();
   return {
     targetPrefix: 'CertificateManager',
+    // IAM checks per operation (authorization.ts).
+    authorization: acmAuthorization({
+      tagsOf: (ctx, arn) => model.certificateForAuthorization(ctx.accountId, ctx.region, arn)?.tags,
+    }),
     jsonVersion: '1.1',
     model,
     async handle(operation, input, ctx) {

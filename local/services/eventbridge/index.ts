@@ -8,6 +8,7 @@ import { InputReader } from '../../core/input.js';
 import type { Clock } from '../../server.js';
 import type { LocalService } from '../../types.js';
 import { adminRoutes } from './admin.js';
+import { eventBridgeAuthorization } from './authorization.js';
 import { type EventBridgeSnapshot, EventBusModel } from './model.js';
 import { busOperations } from './provider.js';
 import { putEvents } from './put-events.js';
@@ -37,6 +38,8 @@ export const createEventBridge = (options: EventBridgeOptions): LocalService => 
   return {
     targetPrefix: 'AWSEvents',
     jsonVersion: '1.1',
+    // IAM checks per operation (authorization.ts).
+    authorization: eventBridgeAuthorization(),
     async handle(operation, raw, ctx) {
       const input = new InputReader(raw, 'ValidationException');
       if (operation === 'PutEvents') return putEvents(input, ctx, model, maxRequestBytes);

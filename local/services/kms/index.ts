@@ -1,8 +1,9 @@
 import { AwsError } from '../../aws-error.js';
 import type { Clock } from '../../server.js';
 import type { LocalService, RequestContext } from '../../types.js';
+import { kmsAuthorization } from './authorization.js';
 import { importOperations } from './import.js';
-import { KmsModel } from './model.js';
+import { KmsModel, type RegionState } from './model.js';
 import type { Operations } from './operation.js';
 import { accessOperations } from './operations-access.js';
 import { cryptoOperations } from './operations-crypto.js';
@@ -43,12 +44,17 @@ export const isKms = (service: LocalService): service is LocalKms =>
  * @param options.clock - the endpoint clock; key deletion windows and import token lifetimes
  *   are measured against it.
  */
+/** What an account and Region without keys looks like to the authorization checks. */
+const EMPTY_REGION: RegionState = Object.freeze({ keys: {}, aliases: {} }) as RegionState;
+
 export const createKms = (options: { clock: Clock }): LocalKms => {
   const model = new KmsModel(options.clock);
   return {
     targetPrefix: 'TrentService',
     jsonVersion: '1.1',
     model,
+    // IAM checks per operation and key policies (authorization.ts); reads never create a Region.
+    authorization: kmsAuthorization((account, region) => model.peekRegion(account, region) ?? EMPTY_REGION),
     async handle(operation: string, input: Record<string, unknown>, ctx: RequestContext): Promise<unknown> {
       const op = OPERATIONS[operation];
       if (!op) {

@@ -152,6 +152,11 @@ export class KmsModel {
     return this.#store.at(account, region);
   }
 
+  /** The Region's keys and aliases if it has any, without creating it (authorization reads). */
+  public peekRegion(account: string, region: string): RegionState | undefined {
+    return this.#store.peek(account, region);
+  }
+
   /**
    * Finds the key an identifier names. Key ID and key ARN always work; alias name and alias
    * ARN only where the operation documents them (`alias: true`): DisableKey,

@@ -23,6 +23,7 @@ import type { LambdaRegistry } from '../../lambdas.js';
 import type { Clock } from '../../server.js';
 import type { LocalService } from '../../types.js';
 import { adminRoutes } from './admin.js';
+import { secretsManagerAuthorization } from './authorization.js';
 import type { Operation, Service } from './context.js';
 import { readInput } from './input.js';
 import { listingOperations } from './listing.js';
@@ -84,6 +85,10 @@ export const createSecretsManager = (deps: {
     targetPrefix: 'secretsmanager',
     jsonVersion: '1.1',
     model,
+    // IAM checks per operation (authorization.ts); a lookup never purges and never reads a value.
+    authorization: secretsManagerAuthorization({
+      secret: (ctx, secretId) => model.lookup(ctx.accountId, ctx.region, secretId),
+    }),
     async handle(operation, input, ctx) {
       const run = operations[operation];
       if (!run) {

@@ -102,7 +102,14 @@ const rotate = async (
 /** A user with one access key (made by hand, as a team would) and a secret holding it. */
 const userWithSecret = async (tags?: { Key: string; Value: string }[]) => {
   const userName = `svc-${randomUUID().slice(0, 8)}`;
-  await iam.send(new CreateUserCommand({ UserName: userName, Path: '/rotated/' }));
+  // Tagged as the deployed role requires (IamKeyUserTagValue's default: docs/iam-access-keys.md).
+  await iam.send(
+    new CreateUserCommand({
+      UserName: userName,
+      Path: '/rotated/',
+      Tags: [{ Key: 'rekey:access-keys', Value: 'rotate' }],
+    }),
+  );
   const key = (await iam.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey;
   const value: KeySecret = {
     UserName: userName,
