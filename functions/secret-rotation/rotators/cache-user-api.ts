@@ -1,0 +1,115 @@
+import {
+  DescribeUsersCommand as DescribeElastiCacheUsers,
+  ElastiCacheClient,
+  ModifyUserCommand,
+} from '@aws-sdk/client-elasticache';
+import {
+  DescribeUsersCommand as DescribeMemoryDbUsers,
+  MemoryDBClient,
+  UpdateUserCommand,
+} from '@aws-sdk/client-memorydb';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { CacheService, CacheUserArn } from './cache-user-secret.js';
+
+/**
+ * The two services' user APIs behind one interface: ElastiCache names a user by its id
+ * (DescribeUsers/ModifyUser), MemoryDB by its name (DescribeUsers/UpdateUser). Both take up to
+ * two passwords in `AuthenticationMode`, and both answer `UserNotFoundFault` for an unknown
+ * user and `InvalidUserStateFault` while the user is not `active`.
+ */
+
+/** What the rotator reads of a user. */
+export interface CacheUser {
+  /** The name clients AUTH with. */
+  readonly userName: string;
+  /** `active`, `modifying`, `deleting` (both services' documented states). */
+  readonly status: string;
+  /** `password`, `no-password` (ElastiCache), `iam`. */
+  readonly authenticationType: string;
+  readonly passwordCount: number;
+  readonly accessString: string;
+}
+
+export interface CacheUserApi {
+  readonly service: CacheService;
+  /** The user, or undefined when the service answers UserNotFoundFault. */
+  describe(): Promise<CacheUser | undefined>;
+  /** Replaces the user's passwords (one or two) with a password authentication mode. */
+  setPasswords(passwords: readonly string[]): Promise<void>;
+}
+
+/** Builds the API of the user a secret names. */
+export type CacheUserApiFactory = (user: CacheUserArn, secretsManager: SecretsManagerClient) => CacheUserApi;
+
+const isNotFound = (error: unknown): boolean => error instanceof Error && error.name === 'UserNotFoundFault';
+
+/**
+ * Clients in the user's Region that go where the function's Secrets Manager client goes (the
+ * local endpoint in tests), with its credentials.
+ */
+const configFor = (user: CacheUserArn, secretsManager: SecretsManagerClient) => {
+  const { endpoint, credentials } = secretsManager.config;
+  return { region: user.region, ...(endpoint ? { endpoint } : {}), credentials, maxAttempts: 3 };
+};
+
+export const elastiCacheUserApi = (client: ElastiCacheClient, user: CacheUserArn): CacheUserApi => ({
+  service: 'elasticache',
+  async describe() {
+    try {
+      const found = (await client.send(new DescribeElastiCacheUsers({ UserId: user.userRef }))).Users?.[0];
+      if (!found) return undefined;
+      return {
+        userName: found.UserName ?? '',
+        status: found.Status ?? '',
+        authenticationType: found.Authentication?.Type ?? '',
+        passwordCount: found.Authentication?.PasswordCount ?? 0,
+        accessString: found.AccessString ?? '',
+      };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  },
+  async setPasswords(passwords) {
+    await client.send(
+      new ModifyUserCommand({
+        UserId: user.userRef,
+        AuthenticationMode: { Type: 'password', Passwords: [...passwords] },
+      }),
+    );
+  },
+});
+
+export const memoryDbUserApi = (client: MemoryDBClient, user: CacheUserArn): CacheUserApi => ({
+  service: 'memorydb',
+  async describe() {
+    try {
+      const found = (await client.send(new DescribeMemoryDbUsers({ UserName: user.userRef }))).Users?.[0];
+      if (!found) return undefined;
+      return {
+        userName: found.Name ?? '',
+        status: found.Status ?? '',
+        authenticationType: found.Authentication?.Type ?? '',
+        passwordCount: found.Authentication?.PasswordCount ?? 0,
+        accessString: found.AccessString ?? '',
+      };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  },
+  async setPasswords(passwords) {
+    await client.send(
+      new UpdateUserCommand({
+        UserName: user.userRef,
+        AuthenticationMode: { Type: 'password', Passwords: [...passwords] },
+      }),
+    );
+  },
+});
+
+/** The default factory: one client per step, in the user's Region. */
+export const defaultCacheUserApi: CacheUserApiFactory = (user, secretsManager) =>
+  user.service === 'elasticache'
+    ? elastiCacheUserApi(new ElastiCacheClient(configFor(user, secretsManager)), user)
+    : memoryDbUserApi(new MemoryDBClient(configFor(user, secretsManager)), user);
