@@ -5,7 +5,7 @@ import { UsageError } from './errors.js';
 export const summary = 'Run the local AWS endpoint (Secrets Manager and more) with the project functions';
 
 export const help = `Usage: rekey local [--port 4566] [--host 127.0.0.1] [--state FILE] [--quotas on|off] [--sync-rotation]
-                   [--allow-host NAME,...] [--lambda-endpoint URL]
+                   [--allow-host NAME,...] [--lambda-endpoint URL] [--redis-for GROUP=URL ...]
 
 Starts the local AWS-compatible endpoint and keeps it running until Ctrl+C (SIGINT) or SIGTERM.
 It prints the exports a shell needs to point the AWS SDKs, the AWS CLI and rekey at it
@@ -29,6 +29,10 @@ Options:
                            host.docker.internal, for rotation functions run in containers).
   --lambda-endpoint URL    Lambda Invoke endpoint for rotation functions this process does not serve,
                            for example the URL of 'sam local start-lambda'.
+  --redis-for GROUP=URL    Attach the ElastiCache user group or MemoryDB ACL GROUP to a real Redis or
+                           Valkey server (redis:// or rediss:// URL whose user may run ACL commands):
+                           each change to the group's users is applied there with ACL SETUSER, as
+                           the service does on its clusters. Repeat for more groups.
   -h, --help               Show this help.`;
 
 const parsePort = (text: string): number => {
@@ -49,6 +53,34 @@ const parseUrl = (text: string): string => {
       `--lambda-endpoint must be an http(s) URL such as http://127.0.0.1:3001; got '${text}'.`,
     );
   }
+};
+
+/** `--redis-for GROUP=URL`, repeated: group or ACL name → Redis URL (checked again by the endpoint). */
+export const parseRedisFor = (entries: readonly string[]): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const group = entry.slice(0, eq);
+    const url = entry.slice(eq + 1);
+    let protocol = '';
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+      // reported below
+    }
+    if (
+      eq < 1 ||
+      !/^[a-zA-Z][a-zA-Z0-9-]*$/.test(group) ||
+      (protocol !== 'redis:' && protocol !== 'rediss:')
+    ) {
+      throw new UsageError(
+        `--redis-for takes GROUP=URL, a user group id or ACL name and a redis:// or rediss:// URL, e.g. --redis-for app-users=redis://127.0.0.1:6379; got ${eq < 1 ? 'no GROUP= part' : `'${group}' with that URL`} (the URL is not repeated: it may hold a password).`,
+      );
+    }
+    if (Object.hasOwn(out, group)) throw new UsageError(`--redis-for names ${group} twice.`);
+    out[group] = url;
+  }
+  return out;
 };
 
 /**
@@ -76,6 +108,7 @@ export const run = async (argv: string[]): Promise<number> => {
     'sync-rotation': { type: 'boolean' },
     'allow-host': { type: 'string' },
     'lambda-endpoint': { type: 'string' },
+    'redis-for': { type: 'string', multiple: true },
   });
   const quotas = values.quotas ?? 'on';
   if (quotas !== 'on' && quotas !== 'off') {
@@ -86,6 +119,7 @@ export const run = async (argv: string[]): Promise<number> => {
     values['lambda-endpoint'] === undefined ? undefined : parseUrl(values['lambda-endpoint']);
   const host = values.host ?? '127.0.0.1';
   if (values.state === '') throw new UsageError('--state needs a file path.');
+  const redisFor = parseRedisFor(values['redis-for'] ?? []);
 
   // Loaded here so `rekey local --help` stays fast and free of SDK imports.
   const { startLocalEndpoint } = await import('../local/endpoint.js');
@@ -102,6 +136,7 @@ export const run = async (argv: string[]): Promise<number> => {
         .map((h) => h.trim())
         .filter(Boolean),
       lambdaEndpoint,
+      redisFor,
       onStateError: (error) =>
         process.stderr.write(
           `Could not save the state (will retry on the next change and on exit): ${error instanceof Error ? error.message : String(error)}\n`,
@@ -133,6 +168,9 @@ export const run = async (argv: string[]): Promise<number> => {
     lines.push(...arns.map((arn) => `  ${arn}`));
   }
   if (lambdaEndpoint) lines.push(`Other functions are invoked through ${lambdaEndpoint}`);
+  for (const [group, url] of Object.entries(redisFor)) {
+    lines.push(`Redis for ElastiCache user group / MemoryDB ACL ${group}: ${new URL(url).host}`);
+  }
   lines.push(
     values.state
       ? `State: ${values.state} (each change on disk before it is answered; it holds secret values, mode 0600)`

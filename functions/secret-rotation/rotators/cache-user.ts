@@ -1,5 +1,15 @@
-import { RotationConfigurationError, RotationError, SecretFormatError, SecretTestFailedError } from '../errors.js';
-import { type CacheUser, type CacheUserApi, type CacheUserApiFactory, defaultCacheUserApi } from './cache-user-api.js';
+import {
+  RotationConfigurationError,
+  RotationError,
+  SecretFormatError,
+  SecretTestFailedError,
+} from '../errors.js';
+import {
+  type CacheUser,
+  type CacheUserApi,
+  type CacheUserApiFactory,
+  defaultCacheUserApi,
+} from './cache-user-api.js';
 import { probeCommand } from './cache-user-probe.js';
 import {
   type CacheService,
@@ -157,9 +167,12 @@ export const createCacheUserRotator = (options: CacheUserRotatorOptions): Rotato
         );
       }
       if (next.password === undefined) {
-        throw new SecretFormatError('The AWSPENDING version has no "password"; it was not made by createSecret.', {
-          field: 'password',
-        });
+        throw new SecretFormatError(
+          'The AWSPENDING version has no "password"; it was not made by createSecret.',
+          {
+            field: 'password',
+          },
+        );
       }
       // The pending password first; the current one stays valid until finishSecret.
       const passwords = [...new Set([next.password, ...(now.password === undefined ? [] : [now.password])])];
@@ -175,7 +188,9 @@ export const createCacheUserRotator = (options: CacheUserRotatorOptions): Rotato
     async testSecret({ pending }, ctx) {
       const secret = parse(pending, 'the AWSPENDING version');
       if (secret.password === undefined) {
-        throw new SecretFormatError('The AWSPENDING version has no "password" to test.', { field: 'password' });
+        throw new SecretFormatError('The AWSPENDING version has no "password" to test.', {
+          field: 'password',
+        });
       }
       const user = await untilActive(apiFactory(secret.user, ctx.secretsManager), secret, ctx);
       const target = {
@@ -232,7 +247,9 @@ export const createCacheUserRotator = (options: CacheUserRotatorOptions): Rotato
       if (secret.password === undefined) return;
       try {
         await setPasswords(apiFactory(secret.user, ctx.secretsManager), secret, [secret.password], ctx);
-        ctx.logger.info('Removed the previous password; only AWSCURRENT logs in now', { user: secret.user.arn });
+        ctx.logger.info('Removed the previous password; only AWSCURRENT logs in now', {
+          user: secret.user.arn,
+        });
       } catch (error) {
         // The rotation is finished (AWSCURRENT moved). The next setSecret sets both passwords
         // afresh, which drops this one; until then `rekey doctor` reports two passwords.
