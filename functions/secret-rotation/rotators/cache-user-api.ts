@@ -9,6 +9,7 @@ import {
   UpdateUserCommand,
 } from '@aws-sdk/client-memorydb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsClientBeside } from '../../lib/aws.js';
 import type { CacheService, CacheUserArn } from './cache-user-secret.js';
 
 /**
@@ -39,18 +40,12 @@ export interface CacheUserApi {
 }
 
 /** Builds the API of the user a secret names. */
-export type CacheUserApiFactory = (user: CacheUserArn, secretsManager: SecretsManagerClient) => CacheUserApi;
+export type CacheUserApiFactory = (
+  user: CacheUserArn,
+  secretsManager: SecretsManagerClient,
+) => CacheUserApi | Promise<CacheUserApi>;
 
 const isNotFound = (error: unknown): boolean => error instanceof Error && error.name === 'UserNotFoundFault';
-
-/**
- * Clients in the user's Region that go where the function's Secrets Manager client goes (the
- * local endpoint in tests), with its credentials.
- */
-const configFor = (user: CacheUserArn, secretsManager: SecretsManagerClient) => {
-  const { endpoint, credentials } = secretsManager.config;
-  return { region: user.region, ...(endpoint ? { endpoint } : {}), credentials, maxAttempts: 3 };
-};
 
 export const elastiCacheUserApi = (client: ElastiCacheClient, user: CacheUserArn): CacheUserApi => ({
   service: 'elasticache',
@@ -108,8 +103,14 @@ export const memoryDbUserApi = (client: MemoryDBClient, user: CacheUserArn): Cac
   },
 });
 
-/** The default factory: one client per step, in the user's Region. */
-export const defaultCacheUserApi: CacheUserApiFactory = (user, secretsManager) =>
+/**
+ * The default factory: the shared client (functions/lib/aws.ts) in the user's Region, going where
+ * the function's Secrets Manager client goes (the local endpoint in tests), with its credentials.
+ */
+export const defaultCacheUserApi: CacheUserApiFactory = async (user, secretsManager) =>
   user.service === 'elasticache'
-    ? elastiCacheUserApi(new ElastiCacheClient(configFor(user, secretsManager)), user)
-    : memoryDbUserApi(new MemoryDBClient(configFor(user, secretsManager)), user);
+    ? elastiCacheUserApi(
+        await awsClientBeside(ElastiCacheClient, secretsManager, { region: user.region }),
+        user,
+      )
+    : memoryDbUserApi(await awsClientBeside(MemoryDBClient, secretsManager, { region: user.region }), user);

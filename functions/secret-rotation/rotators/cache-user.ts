@@ -152,7 +152,7 @@ export const createCacheUserRotator = (options: CacheUserRotatorOptions): Rotato
 
     async createPending(current, ctx) {
       const secret = parse(current, 'the AWSCURRENT version');
-      checked(secret, await apiFactory(secret.user, ctx.secretsManager).describe());
+      checked(secret, await (await apiFactory(secret.user, ctx.secretsManager)).describe());
       const password = await ctx.generatePassword(cachePasswordPolicy(ctx.tags, options.passwordDefaults));
       return pendingCacheSecret(secret, password);
     },
@@ -176,7 +176,7 @@ export const createCacheUserRotator = (options: CacheUserRotatorOptions): Rotato
       }
       // The pending password first; the current one stays valid until finishSecret.
       const passwords = [...new Set([next.password, ...(now.password === undefined ? [] : [now.password])])];
-      const api = apiFactory(next.user, ctx.secretsManager);
+      const api = await apiFactory(next.user, ctx.secretsManager);
       await setPasswords(api, next, passwords, ctx);
       await untilActive(api, next, ctx);
       ctx.logger.info('The user accepts the pending and the current password', {
@@ -192,7 +192,7 @@ export const createCacheUserRotator = (options: CacheUserRotatorOptions): Rotato
           field: 'password',
         });
       }
-      const user = await untilActive(apiFactory(secret.user, ctx.secretsManager), secret, ctx);
+      const user = await untilActive(await apiFactory(secret.user, ctx.secretsManager), secret, ctx);
       const target = {
         engine: 'redis',
         host: secret.host,
@@ -246,7 +246,7 @@ export const createCacheUserRotator = (options: CacheUserRotatorOptions): Rotato
       const secret = parse(current, 'the AWSCURRENT version');
       if (secret.password === undefined) return;
       try {
-        await setPasswords(apiFactory(secret.user, ctx.secretsManager), secret, [secret.password], ctx);
+        await setPasswords(await apiFactory(secret.user, ctx.secretsManager), secret, [secret.password], ctx);
         ctx.logger.info('Removed the previous password; only AWSCURRENT logs in now', {
           user: secret.user.arn,
         });
