@@ -15,10 +15,9 @@ import { expect, it } from 'vitest';
 import { logger } from '../../../functions/lib/logger.js';
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
 import type { PasswordPolicy } from '../../../functions/secret-rotation/rotators/types.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { readRotationLog as readLocalRotationLog, waitForRotation } from '../../helpers/rotation.js';
 import { captureLogs } from '../../unit/secret-rotation/helpers.js';
-
 /**
  * Runs database rotations the way users do: secrets in the local endpoint, `RotateSecret`
  * invoking the real rotation function in-process, outcomes read back from the endpoint's
@@ -52,7 +51,7 @@ export interface RotationResult {
 type RotationHandler = (event: unknown) => Promise<void>;
 
 export interface RotationHarness {
-  readonly endpoint: LocalEndpoint;
+  readonly endpoint: TestEndpoint;
   readonly sm: SecretsManagerClient;
   createSecret(label: string, value: Record<string, unknown>, tags?: Record<string, string>): Promise<string>;
   /**
@@ -91,7 +90,8 @@ const ROTATION_WAIT_MS = 120_000;
 const MIN_CHECKED_PASSWORD = 8;
 
 export const startRotationHarness = async (): Promise<RotationHarness> => {
-  const endpoint = await startLocalEndpoint({ port: 0 });
+  // The project's own rotation function (its logs captured below) serves ROTATION_FUNCTION_ARN.
+  const endpoint = await startTestEndpoint({ account: ACCOUNT, region: REGION, defaultFunctions: true });
   const printed = captureLogs();
   const level = logger.getLevelName();
   logger.setLogLevel('DEBUG');
@@ -106,11 +106,7 @@ export const startRotationHarness = async (): Promise<RotationHarness> => {
     const password = (value as { password?: unknown } | null)?.password;
     if (typeof password === 'string' && password.length >= MIN_CHECKED_PASSWORD) passwords.add(password);
   };
-  const sm = new SecretsManagerClient({
-    endpoint: endpoint.url,
-    region: REGION,
-    credentials: { accessKeyId: ACCOUNT, secretAccessKey: 'x' },
-  });
+  const sm = new SecretsManagerClient(endpoint.clientConfig);
   const created: string[] = [];
 
   const rotationLog = (secretId: string) => readRotationLog(endpoint.url, secretId);
@@ -190,11 +186,7 @@ export const startRotationHarness = async (): Promise<RotationHarness> => {
     registerFunction(wrap, options = {}) {
       const name = `test-rotation-${randomUUID().slice(0, 8)}`;
       const handler = createHandler({
-        secretsManager: new SecretsManagerClient({
-          endpoint: endpoint.url,
-          region: REGION,
-          credentials: { accessKeyId: ACCOUNT, secretAccessKey: 'x' },
-        }),
+        secretsManager: new SecretsManagerClient(endpoint.clientConfig),
         ...(options.generatePassword ? { generatePassword: options.generatePassword } : {}),
       });
       endpoint.lambdas.register(name, async (payload) => {

@@ -1,18 +1,13 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
-import { createHandler } from '../../../functions/secret-rotation/handler.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import type { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { testLogger } from '../../unit/secret-rotation/helpers.js';
 
 /** What a rotation test needs: the endpoint, a caller's client and the in-process function. */
 export interface RotationEndpoint {
-  readonly endpoint: LocalEndpoint;
+  readonly endpoint: TestEndpoint;
   /** Endpoint, Region and credentials (the account is the 12-digit access key id). */
-  readonly clientConfig: {
-    endpoint: string;
-    region: string;
-    credentials: { accessKeyId: string; secretAccessKey: string };
-  };
+  readonly clientConfig: TestEndpoint['clientConfig'];
   /** The test's own client, as a caller of Secrets Manager. */
   readonly sm: SecretsManagerClient;
   /** The rotation function's client: separate, so a call counter on it sees only the function. */
@@ -29,28 +24,23 @@ export interface RotationEndpoint {
  * AWSPENDING placeholder, so a test can drive the steps itself).
  */
 export const startRotationEndpoint = async (account: string, region: string): Promise<RotationEndpoint> => {
-  const endpoint = await startLocalEndpoint({ port: 0, registerDefaultFunctions: false });
-  const clientConfig = {
-    endpoint: endpoint.url,
+  const endpoint = await startTestEndpoint({
+    account,
     region,
-    credentials: { accessKeyId: account, secretAccessKey: 'x' },
-  };
-  const functionClient = new SecretsManagerClient(clientConfig);
-  const cache = new SecretValueCache();
-  const handler = createHandler({ secretsManager: functionClient, logger: testLogger(), env: {}, cache });
-  endpoint.lambdas.register('rekey-secret-rotation', async (payload) => {
-    await handler(payload);
-    return null;
+    rotation: { logger: testLogger() },
+    functions: {
+      'rekey-it-crash': async () => {
+        throw new Error('simulated crash');
+      },
+    },
   });
-  endpoint.lambdas.register('rekey-it-crash', async () => {
-    throw new Error('simulated crash');
-  });
+  const { rotation } = endpoint;
   return {
     endpoint,
-    clientConfig,
-    sm: new SecretsManagerClient(clientConfig),
-    functionClient,
-    cache,
-    handler,
+    clientConfig: endpoint.clientConfig,
+    sm: new SecretsManagerClient(endpoint.clientConfig),
+    functionClient: rotation.client,
+    cache: rotation.cache,
+    handler: rotation.handler,
   };
 };

@@ -19,8 +19,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll } from 'vitest';
 import { createClients, type KeyRotationClients } from '../../../functions/key-rotation/clients.js';
 import { createHandler } from '../../../functions/key-rotation/handler.js';
-import { adminFetch } from '../../../local/admin-client.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import {
   type RunStateMachineOptions,
   runStateMachine,
@@ -30,12 +29,11 @@ import {
 export const ACCOUNT = '310987654321';
 export const REGION = 'eu-central-1';
 export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rekey-key-rotation`;
-const credentials = { accessKeyId: ACCOUNT, secretAccessKey: 'local' };
 export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/rekey-KeyRotationFunctionRole-TEST`;
 export const RETIRING_PREFIX = 'alias/rekey-retiring/test-stack/';
 
 export interface Harness {
-  endpoint: LocalEndpoint;
+  endpoint: TestEndpoint;
   kms(region?: string): KMSClient;
   secrets: SecretsManagerClient;
   /** Clients of the rotation handler; `shiftClock(ms)` moves only the handler's notion of now. */
@@ -45,7 +43,12 @@ export interface Harness {
 }
 
 export const startHarness = async (): Promise<Harness> => {
-  const endpoint = await startLocalEndpoint();
+  const endpoint = await startTestEndpoint({
+    account: ACCOUNT,
+    region: REGION,
+    secretAccessKey: 'local',
+    defaultFunctions: true,
+  });
   const kmsClients = new Map<string, KMSClient>();
   let offset = 0;
   return {
@@ -53,16 +56,16 @@ export const startHarness = async (): Promise<Harness> => {
     kms: (region = REGION) => {
       let client = kmsClients.get(region);
       if (!client) {
-        client = new KMSClient({ endpoint: endpoint.url, region, credentials });
+        client = new KMSClient(endpoint.configFor({ region }));
         kmsClients.set(region, client);
       }
       return client;
     },
-    secrets: new SecretsManagerClient({ endpoint: endpoint.url, region: REGION, credentials }),
+    secrets: new SecretsManagerClient(endpoint.clientConfig),
     clients: createClients({
       region: REGION,
       endpoint: endpoint.url,
-      credentials,
+      credentials: endpoint.credentials,
       now: () => new Date(Date.now() + offset),
       // As deployed: the role is named in unproven successors' key policies, and retiring keys
       // get an alias in the stack's own namespace.
@@ -183,14 +186,12 @@ export interface PublishedEvent {
 }
 
 /** Events on the default bus of the test account, read through the local EventBridge's admin route. */
-export const publishedEvents = async (h: Harness): Promise<PublishedEvent[]> => {
-  const response = await adminFetch(
-    `${h.endpoint.url}/_rekey/AWSEvents/events?region=${REGION}&account=${ACCOUNT}`,
-    { EventBusName: 'default' },
-  );
-  if (!response.ok) throw new Error(`reading events failed: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { Events: PublishedEvent[] }).Events;
-};
+export const publishedEvents = async (h: Harness): Promise<PublishedEvent[]> =>
+  (
+    await h.endpoint.admin.call<{ Events: PublishedEvent[] }>('AWSEvents', 'events', {
+      EventBusName: 'default',
+    })
+  ).Events;
 
 /** Events of one alias's rotations. */
 export const eventsFor = async (h: Harness, alias: string): Promise<PublishedEvent[]> =>

@@ -3,22 +3,18 @@
  * real rotation function registered, a Secrets Manager client acting as the test's account, and
  * the staging-label look-ups both files assert with.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { logger as functionLogger } from '../../../functions/lib/logger.js';
 import { createClients } from '../../../functions/secret-fleet/clients.js';
 import { createHandler } from '../../../functions/secret-fleet/handler.js';
 import type { FleetSummary } from '../../../functions/secret-fleet/summary.js';
-import {
-  createHandler as createRotationHandler,
-  SECRETS_MANAGER_RETRY,
-} from '../../../functions/secret-rotation/handler.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { SECRETS_MANAGER_RETRY } from '../../../functions/secret-rotation/handler.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { runStateMachine, type WorkflowRun } from '../../helpers/state-machine.js';
 import { type QuotaProxy, startQuotaProxy } from './quota-proxy.js';
 
 export interface FleetEndpoint {
-  readonly endpoint: LocalEndpoint;
+  readonly endpoint: TestEndpoint;
   /** Acts as `account` in `region`. */
   readonly sm: SecretsManagerClient;
   readonly credentials: { accessKeyId: string; secretAccessKey: string };
@@ -44,44 +40,38 @@ export const startFleetEndpoint = async (options: {
   /** Enforce Secrets Manager's write quota (ThrottlingException over it) on the fleet and the rotation function. */
   writeQuotaPerSecond?: number;
 }): Promise<FleetEndpoint> => {
-  const { account, region } = options;
+  const { account, region, writeQuotaPerSecond } = options;
   functionLogger.setLogLevel('SILENT');
-  const endpoint = await startLocalEndpoint({ port: 0 });
-  const quota =
-    options.writeQuotaPerSecond === undefined
-      ? undefined
-      : await startQuotaProxy(endpoint.url, options.writeQuotaPerSecond);
-  const url = quota?.url ?? endpoint.url;
-  const credentials = { accessKeyId: account, secretAccessKey: 'x' };
-  const sm = new SecretsManagerClient({ endpoint: endpoint.url, region, credentials });
-  const rotation = createRotationHandler({
+  let quota: QuotaProxy | undefined;
+  const endpoint = await startTestEndpoint({
+    account,
+    region,
+    defaultFunctions: true,
     // Retries as the deployed function has them (throttling is waited out, not a failure).
-    secretsManager: new SecretsManagerClient({
-      endpoint: url,
-      region,
-      credentials,
-      ...SECRETS_MANAGER_RETRY,
+    rotation: {
+      name: options.rotationFunction,
+      retry: SECRETS_MANAGER_RETRY,
+      ...(options.beforeStep && { beforeStep: options.beforeStep }),
+    },
+    ...(writeQuotaPerSecond !== undefined && {
+      front: async (url: string) => {
+        quota = await startQuotaProxy(url, writeQuotaPerSecond);
+        return quota;
+      },
     }),
-    logger: new Logger({ serviceName: 'rekey-it', logLevel: 'SILENT' }),
-    env: {},
   });
-  endpoint.lambdas.register(options.rotationFunction, async (payload) => {
-    options.beforeStep?.(payload as { Step: string; SecretId: string });
-    await rotation(payload);
-    return null;
-  });
+  const sm = new SecretsManagerClient(endpoint.clientConfig);
   return {
     endpoint,
     sm,
-    credentials,
+    credentials: endpoint.credentials,
     account,
     region,
-    url,
+    url: endpoint.callUrl,
     ...(quota ? { quota } : {}),
     close: async () => {
       sm.destroy();
-      await quota?.close();
-      await endpoint.close();
+      await endpoint.stop();
     },
   };
 };
