@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { ADMIN_HEADER } from './admin-client.js';
 import { AwsError } from './aws-error.js';
+import type { Authorizer } from './core/iam/authorizer.js';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from './defaults.js';
 import type { Quotas } from './quotas.js';
 import { isQueryRequest, serveQuery } from './services/iam/query.js';
@@ -30,7 +31,11 @@ export class Clock {
  * as AWS does. A 12-digit access key id is taken as the account number, so tests can act
  * as several accounts.
  */
-export const contextFromRequest = (authorization: string | undefined, clock: Clock): RequestContext => {
+export const contextFromRequest = (
+  authorization: string | undefined,
+  clock: Clock,
+  iam?: Authorizer,
+): RequestContext => {
   const match = authorization ? CREDENTIAL.exec(authorization) : null;
   if (!match?.[1] || !match[3]) {
     throw new AwsError(
@@ -39,12 +44,14 @@ export const contextFromRequest = (authorization: string | undefined, clock: Clo
     );
   }
   const accessKeyId = match[1];
-  const accountId = /^\d{12}$/.test(accessKeyId) ? accessKeyId : DEFAULT_ACCOUNT_ID;
+  // Credentials the endpoint issued (a function's role session) carry their account and ARN.
+  const issued = iam?.identity(accessKeyId);
+  const accountId = issued?.accountId ?? (/^\d{12}$/.test(accessKeyId) ? accessKeyId : DEFAULT_ACCOUNT_ID);
   return {
     accountId,
     region: match[3],
     accessKeyId,
-    identityArn: `arn:aws:iam::${accountId}:user/${accessKeyId}`,
+    identityArn: issued?.principalArn ?? `arn:aws:iam::${accountId}:user/${accessKeyId}`,
     requestId: randomUUID(),
     now: clock.now(),
   };
@@ -64,6 +71,8 @@ export interface EndpointServerOptions {
   beforeResponse?: (service: LocalService | undefined, operation: string) => Promise<void> | undefined;
   /** AWS's documented request quotas; absent, every request is served. */
   quotas?: Quotas;
+  /** IAM evaluation of every request (local/core/iam/authorizer.ts); absent, every call is allowed. */
+  iam?: Authorizer;
 }
 
 /**
@@ -207,6 +216,13 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
           send(res, 200, { ok: true }, 'application/json', requestId);
           return;
         }
+        if (url.pathname === '/_rekey/iam/audit') {
+          // The denials IAM evaluation recorded (enforce and audit modes); `{ "reset": true }` clears.
+          const entries = options.iam?.auditLog() ?? [];
+          if (parseJsonObject(raw).reset === true) options.iam?.clearAudit();
+          send(res, 200, { mode: options.iam?.mode ?? 'off', entries }, 'application/json', requestId);
+          return;
+        }
         if (url.pathname === '/_rekey/calls') {
           const counted = Object.fromEntries(calls);
           if (parseJsonObject(raw).reset === true) calls.clear();
@@ -214,7 +230,11 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
           return;
         }
         if (!admin) throw new AwsError('UnknownOperationException', `No admin route ${url.pathname}.`, 404);
-        const ctx = contextFromRequest(req.headers.authorization ?? fakeAuth(url), options.clock);
+        const ctx = contextFromRequest(
+          req.headers.authorization ?? fakeAuth(url),
+          options.clock,
+          options.iam,
+        );
         const body = parseJsonObject(raw);
         const answer = await admin(body, ctx);
         await options.beforeResponse?.(service, `admin:${route}`);
@@ -229,8 +249,10 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
           res,
           raw,
           options.services,
-          (auth) => contextFromRequest(auth, options.clock),
+          (auth) => contextFromRequest(auth, options.clock, options.iam),
           (service, action) => options.beforeResponse?.(service, action),
+          (service, action, input, ctx) =>
+            options.iam?.authorize(service, action, input, ctx, 'AccessDenied', 403),
         );
         return;
       }
@@ -255,10 +277,11 @@ export const createEndpointServer = (options: EndpointServerOptions): Server => 
         );
       }
       contentType = `application/x-amz-json-${service.jsonVersion}`;
-      const ctx = contextFromRequest(req.headers.authorization, options.clock);
+      const ctx = contextFromRequest(req.headers.authorization, options.clock, options.iam);
       calls.set(target, (calls.get(target) ?? 0) + 1);
       options.quotas?.take(prefix, operation, ctx.accountId, ctx.region);
       const input = parseJsonObject(raw);
+      options.iam?.authorize(service, operation, input, ctx);
       const output = await service.handle(operation, input, ctx);
       await options.beforeResponse?.(service, operation);
       send(res, 200, output ?? {}, contentType, requestId);

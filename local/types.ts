@@ -1,3 +1,5 @@
+import type { ServiceAuthorizer } from './core/iam/authorization.js';
+
 /** Who is calling and where: derived from the request's SigV4 credential scope, as AWS does. */
 export interface RequestContext {
   /** 12-digit account: the access key id when it is 12 digits, otherwise the endpoint's default account. */
@@ -33,6 +35,11 @@ export interface LocalService {
    * state. A service without it is saved whole after each operation that may change it.
    */
   readonly journal?: Journaled;
+  /**
+   * What IAM checks each operation needs and the policies of the service's resources
+   * (local/core/iam/authorization.ts); a service without it is not evaluated.
+   */
+  readonly authorization?: ServiceAuthorizer;
   /** Resolves when work the service runs after its responses (rotations) has finished. */
   finishBackgroundWork?(): Promise<void>;
   /** Everything the service holds, as JSON-serialisable data (for `--state FILE`). */

@@ -1,7 +1,26 @@
 /**
- * IAM policy evaluation for the local endpoint (issue 12). Not yet called on the request path:
- * the endpoint still allows every call.
+ * IAM for the local endpoint (issue 12): policy evaluation (evaluate.ts), the per-service
+ * authorization descriptors' interface (authorization.ts), the request-path authorizer with its
+ * audit log (authorizer.ts), and the roles of a SAM template (sam-roles.ts, template-roles.ts).
  */
+export type {
+  AuthorizationCheck,
+  DescribedRequest,
+  OperationDescriptor,
+  ResourcePolicy,
+  ServiceAuthorizer,
+  ServiceDescriptors,
+  TagLike,
+} from './authorization.js';
+export {
+  describeWith,
+  inputString,
+  inputTags,
+  requestTagContext,
+  resourceTagContext,
+} from './authorization.js';
+export type { AuditEntry, AuthorizerOptions, IamMode, Identity } from './authorizer.js';
+export { Authorizer, IAM_MODES } from './authorizer.js';
 export { PolicyDocumentError } from './errors.js';
 export type {
   AuthorizationRequest,
@@ -13,6 +32,8 @@ export type {
 export { evaluate } from './evaluate.js';
 export type { ContextValue, Policy, PolicyKind, Statement } from './policy.js';
 export { readPolicy } from './policy.js';
+export type { SamTemplate } from './sam-roles.js';
+export { samRoles } from './sam-roles.js';
 export type { SecretKeyUse } from './secret-key-use.js';
 export { secretKeyRequest } from './secret-key-use.js';
 export type { StackContext, TemplateRole, TransformedTemplate } from './template-roles.js';

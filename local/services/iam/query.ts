@@ -117,6 +117,13 @@ export const serveQuery = async (
   contextOf: (authorization: string | undefined) => RequestContext,
   /** Runs after the action succeeded and before the answer is sent (the state journal's write). */
   beforeSend?: (service: LocalService, action: string) => Promise<void> | undefined,
+  /** IAM evaluation of the call (throws AccessDenied); the form parameters are its input. */
+  authorize?: (
+    service: LocalService,
+    action: string,
+    input: Record<string, unknown>,
+    ctx: RequestContext,
+  ) => void,
 ): Promise<boolean> => {
   const requestId = randomUUID();
   const params = new URLSearchParams(body);
@@ -140,6 +147,7 @@ export const serveQuery = async (
         'The form parameter Action must name an operation, e.g. Action=GetUser.',
       );
     }
+    authorize?.(service, action, Object.fromEntries(params), ctx);
     const answer = await service.query({
       signingService,
       action,
