@@ -1,10 +1,12 @@
 import { AwsError } from '../../aws-error.js';
+import { describeWith } from '../../core/iam/authorization.js';
 import { InputReader } from '../../core/input.js';
 import { fingerprint, pageOf } from '../../core/paging.js';
 import { RegionalStore } from '../../core/store.js';
 import type { Clock } from '../../server.js';
 import type { RequestContext } from '../../types.js';
 import { el, type QueryAnswer, type QueryRequest, type QueryService, queryInput } from '../iam/query.js';
+import { ELASTICACHE_DESCRIPTORS } from './authorization.js';
 import { createRedisDataPlane, type RedisDataPlane } from './data-plane.js';
 import {
   type AuthenticationType,
@@ -354,6 +356,13 @@ export const createElastiCache = (options: ElastiCacheOptions): QueryService => 
     jsonVersion: '1.1',
     querySigningServices: ['elasticache'],
     queryNamespace: NS,
+    authorization: {
+      prefix: 'elasticache',
+      checks: describeWith(ELASTICACHE_DESCRIPTORS, {
+        tagsOf: (ctx, kind, id) =>
+          kind === 'user' ? store.peek(ctx.accountId, ctx.region)?.users.get(id)?.tags : undefined,
+      }),
+    },
     async handle(operation) {
       throw new AwsError(
         'UnknownOperationException',

@@ -1,4 +1,5 @@
 import { AwsError } from '../../aws-error.js';
+import { describeWith } from '../../core/iam/authorization.js';
 import { InputReader } from '../../core/input.js';
 import { fingerprint, pageOf } from '../../core/paging.js';
 import { RegionalStore } from '../../core/store.js';
@@ -16,6 +17,7 @@ import {
   statusOf,
   userView,
 } from '../elasticache/model.js';
+import { MEMORYDB_DESCRIPTORS } from './authorization.js';
 
 /**
  * The local MemoryDB's user operations (CreateUser, DescribeUsers, UpdateUser, DeleteUser,
@@ -258,6 +260,13 @@ export const createMemoryDb = (options: MemoryDbOptions): LocalService => {
   return {
     targetPrefix: 'AmazonMemoryDB',
     jsonVersion: '1.1',
+    authorization: {
+      prefix: 'memorydb',
+      checks: describeWith(MEMORYDB_DESCRIPTORS, {
+        tagsOf: (ctx, kind, name) =>
+          kind === 'user' ? store.peek(ctx.accountId, ctx.region)?.users.get(name)?.tags : undefined,
+      }),
+    },
     async handle(operation, raw, requestCtx) {
       const run = Object.hasOwn(operations, operation) ? operations[operation] : undefined;
       if (!run) {
