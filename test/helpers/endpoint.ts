@@ -77,6 +77,10 @@ export interface TestEndpointOptions {
   allowHosts?: string[];
   lambdaEndpoint?: string;
   onStateError?: (error: unknown) => void;
+  /** ElastiCache user groups / MemoryDB ACLs attached to a real Redis (`--redis-for`). */
+  redisFor?: Record<string, string>;
+  /** How long an ElastiCache or MemoryDB user stays `modifying` after a change. */
+  cacheModifyingMs?: number;
 }
 
 export interface RotationFunction {
@@ -131,6 +135,8 @@ export const startTestEndpoint = async <O extends TestEndpointOptions>(
     ...(options.quotas !== undefined && { quotas: options.quotas }),
     ...(options.syncRotation !== undefined && { syncRotation: options.syncRotation }),
     ...(options.onStateError !== undefined && { onStateError: options.onStateError }),
+    ...(options.redisFor !== undefined && { redisFor: options.redisFor }),
+    ...(options.cacheModifyingMs !== undefined && { cacheModifyingMs: options.cacheModifyingMs }),
   };
   const endpoint = await startLocalEndpoint(endpointOptions);
   if (options.clockOffsetMs) endpoint.clock.advance(options.clockOffsetMs);
