@@ -119,6 +119,18 @@ const authenticationOf = (
 export const createElastiCache = (options: ElastiCacheOptions): QueryService => {
   const dataPlane = options.dataPlane ?? createRedisDataPlane();
   const modifyingMs = options.modifyingMs ?? DEFAULT_MODIFYING_MS;
+  /**
+   * A change propagating to the clusters: `modifying` while the data plane applies it and for
+   * `modifyingMs` after (so a caller sees the state the service documents), then `active`.
+   */
+  const propagate = async (record: { modifyingUntil: number }, apply: () => Promise<void>) => {
+    record.modifyingUntil = Number.MAX_SAFE_INTEGER;
+    try {
+      await apply();
+    } finally {
+      record.modifyingUntil = options.clock.now().getTime() + modifyingMs;
+    }
+  };
   const store = new RegionalStore<Scope>((scope) => ({
     users: new Map([
       [
@@ -245,8 +257,7 @@ export const createElastiCache = (options: ElastiCacheOptions): QueryService => 
         user.authenticationType = auth.type;
         user.passwords = auth.passwords;
       }
-      user.modifyingUntil = ctx.now.getTime() + modifyingMs;
-      await dataPlane.apply(user.groups, [setUserArgs(user)]);
+      await propagate(user, () => dataPlane.apply(user.groups, [setUserArgs(user)]));
       return userXml(user, ctx.now);
     },
 
@@ -342,11 +353,12 @@ export const createElastiCache = (options: ElastiCacheOptions): QueryService => 
           'A user group must keep a user with the user name default.',
         );
       }
-      await dataPlane.apply([group.id], [...remove.map(deleteArgs), ...add.map(setUserArgs)]);
       group.userIds = kept.map((u) => u.id);
       for (const user of remove) user.groups = user.groups.filter((g) => g !== group.id);
       for (const user of add) if (!user.groups.includes(group.id)) user.groups.push(group.id);
-      group.modifyingUntil = ctx.now.getTime() + modifyingMs;
+      await propagate(group, () =>
+        dataPlane.apply([group.id], [...remove.map(deleteArgs), ...add.map(setUserArgs)]),
+      );
       return groupXml(group, ctx.now);
     },
   };

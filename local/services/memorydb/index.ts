@@ -92,6 +92,18 @@ const authenticationOf = (input: InputReader) => {
 export const createMemoryDb = (options: MemoryDbOptions): LocalService => {
   const dataPlane = options.dataPlane ?? createRedisDataPlane();
   const modifyingMs = options.modifyingMs ?? DEFAULT_MODIFYING_MS;
+  /**
+   * A change propagating to the clusters: `modifying` while the data plane applies it and for
+   * `modifyingMs` after (so a caller sees the state the service documents), then `active`.
+   */
+  const propagate = async (record: { modifyingUntil: number }, apply: () => Promise<void>) => {
+    record.modifyingUntil = Number.MAX_SAFE_INTEGER;
+    try {
+      await apply();
+    } finally {
+      record.modifyingUntil = options.clock.now().getTime() + modifyingMs;
+    }
+  };
   const store = new RegionalStore<Scope>((scope) => ({
     users: new Map(),
     acls: new Map([
@@ -194,8 +206,7 @@ export const createMemoryDb = (options: MemoryDbOptions): LocalService => {
         user.authenticationType = auth.type;
         user.passwords = [...auth.passwords];
       }
-      user.modifyingUntil = ctx.now.getTime() + modifyingMs;
-      await dataPlane.apply(user.groups, [setUserArgs(user)]);
+      await propagate(user, () => dataPlane.apply(user.groups, [setUserArgs(user)]));
       return { User: userJson(user, ctx.now) };
     },
 
