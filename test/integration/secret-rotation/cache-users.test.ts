@@ -14,6 +14,8 @@ import {
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createReportClients } from '../../../cli/report/clients.js';
+import { diagnose } from '../../../cli/report/diagnose.js';
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
 import { createCacheUserRotator } from '../../../functions/secret-rotation/rotators/cache-user.js';
 import { defaultCacheUserApi } from '../../../functions/secret-rotation/rotators/cache-user-api.js';
@@ -127,6 +129,17 @@ const memoryDbKit: ServiceKit = {
     const users = await memoryDb.send(new DescribeMemoryDbUsers({ UserName: name }));
     return users.Users?.[0]?.Authentication?.PasswordCount;
   },
+};
+
+/** The secrets `rekey doctor` reports for a cache user with two passwords outside a rotation. */
+const twoPasswordFindings = async (): Promise<string[]> => {
+  const clients = createReportClients({
+    endpoint: harness.endpoint.url,
+    env: { AWS_ACCESS_KEY_ID: ACCOUNT, AWS_SECRET_ACCESS_KEY: 'local' },
+  });
+  const report = await diagnose(clients, { regions: [REGION], gracePeriodDays: 7, thresholds: [30] });
+  expect(report.errors).toEqual([]);
+  return report.problems.filter((p) => p.kind === 'cache-user-two-passwords').map((p) => p.resourceArn);
 };
 
 const login = (value: Record<string, unknown>) =>
@@ -348,11 +361,13 @@ describe.each([elastiCacheKit, memoryDbKit])('$name users', (kit) => {
     expect(await login(await harness.valueAt(arn, 'AWSCURRENT'))).toBe(true);
     expect(await login(before)).toBe(true);
     expect(await kit.passwordCount(user.arn)).toBe(2);
+    expect(await twoPasswordFindings()).toContain(arn);
 
     const second = await harness.rotate(arn);
 
     expect(second.failure).toBeUndefined();
     expect(await kit.passwordCount(user.arn)).toBe(1);
+    expect(await twoPasswordFindings()).not.toContain(arn);
     expect(await login(before)).toBe(false);
     expect(await login(await harness.valueAt(arn, 'AWSCURRENT'))).toBe(true);
   });
