@@ -1,3 +1,4 @@
+import type { Policy } from '../local/core/iam/policy.js';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../local/defaults.js';
 import { parseOptions } from './args.js';
 import { UsageError } from './errors.js';
@@ -6,6 +7,8 @@ export const summary = 'Run the local AWS endpoint (Secrets Manager and more) wi
 
 export const help = `Usage: rekey local [--port 4566] [--host 127.0.0.1] [--state FILE] [--quotas on|off] [--sync-rotation]
                    [--allow-host NAME,...] [--lambda-endpoint URL] [--redis-for GROUP=URL ...]
+                   [--iam enforce|audit|off] [--template FILE] [--iam-policy [KEY=]FILE]
+                   [--iam-audit-log FILE]
 
 Starts the local AWS-compatible endpoint and keeps it running until Ctrl+C (SIGINT) or SIGTERM.
 It prints the exports a shell needs to point the AWS SDKs, the AWS CLI and rekey at it
@@ -33,6 +36,17 @@ Options:
                            Valkey server (redis:// or rediss:// URL whose user may run ACL commands):
                            each change to the group's users is applied there with ACL SETUSER, as
                            the service does on its clusters. Repeat for more groups.
+  --iam MODE               IAM evaluation of every call (default enforce): the project's functions
+                           run as the roles --template gives them and are refused (AccessDenied-
+                           Exception, as on AWS) what those roles may not do; audit only records
+                           the calls it would refuse (GET /_rekey/iam/audit); off allows everything.
+  --template FILE          The SAM template whose roles the functions run under (default: the
+                           project's template.yaml).
+  --iam-policy [KEY=]FILE  An IAM policy (JSON) for callers signing with access key id KEY, or with
+                           no KEY= for every caller that is not one of the functions; without it,
+                           such callers act as the account root. Comma-separate several.
+  --iam-audit-log FILE     Also append every refused (or, in audit mode, would-be refused) call
+                           to FILE, one JSON line each, with the statements that matched.
   -h, --help               Show this help.`;
 
 const parsePort = (text: string): number => {
@@ -98,6 +112,35 @@ export const exportLines = (url: string, region: string): string[] => [
   `  aws --endpoint-url ${url} secretsmanager list-secrets`,
 ];
 
+/**
+ * Reads `--iam-policy`: `FILE` (every caller that is not a function) or `KEY=FILE` (callers
+ * signing with access key id KEY), comma-separated; each file an IAM policy document.
+ */
+const readIamPolicies = async (spec: string): Promise<Map<string, Policy>> => {
+  const { readFile } = await import('node:fs/promises');
+  const { readPolicy } = await import('../local/core/iam/policy.js');
+  const policies = new Map<string, Policy>();
+  for (const entry of spec
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const [key, file] = eq > 0 ? [entry.slice(0, eq), entry.slice(eq + 1)] : ['*', entry];
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--iam-policy: cannot read ${file} (${(error as Error).message}).`);
+    }
+    try {
+      policies.set(key, readPolicy(file, text));
+    } catch (error) {
+      throw new UsageError(`--iam-policy ${file}: ${(error as Error).message}.`);
+    }
+  }
+  return policies;
+};
+
 /** `rekey local`: serves until SIGINT/SIGTERM, then saves the state and exits 0. */
 export const run = async (argv: string[]): Promise<number> => {
   const { values } = parseOptions(argv, {
@@ -109,7 +152,19 @@ export const run = async (argv: string[]): Promise<number> => {
     'allow-host': { type: 'string' },
     'lambda-endpoint': { type: 'string' },
     'redis-for': { type: 'string', multiple: true },
+    iam: { type: 'string' },
+    template: { type: 'string' },
+    'iam-policy': { type: 'string' },
+    'iam-audit-log': { type: 'string' },
   });
+  const iam = values.iam ?? 'enforce';
+  if (iam !== 'enforce' && iam !== 'audit' && iam !== 'off') {
+    throw new UsageError(`--iam must be enforce, audit or off; got '${iam}'.`);
+  }
+  if (values.template === '')
+    throw new UsageError('--template needs the path of a SAM template (template.yaml).');
+  const iamPolicies =
+    values['iam-policy'] === undefined ? undefined : await readIamPolicies(values['iam-policy']);
   const quotas = values.quotas ?? 'on';
   if (quotas !== 'on' && quotas !== 'off') {
     throw new UsageError(`--quotas must be on or off; got '${quotas}'.`);
@@ -137,6 +192,10 @@ export const run = async (argv: string[]): Promise<number> => {
         .filter(Boolean),
       lambdaEndpoint,
       redisFor,
+      iam,
+      ...(values.template ? { template: values.template } : {}),
+      ...(iamPolicies ? { iamPolicies } : {}),
+      ...(values['iam-audit-log'] ? { iamAuditLog: values['iam-audit-log'] } : {}),
       onStateError: (error) =>
         process.stderr.write(
           `Could not save the state (will retry on the next change and on exit): ${error instanceof Error ? error.message : String(error)}\n`,
@@ -177,6 +236,11 @@ export const run = async (argv: string[]): Promise<number> => {
       : 'State: in memory only (pass --state FILE to keep it)',
     `Quotas: ${quotas === 'on' ? "AWS's documented request rates (ThrottlingException beyond them; --quotas off to lift)" : 'off'}`,
     `Rotation: ${values['sync-rotation'] ? 'synchronous (--sync-rotation)' : 'RotateSecret answers at once, the steps run after it (as on AWS)'}`,
+    `IAM: ${
+      iam === 'off'
+        ? 'off (every call allowed)'
+        : `${iam}: functions run as their roles in ${values.template ?? 'template.yaml'}; ${iamPolicies ? 'other callers as --iam-policy says' : 'other callers act as the account root'}; denials at ${endpoint.url}/_rekey/iam/audit`
+    }`,
     'Press Ctrl+C to stop.',
   );
   process.stdout.write(`${lines.join('\n')}\n`);

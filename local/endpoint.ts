@@ -1,3 +1,6 @@
+import { Authorizer, type IamMode } from './core/iam/authorizer.js';
+import { loadSamTemplate, TemplateIdentities } from './core/iam/identities.js';
+import type { Policy } from './core/iam/policy.js';
 import { registerDefaultFunctions } from './functions.js';
 import { LambdaRegistry } from './lambdas.js';
 import { Quotas } from './quotas.js';
@@ -54,6 +57,18 @@ export interface LocalEndpointOptions {
   cacheModifyingMs?: number;
   /** Called when a background state write fails (a compaction, or a background rotation's journal record). */
   onStateError?: (error: unknown) => void;
+  /**
+   * IAM evaluation (`--iam`): `enforce` (the default) denies what the caller's policies do not
+   * allow, `audit` only records it, `off` evaluates nothing. Callers without policies (any
+   * credentials but the functions' own and those `iamPolicies` names) act as the account root.
+   */
+  iam?: IamMode;
+  /** The SAM template whose function roles the project's functions run under (`--template`); default template.yaml. */
+  template?: string;
+  /** Policies for other callers (`--iam-policy`), by access key id; `*` applies to every other caller. */
+  iamPolicies?: ReadonlyMap<string, Policy>;
+  /** Appends every denial to this file as a JSON line (`--iam-audit-log`). */
+  iamAuditLog?: string;
 }
 
 export interface LocalEndpoint {
@@ -62,6 +77,8 @@ export interface LocalEndpoint {
   clock: Clock;
   lambdas: LambdaRegistry;
   services: LocalService[];
+  /** IAM evaluation: its mode (changeable at run time) and the audit log of denials. */
+  iam: Authorizer;
   /** What the caller should tell the user at start (binding beyond loopback, ...). */
   warnings: string[];
   /** ARNs of the in-process functions as seen from one account and Region. */
@@ -94,6 +111,16 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
     ...cacheServices(clock, options),
   ];
 
+  const identities = new TemplateIdentities(
+    options.template ? { template: loadSamTemplate(options.template) } : {},
+  );
+  const iam = new Authorizer(services, {
+    mode: options.iam ?? 'enforce',
+    ...(options.iamPolicies ? { callerPolicies: options.iamPolicies } : {}),
+    ...(options.iamAuditLog ? { auditFile: options.iamAuditLog } : {}),
+    identityOf: (accessKeyId, region) => identities.identityOf(accessKeyId, region),
+  });
+
   if (options.stateFile) store = await openStateStore(options.stateFile, services, { onError: onStateError });
   const host = options.host ?? '127.0.0.1';
   const server = createEndpointServer({
@@ -102,11 +129,12 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
     host,
     allowHosts: options.allowHosts,
     quotas: options.quotas ? new Quotas() : undefined,
+    iam,
     beforeResponse: (service, operation) => store?.record(service, operation),
   });
   const port = await listen(server, options.port ?? 0, host);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  if (options.registerDefaultFunctions ?? true) registerDefaultFunctions(lambdas, url);
+  if (options.registerDefaultFunctions ?? true) registerDefaultFunctions(lambdas, url, identities);
 
   let closing: Promise<void> | undefined;
   return {
@@ -115,6 +143,7 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
     clock,
     lambdas,
     services,
+    iam,
     warnings: [bindWarning(host)].filter((w): w is string => w !== undefined),
     functionArns: (region, account) =>
       lambdas.localFunctionNames().map((name) => `arn:aws:lambda:${region}:${account}:function:${name}`),

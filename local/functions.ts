@@ -1,4 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { functionCredentials, type TemplateIdentities } from './core/iam/identities.js';
 import type { LambdaRegistry } from './lambdas.js';
 import type { RequestContext } from './types.js';
 
@@ -11,9 +12,16 @@ type RotationHandler = (event: unknown) => Promise<void>;
  * Registers the project's own Lambda functions in-process, so `RotateSecret` against the local
  * endpoint runs the real handler code. Each function talks back to the endpoint at `endpointUrl`
  * as the account and Region of the request that invoked it (one handler, with its client, is
- * cached per account and Region, as a Lambda container would keep it).
+ * cached per account and Region, as a Lambda container would keep it). With the template's
+ * identities, each function signs as its own role (`functionCredentials`), so the endpoint
+ * evaluates its calls against the policies the template gives that role.
  */
-export const registerDefaultFunctions = (lambdas: LambdaRegistry, endpointUrl: string): void => {
+export const registerDefaultFunctions = (
+  lambdas: LambdaRegistry,
+  endpointUrl: string,
+  identities?: TemplateIdentities,
+): void => {
+  const logicalId = identities?.functionNamed(SECRET_ROTATION_FUNCTION);
   const handlers = new Map<string, Promise<RotationHandler>>();
   const handlerFor = (ctx: RequestContext): Promise<RotationHandler> => {
     const key = `${ctx.accountId}/${ctx.region}`;
@@ -28,7 +36,10 @@ export const registerDefaultFunctions = (lambdas: LambdaRegistry, endpointUrl: s
           secretsManager: new SecretsManagerClient({
             endpoint: endpointUrl,
             region: ctx.region,
-            credentials: { accessKeyId: ctx.accountId, secretAccessKey: 'local' },
+            credentials:
+              logicalId === undefined
+                ? { accessKeyId: ctx.accountId, secretAccessKey: 'local' }
+                : functionCredentials(logicalId, ctx.accountId),
             ...module.SECRETS_MANAGER_RETRY,
           }),
         }),

@@ -45,7 +45,7 @@ export const contextFromRequest = (
   }
   const accessKeyId = match[1];
   // Credentials the endpoint issued (a function's role session) carry their account and ARN.
-  const issued = iam?.identity(accessKeyId);
+  const issued = iam?.identity(accessKeyId, match[3]);
   const accountId = issued?.accountId ?? (/^\d{12}$/.test(accessKeyId) ? accessKeyId : DEFAULT_ACCOUNT_ID);
   return {
     accountId,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { createClients } from '../functions/key-rotation/clients.js';
 import { createHandler } from '../functions/key-rotation/handler.js';
+import { functionCredentials, LOCAL_STACK_NAME, TemplateIdentities } from './core/iam/identities.js';
 import { DEFAULT_ACCOUNT_ID } from './server.js';
 
 /**
@@ -180,6 +181,9 @@ export const runWorkflow = async (options: RunWorkflowOptions): Promise<Workflow
   return { ...(error ? { error } : { output }), states, executionId, executionName };
 };
 
+/** The key-rotation function's logical id in template.yaml: the role its steps run under. */
+export const KEY_ROTATION_FUNCTION = 'KeyRotationFunction';
+
 /** Where the key-rotation workflow lives in the repository. */
 export const KEY_ROTATION_ASL = fileURLToPath(
   new URL('../statemachines/key-rotation.asl.json', import.meta.url),
@@ -211,11 +215,16 @@ export interface LocalKeyRotationOptions {
  */
 export const runKeyRotationLocally = async (options: LocalKeyRotationOptions): Promise<WorkflowRun> => {
   const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
+  // As deployed: the handler signs as its role (the endpoint enforces the role's policies), names
+  // that role in unproven successors' key policies, and gives retiring keys an alias in the
+  // stack's namespace (template.yaml's REKEY_ROLE_ARN and REKEY_RETIRING_ALIAS_PREFIX).
+  const role = new TemplateIdentities().role(KEY_ROTATION_FUNCTION, accountId, options.region);
   const handler = createHandler(
     createClients({
       region: options.region,
       endpoint: options.endpointUrl,
-      credentials: { accessKeyId: accountId, secretAccessKey: 'local' },
+      credentials: functionCredentials(KEY_ROTATION_FUNCTION, accountId),
+      access: { roleArn: role.roleArn, retiringAliasPrefix: `alias/rekey-retiring/${LOCAL_STACK_NAME}/` },
     }),
   );
   const functionArn = `arn:aws:lambda:${options.region}:${accountId}:function:rekey-key-rotation`;

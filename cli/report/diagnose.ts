@@ -41,6 +41,7 @@ import { collectCertificates, collectInto, inspectorFor, listAliases } from './c
 import type { CollectionError } from './model.js';
 import { AWSPREVIOUS, probeSecrets, type SecretProbe } from './probe.js';
 import { describeFailure } from './rotation-failure.js';
+import { findUntaggedSuperusers, SUPERUSER_TAG } from './superuser-tags.js';
 
 const DAY_MS = 86_400_000;
 
@@ -56,6 +57,8 @@ export type ProblemKind =
   | 'current-login-failed'
   /** `--probe`: AWSPREVIOUS of an alternating-users secret does not log in (AWSCURRENT does). */
   | 'previous-login-failed'
+  /** An alternating-users secret's superuser secret lacks `rekey:superuser=true` (superuser-tags.ts). */
+  | 'superuser-secret-untagged'
   /** RotationEnabled is true but no RotationLambdaARN is set. */
   | 'rotation-function-not-set'
   /** The rotation function named by RotationLambdaARN does not exist. */
@@ -299,6 +302,20 @@ const secretProblems = async (
     }
   });
   for (const n of inspector.notes) notes.push(n);
+  for (const u of await findUntaggedSuperusers(fleet.secrets, secrets, notes)) {
+    problems.push({
+      region,
+      resourceType: 'secret',
+      resource: u.secret.name,
+      resourceArn: u.secret.arn,
+      kind: 'superuser-secret-untagged',
+      description: `Its superuser secret ${u.superuser} ${u.tagValue === undefined ? 'has no' : `has ${SUPERUSER_TAG.key}=${u.tagValue}, not the`} tag ${SUPERUSER_TAG.key}=${SUPERUSER_TAG.value}, which the deployed rotation role requires before it reads a superuser secret: every rotation of this secret fails in setSecret with AccessDeniedException. Tag it if it is meant to be used for rotation.`,
+      fix: [
+        `aws secretsmanager tag-resource --region ${region} --secret-id ${shellArg(u.superuser)} --tags Key=${SUPERUSER_TAG.key},Value=${SUPERUSER_TAG.value}`,
+      ],
+      safe: false,
+    });
+  }
   if (options.probe) {
     const probed = await probeSecrets(fleet.secrets, region, secrets, notes);
     probes.push(...probed);
@@ -526,6 +543,7 @@ export const diagnose = async (clients: ReportClients, options: DoctorOptions): 
     'failed-rotation',
     'current-login-failed',
     'previous-login-failed',
+    'superuser-secret-untagged',
     'rotation-function-not-set',
     'rotation-function-missing',
     'alias-key-disabled',

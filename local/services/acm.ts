@@ -10,6 +10,7 @@ import {
   KeyCache,
   type KeyFamily,
 } from './acm/authority.js';
+import { acmAuthorization } from './acm/authorization.js';
 import { CallCounter, OperationLimiter } from './acm/limits.js';
 import {
   CERTIFICATE_ARN,
@@ -987,6 +988,10 @@ export const createAcm = (_options: AcmOptions): LocalService => {
   return {
     targetPrefix: 'CertificateManager',
     jsonVersion: '1.1',
+    // IAM checks per operation (acm/authorization.ts).
+    authorization: acmAuthorization({
+      tagsOf: (ctx, arn) => regions.get(regionKey(ctx))?.certificates.get(arn)?.tags,
+    }),
     async handle(operation, input, ctx) {
       const allowed = limiter.take(regionKey(ctx), operation);
       counter.record(operation, ctx.region, !allowed);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AwsError } from '../aws-error.js';
 import type { Clock } from '../server.js';
 import type { LocalService, RequestContext } from '../types.js';
+import { eventBridgeAuthorization } from './eventbridge/authorization.js';
 
 export interface EventBridgeOptions {
   clock: Clock;
@@ -267,6 +268,8 @@ export const createEventBridge = (options: EventBridgeOptions): LocalService => 
   return {
     targetPrefix: 'AWSEvents',
     jsonVersion: '1.1',
+    // IAM checks per operation (eventbridge/authorization.ts).
+    authorization: eventBridgeAuthorization(),
     async handle(operation, input, ctx) {
       const run = operations[operation];
       if (!run)

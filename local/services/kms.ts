@@ -2,6 +2,7 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { AwsError } from '../aws-error.js';
 import type { Clock } from '../server.js';
 import type { LocalService, RequestContext } from '../types.js';
+import { kmsAuthorization } from './kms/authorization.js';
 import {
   acceptImportedMaterial,
   blobKeyId,
@@ -189,6 +190,10 @@ class LocalKms implements LocalService {
   public readonly targetPrefix = 'TrentService';
   public readonly jsonVersion = '1.1' as const;
   readonly #store = new KmsStore();
+  /** IAM checks per operation and key policies (kms/authorization.ts); reads never create a Region. */
+  public readonly authorization = kmsAuthorization(
+    (account, region) => this.#store.regions.get(`${account}/${region}`) ?? { keys: {}, aliases: {} },
+  );
   readonly #clock: Clock;
   readonly #ops: Record<string, Op>;
 

@@ -17,6 +17,7 @@ import { AwsError, invalidParameter, invalidRequest } from '../aws-error.js';
 import { FunctionInvocationError, type LambdaRegistry, parseLambdaArn } from '../lambdas.js';
 import type { Clock } from '../server.js';
 import type { LocalService, RequestContext } from '../types.js';
+import { secretsManagerAuthorization } from './secretsmanager/authorization.js';
 import { generatePassword } from './secretsmanager/password.js';
 import {
   isCron,
@@ -1262,6 +1263,13 @@ export const createSecretsManager = (deps: {
         };
       },
     },
+    // IAM checks per operation (secretsmanager/authorization.ts); a lookup here never purges.
+    authorization: secretsManagerAuthorization({
+      secret: (ctx, secretId) => {
+        const scope = scopes.get(`${ctx.accountId}/${ctx.region}`);
+        return secretId.startsWith('arn:') ? scope?.byArn(secretId) : scope?.get(secretId);
+      },
+    }),
     async finishBackgroundWork() {
       // Rotations still running finish (or fail) before the endpoint stops.
       while (inFlight.size) await Promise.all(inFlight.values());

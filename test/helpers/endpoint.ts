@@ -11,9 +11,15 @@ import {
   createHandler as createRotationHandler,
   type HandlerDeps,
 } from '../../functions/secret-rotation/handler.js';
+import type { IamMode } from '../../local/core/iam/authorizer.js';
+import { functionCredentials } from '../../local/core/iam/identities.js';
 import { DEFAULT_ACCOUNT_ID } from '../../local/defaults.js';
 import { type LocalEndpoint, type LocalEndpointOptions, startLocalEndpoint } from '../../local/endpoint.js';
 import type { LambdaInvoker } from '../../local/types.js';
+
+/** The secret-rotation function's logical id in template.yaml. */
+const SECRET_ROTATION_LOGICAL_ID = 'SecretRotationFunction';
+
 import { type TestAdminClient, testAdminClient } from './admin.js';
 
 /** The Region tests act in unless they say otherwise. */
@@ -81,6 +87,14 @@ export interface TestEndpointOptions {
   redisFor?: Record<string, string>;
   /** How long an ElastiCache or MemoryDB user stays `modifying` after a change. */
   cacheModifyingMs?: number;
+  /**
+   * IAM evaluation (local/core/iam): `enforce` by default, so every integration test runs the
+   * project's functions under the roles template.yaml gives them. Callers signing as the account
+   * (the harness's own clients) act as its root and are not limited.
+   */
+  iam?: IamMode;
+  /** The SAM template whose roles the functions run under. Default: template.yaml. */
+  template?: string;
 }
 
 export interface RotationFunction {
@@ -100,6 +114,11 @@ export interface TestEndpoint extends LocalEndpoint {
   readonly credentials: Credentials;
   /** Endpoint, Region and credentials for an SDK client acting as `account` in `region`. */
   readonly clientConfig: ClientConfig;
+  /**
+   * The same, signing as a function or state machine of template.yaml (its logical id, e.g.
+   * `KeyRotationFunction`): the endpoint evaluates such calls against that role's policies.
+   */
+  functionConfig(logicalId: string, target?: { account?: string; region?: string }): ClientConfig;
   /** The same for another account or Region. */
   configFor(target: { account?: string; region?: string }): ClientConfig;
   /** Where the project's code under test sends its calls: the front when there is one, else `url`. */
@@ -137,6 +156,8 @@ export const startTestEndpoint = async <O extends TestEndpointOptions>(
     ...(options.onStateError !== undefined && { onStateError: options.onStateError }),
     ...(options.redisFor !== undefined && { redisFor: options.redisFor }),
     ...(options.cacheModifyingMs !== undefined && { cacheModifyingMs: options.cacheModifyingMs }),
+    iam: options.iam ?? 'enforce',
+    ...(options.template !== undefined && { template: options.template }),
   };
   const endpoint = await startLocalEndpoint(endpointOptions);
   if (options.clockOffsetMs) endpoint.clock.advance(options.clockOffsetMs);
@@ -148,12 +169,22 @@ export const startTestEndpoint = async <O extends TestEndpointOptions>(
     credentials: { accessKeyId: target.account ?? account, secretAccessKey },
   });
   const clientConfig = configFor({});
+  const functionConfig = (logicalId: string, target: { account?: string; region?: string } = {}) => ({
+    endpoint: endpoint.url,
+    region: target.region ?? region,
+    credentials: functionCredentials(logicalId, target.account ?? account),
+  });
 
   for (const [name, handler] of Object.entries(options.functions ?? {}))
     endpoint.lambdas.register(name, handler);
   const rotation = options.rotation
     ? wireRotation(endpoint, options.rotation === true ? {} : options.rotation, {
-        ...clientConfig,
+        // Registered as rekey-secret-rotation, the real function signs as its role, as deployed;
+        // under another name it stands for someone else's function (the account's root).
+        ...(options.rotation === true ||
+        (options.rotation.name ?? 'rekey-secret-rotation') === 'rekey-secret-rotation'
+          ? functionConfig(SECRET_ROTATION_LOGICAL_ID)
+          : clientConfig),
         endpoint: callUrl,
       })
     : undefined;
@@ -175,6 +206,7 @@ export const startTestEndpoint = async <O extends TestEndpointOptions>(
     credentials: clientConfig.credentials,
     clientConfig,
     configFor,
+    functionConfig,
     callUrl,
     ...(front && { front }),
     admin: testAdminClient({ endpointUrl: endpoint.url, account, region }),

@@ -22,9 +22,9 @@ import { createClients as fleetClients } from '../../functions/secret-fleet/clie
 import { parseFleetInput } from '../../functions/secret-fleet/options.js';
 import { buildSummary, publishSummary } from '../../functions/secret-fleet/summary.js';
 import { adminFetch } from '../../local/admin-client.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../local/endpoint.js';
 import { loadTemplate, type Template } from '../../scripts/template.js';
 import { createTestCertificate, importInput } from '../helpers/certificates.js';
+import { startTestEndpoint, type TestEndpoint } from '../helpers/endpoint.js';
 
 const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
@@ -45,7 +45,7 @@ type Rule = {
 };
 
 let template: Template;
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 const published: Record<string, Event> = {};
 
 /** Events on the local bus, read through the local EventBridge's admin route. */
@@ -97,7 +97,7 @@ const render = (transformer: Rule['transformer'], event: Event): string => {
 
 beforeAll(async () => {
   template = await loadTemplate();
-  endpoint = await startLocalEndpoint();
+  endpoint = await startTestEndpoint({ defaultFunctions: true });
   await new EventBridgeClient({ endpoint: endpoint.url, region: REGION, credentials }).send(
     new CreateEventBusCommand({ Name: BUS }),
   );

@@ -22,7 +22,7 @@ import {
 import { parseFleetInput } from '../../functions/secret-fleet/options.js';
 import { parseRotationEvent } from '../../functions/secret-rotation/event.js';
 import { createHandler as rotationHandler } from '../../functions/secret-rotation/handler.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../local/endpoint.js';
+import { startTestEndpoint, type TestEndpoint } from '../helpers/endpoint.js';
 
 const dir = new URL('../../events/', import.meta.url).pathname;
 const load = (file: string): Record<string, unknown> =>
@@ -42,9 +42,9 @@ const failureOf = async (work: () => Promise<unknown>): Promise<Error | undefine
   }
 };
 
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint({ port: 0, registerDefaultFunctions: false });
+  endpoint = await startTestEndpoint();
 });
 afterAll(async () => {
   await endpoint.close();

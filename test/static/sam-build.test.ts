@@ -22,10 +22,10 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEndpoint, startLocalEndpoint } from '../../local/endpoint.js';
 import { waitForRotation } from '../../local/rotation-wait.js';
 import { type FunctionDefinition, functionsOf, loadTemplate, type Template } from '../../scripts/template.js';
 import { createTestCertificate, importInput } from '../helpers/certificates.js';
+import { startTestEndpoint, type TestEndpoint } from '../helpers/endpoint.js';
 import { projectRoot, samBuild, samBuildCommand } from './helpers/sam-build.js';
 
 const runFile = promisify(execFile);
@@ -38,7 +38,7 @@ const invoker = join(projectRoot, 'test', 'static', 'helpers', 'invoke-bundle.mj
 let template: Template;
 let functions: FunctionDefinition[];
 let outRoot: string;
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 let lambdaServer: Server;
 const built = new Map<string, string>();
 
@@ -257,8 +257,7 @@ beforeAll(async () => {
       built.set(fn.logicalId, dir);
     }),
   );
-  endpoint = await startLocalEndpoint({
-    registerDefaultFunctions: false,
+  endpoint = await startTestEndpoint({
     lambdaEndpoint: await startLambdaServer(),
   });
   const events = new EventBridgeClient({ endpoint: endpoint.url, region: REGION, credentials });

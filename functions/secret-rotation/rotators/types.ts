@@ -1,5 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Logger } from '../../lib/logger.js';
+import type { PasswordPolicy } from '../../lib/random-password.js';
 
 /** One version of a secret as the protocol hands it to a rotator. Never log `secretString`. */
 export interface SecretVersion {
@@ -34,16 +35,7 @@ export interface RotatorContext {
 }
 
 /** Password policy: the same parameters as Secrets Manager's GetRandomPassword. */
-export interface PasswordPolicy {
-  readonly length: number;
-  readonly excludeCharacters: string;
-  readonly excludeNumbers: boolean;
-  readonly excludePunctuation: boolean;
-  readonly excludeUppercase: boolean;
-  readonly excludeLowercase: boolean;
-  readonly includeSpace: boolean;
-  readonly requireEachIncludedType: boolean;
-}
+export type { PasswordPolicy };
 
 /**
  * The target-specific half of a rotation. The protocol module owns every staging-label rule

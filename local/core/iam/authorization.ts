@@ -93,7 +93,7 @@ export const describeWith =
 /** A tag as the services store it. */
 export interface TagLike {
   readonly Key: string;
-  readonly Value: string;
+  readonly Value?: string;
 }
 
 /**
@@ -106,8 +106,8 @@ export const resourceTagContext = (
 ): Record<string, string> => {
   const context: Record<string, string> = {};
   for (const { Key, Value } of tags ?? []) {
-    context[`aws:ResourceTag/${Key}`] = Value;
-    if (servicePrefix !== undefined) context[`${servicePrefix}:ResourceTag/${Key}`] = Value;
+    context[`aws:ResourceTag/${Key}`] = Value ?? '';
+    if (servicePrefix !== undefined) context[`${servicePrefix}:ResourceTag/${Key}`] = Value ?? '';
   }
   return context;
 };
@@ -116,7 +116,7 @@ export const resourceTagContext = (
 export const requestTagContext = (tags: readonly TagLike[] | undefined): Record<string, ContextValue> => {
   if (tags === undefined) return {};
   const context: Record<string, ContextValue> = { 'aws:TagKeys': tags.map((t) => t.Key) };
-  for (const { Key, Value } of tags) context[`aws:RequestTag/${Key}`] = Value;
+  for (const { Key, Value } of tags) context[`aws:RequestTag/${Key}`] = Value ?? '';
   return context;
 };
 

@@ -51,12 +51,14 @@ export interface AuthorizerOptions {
   /** Appends each denial as one JSON line. */
   auditFile?: string;
   /** Resolves credentials the endpoint did not register up front (function roles per account). */
-  identityOf?: (accessKeyId: string) => Identity | undefined;
+  identityOf?: (accessKeyId: string, region: string) => Identity | undefined;
 }
 
 export class Authorizer {
   public mode: IamMode;
   readonly #identities = new Map<string, Identity>();
+  /** Identities resolved on demand, by `ACCESS_KEY_ID/REGION` (null: not one of ours). */
+  readonly #resolved = new Map<string, Identity | null>();
   readonly #callerPolicies: ReadonlyMap<string, Policy>;
   readonly #byPrefix = new Map<string, ServiceAuthorizer>();
   readonly #audit: AuditEntry[] = [];
@@ -83,19 +85,26 @@ export class Authorizer {
     this.#identities.set(accessKeyId, identity);
   }
 
-  /** The identity behind an access key id: registered, resolved on demand, or undefined (the account root). */
-  public identity(accessKeyId: string): Identity | undefined {
-    let identity = this.#identities.get(accessKeyId);
-    if (identity === undefined && this.#identityOf !== undefined) {
-      identity = this.#identityOf(accessKeyId);
-      if (identity !== undefined) this.#identities.set(accessKeyId, identity);
+  /**
+   * The identity behind an access key id in a Region: registered, resolved on demand (a
+   * function's role, whose policies name the Region), or undefined (the account root).
+   */
+  public identity(accessKeyId: string, region: string): Identity | undefined {
+    const registered = this.#identities.get(accessKeyId);
+    if (registered !== undefined || this.#identityOf === undefined) return registered;
+    const key = `${accessKeyId}/${region}`;
+    let resolved = this.#resolved.get(key);
+    if (resolved === undefined) {
+      resolved = this.#identityOf(accessKeyId, region) ?? null;
+      if (this.#resolved.size >= 10_000) this.#resolved.clear();
+      this.#resolved.set(key, resolved);
     }
-    return identity;
+    return resolved ?? undefined;
   }
 
   /** The identity of a request's caller; undefined for the account root (no policy applies). */
   #caller(ctx: RequestContext): Identity | undefined {
-    const issued = this.identity(ctx.accessKeyId);
+    const issued = this.identity(ctx.accessKeyId, ctx.region);
     if (issued !== undefined) return issued;
     const policy = this.#callerPolicies.get(ctx.accessKeyId) ?? this.#callerPolicies.get('*');
     if (policy === undefined) return undefined;

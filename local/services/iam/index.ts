@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AwsError } from '../../aws-error.js';
 import type { Clock } from '../../server.js';
 import type { RequestContext } from '../../types.js';
+import { iamAuthorization } from './authorization.js';
 import { el, type QueryAnswer, type QueryRequest, type QueryService } from './query.js';
 
 /**
@@ -299,6 +300,14 @@ export const createIam = (options: IamOptions): QueryService => {
     targetPrefix: 'iam',
     jsonVersion: '1.1',
     querySigningServices: ['iam', 'sts'],
+    // IAM checks per action (iam/authorization.ts).
+    authorization: iamAuthorization({
+      user: (ctx, name) => {
+        if (name) return findUser(ctx.accountId, name);
+        const key = keys.get(ctx.accessKeyId);
+        return key && key.Account === ctx.accountId ? findUser(ctx.accountId, key.UserName) : undefined;
+      },
+    }),
     async handle(operation) {
       throw new AwsError(
         'UnknownOperationException',

@@ -26,7 +26,6 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { listFiles, runMakeTarget } from '../../../scripts/build.js';
 import {
   type FunctionDefinition,
@@ -34,6 +33,7 @@ import {
   loadTemplate,
   type Template,
 } from '../../../scripts/template.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import {
   type PrivatePostgres,
   pgCanLogin,
@@ -52,7 +52,7 @@ let template: Template;
 let functions: FunctionDefinition[];
 let scratch: string;
 let artefacts: string;
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 let sm: SecretsManagerClient;
 let postgres: PrivatePostgres | undefined;
 let admin: pg.Client | undefined;
@@ -93,7 +93,7 @@ beforeAll(async () => {
     driverChunks.set(engine, chunks);
   }
 
-  endpoint = await startLocalEndpoint({ port: 0, registerDefaultFunctions: false });
+  endpoint = await startTestEndpoint();
   sm = new SecretsManagerClient({
     endpoint: endpoint.url,
     region: REGION,

@@ -6,13 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../cli/main.js';
 import { run } from '../../../cli/sweep-certificates.js';
 import { captureIo } from '../../helpers/cli-io.js';
-import { type LocalEndpoint, newAccount, startLocalEndpoint, type TestAccount } from './env.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
+import { newAccount, type TestAccount } from './env.js';
 
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 const saved = { ...process.env };
 
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint({ registerDefaultFunctions: false });
+  endpoint = await startTestEndpoint();
 });
 
 afterAll(async () => {

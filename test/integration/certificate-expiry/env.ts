@@ -11,12 +11,12 @@ import { type SweepOptions, sweepRegion } from '../../../functions/certificate-e
 import { DEFAULT_THRESHOLDS } from '../../../functions/certificate-expiry/thresholds.js';
 import { logger } from '../../../functions/lib/logger.js';
 import { adminFetch } from '../../../local/admin-client.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import {
   createTestCertificate,
   importInput,
   type TestCertificateOptions,
 } from '../../helpers/certificates.js';
+import type { TestEndpoint } from '../../helpers/endpoint.js';
 
 export const DAY = 86_400_000;
 
@@ -50,12 +50,12 @@ export interface TestAccount {
   notAfter(arn: string, region?: string): Promise<Date | undefined>;
 }
 
-export const now = (endpoint: LocalEndpoint): Date => endpoint.clock.now();
+export const now = (endpoint: TestEndpoint): Date => endpoint.clock.now();
 
 let domainCounter = 0;
 
 /** A fresh account with its own bus on `endpoint`. */
-export const newAccount = async (endpoint: LocalEndpoint): Promise<TestAccount> => {
+export const newAccount = async (endpoint: TestEndpoint): Promise<TestAccount> => {
   const account = String(randomInt(100_000_000_000, 999_999_999_999));
   const credentials = { accessKeyId: account, secretAccessKey: 'local' };
   const bus = `rekey-findings-${randomInt(1e9)}`;
@@ -139,6 +139,3 @@ export const newAccount = async (endpoint: LocalEndpoint): Promise<TestAccount> 
     },
   };
 };
-
-export type { LocalEndpoint };
-export { startLocalEndpoint };

@@ -6,12 +6,13 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../functions/certificate-expiry/errors.js';
 import { createHandler } from '../../../functions/certificate-expiry/handler.js';
-import { type LocalEndpoint, newAccount, now, startLocalEndpoint, type TestAccount } from './env.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
+import { newAccount, now, type TestAccount } from './env.js';
 
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint({ registerDefaultFunctions: false });
+  endpoint = await startTestEndpoint();
 });
 
 afterAll(async () => {

@@ -5,18 +5,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler } from '../../../functions/certificate-expiry/handler.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { runStateMachine } from '../../helpers/state-machine.js';
-import { DAY, type LocalEndpoint, newAccount, now, startLocalEndpoint, type TestAccount } from './env.js';
+import { DAY, newAccount, now, type TestAccount } from './env.js';
 
 interface CallReport {
   Calls: Record<string, number>;
   Throttled: Record<string, number>;
 }
 
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint({ registerDefaultFunctions: false });
+  endpoint = await startTestEndpoint();
 });
 
 afterAll(async () => {

@@ -11,12 +11,13 @@ import {
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCa, createTestCertificate, importInput } from '../../helpers/certificates.js';
-import { DAY, type LocalEndpoint, newAccount, now, startLocalEndpoint } from './env.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
+import { DAY, newAccount, now } from './env.js';
 
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint({ registerDefaultFunctions: false });
+  endpoint = await startTestEndpoint();
 });
 
 afterAll(async () => {

@@ -17,19 +17,19 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminFetch } from '../../../local/admin-client.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { DEFAULT_ACCOUNT_ID } from '../../../local/server.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
 
 const BIN = join(process.cwd(), 'bin', 'rekey.mjs');
 const MiB = 1024 * 1024;
 const SOURCES_NOTE = /^rekey: running the TypeScript sources through tsx .*\n/m;
 
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 let dir: string;
 
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint();
+  endpoint = await startTestEndpoint({ defaultFunctions: true });
   dir = await mkdtemp(join(tmpdir(), 'rekey-bin-'));
 });
 afterAll(async () => {

@@ -22,8 +22,8 @@ import { main } from '../../../cli/main.js';
 import type { DoctorReport } from '../../../cli/report/diagnose.js';
 import { logger } from '../../../functions/lib/logger.js';
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { captureIo } from '../../helpers/cli-io.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import {
   freePort,
   MYSQL,
@@ -40,7 +40,7 @@ import {
 const exec = promisify(execFile);
 const REGION = 'us-east-1';
 
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 let server: PrivatePostgres;
 let pgAdmin: pg.Client;
 let myAdmin: mysql.Connection;
@@ -62,7 +62,7 @@ const password = () => {
 beforeAll(async () => {
   logger.setLogLevel('WARN');
   [endpoint, server, myAdmin] = await Promise.all([
-    startLocalEndpoint({ port: 0 }),
+    startTestEndpoint({ defaultFunctions: true }),
     startPrivatePostgres(),
     mysqlAdmin(),
   ]);

@@ -17,7 +17,7 @@ import { run } from '../../../cli/doctor.js';
 import { createReportClients } from '../../../cli/report/clients.js';
 import { type DoctorReport, diagnose } from '../../../cli/report/diagnose.js';
 import { templateRotationTimeout } from '../../../cli/report/rotation-failure.js';
-import { startLocalEndpoint } from '../../../local/endpoint.js';
+import { startTestEndpoint } from '../../helpers/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
 import { capture, createDemoAccount, type DemoAccount } from './status-demo.js';
 
@@ -210,7 +210,7 @@ describe('rekey doctor', () => {
   });
 
   it('exits 0 when --fix fixed everything it found', async () => {
-    const endpoint = await startLocalEndpoint({ port: 0 });
+    const endpoint = await startTestEndpoint({ defaultFunctions: true });
     endpoint.lambdas.register('rekey-test-always-fails', async () => {
       throw new Error('createSecret failed');
     });

@@ -15,18 +15,18 @@ import { main } from '../../../cli/main.js';
 import { templateRotationTimeout } from '../../../cli/report/rotation-failure.js';
 import { logger } from '../../../functions/lib/logger.js';
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { waitForRotation } from '../../../local/rotation-wait.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 
 const REGION = 'us-east-1';
 const account = String(randomInt(100_000_000_000, 999_999_999_999));
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 let sm: SecretsManagerClient;
 const localLog = () => ({ endpointUrl: endpoint.url, region: REGION, account });
 
 beforeAll(async () => {
   logger.setLogLevel('WARN');
-  endpoint = await startLocalEndpoint({ port: 0 });
+  endpoint = await startTestEndpoint({ defaultFunctions: true });
   sm = new SecretsManagerClient({
     endpoint: endpoint.url,
     region: REGION,

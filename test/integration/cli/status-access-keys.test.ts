@@ -21,7 +21,7 @@ import { createReportClients } from '../../../cli/report/clients.js';
 import type { DoctorReport } from '../../../cli/report/diagnose.js';
 import type { StatusReport } from '../../../cli/report/model.js';
 import { run as status } from '../../../cli/status.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { capture } from './status-demo.js';
 
 const DAY = 86_400_000;
@@ -31,7 +31,7 @@ const suffix = Math.random().toString(36).slice(2, 8);
 const FRESH_USER = `fresh-${suffix}`;
 const OLD_USER = `old-${suffix}`;
 
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 let env: NodeJS.ProcessEnv;
 const secretKeys: string[] = [];
 let freshKeyId = '';
@@ -53,7 +53,7 @@ const createKey = async (iam: IAMClient, userName: string) => {
 };
 
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint({ port: 0 });
+  endpoint = await startTestEndpoint({ defaultFunctions: true });
   env = {
     AWS_ACCESS_KEY_ID: ACCOUNT,
     AWS_SECRET_ACCESS_KEY: 'local',

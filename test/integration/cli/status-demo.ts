@@ -23,8 +23,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { logger } from '../../../functions/lib/logger.js';
 import { adminFetch } from '../../../local/admin-client.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { createTestCertificate, importInput } from '../../helpers/certificates.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
 
 const DAY = 86_400_000;
@@ -36,7 +36,7 @@ const REGION = 'us-east-1';
 const BROKEN_FUNCTION = 'rekey-test-broken-rotation';
 
 export interface DemoAccount {
-  readonly endpoint: LocalEndpoint;
+  readonly endpoint: TestEndpoint;
   readonly account: string;
   /** Environment for the CLI's `run(argv, io, env)`: this account, local credentials. */
   readonly env: NodeJS.ProcessEnv;
@@ -93,7 +93,7 @@ export interface DemoScale {
  * long names (a private certificate, a managed renewal still pending, a long domain name).
  */
 export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount> => {
-  const endpoint = await startLocalEndpoint({ port: 0 });
+  const endpoint = await startTestEndpoint({ defaultFunctions: true });
   endpoint.lambdas.register(BROKEN_FUNCTION, async () => {
     throw new Error('createSecret failed: the test function always fails');
   });

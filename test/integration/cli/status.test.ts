@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../cli/errors.js';
 import type { StatusReport } from '../../../cli/report/model.js';
 import { run } from '../../../cli/status.js';
-import { startLocalEndpoint } from '../../../local/endpoint.js';
+import { startTestEndpoint } from '../../helpers/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
 import { capture, createDemoAccount, type DemoAccount } from './status-demo.js';
 
@@ -186,7 +186,7 @@ describe('rekey status --output table', () => {
   });
 
   it('exits 0 and says so for an account where everything is healthy', async () => {
-    const endpoint = await startLocalEndpoint({ port: 0 });
+    const endpoint = await startTestEndpoint({ defaultFunctions: true });
     try {
       const account = '210987654321';
       const credentials = { accessKeyId: account, secretAccessKey: 'local' };
@@ -247,7 +247,7 @@ describe('rekey status exit codes and secrecy', () => {
   });
 
   it('exits 1, naming what failed, when the endpoint cannot be reached', async () => {
-    const closed = await startLocalEndpoint({ port: 0 });
+    const closed = await startTestEndpoint({ defaultFunctions: true });
     await closed.close();
     const { code, stderr } = await status(['--region', 'eu-west-1'], {
       AWS_ACCESS_KEY_ID: demo.account,

@@ -7,17 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { help as doctorHelp } from '../../../cli/doctor.js';
 import { help as localHelp } from '../../../cli/local.js';
 import { help as statusHelp } from '../../../cli/status.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { demoCertificateSweep } from '../../../scripts/demo/certificates.js';
 import { DEMO_REPORT, demoStatus } from '../../../scripts/demo/status.js';
 import { captureIo } from '../../helpers/cli-io.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 const sweep = captureIo();
 const status = captureIo();
 
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint({ port: 0 });
+  endpoint = await startTestEndpoint({ defaultFunctions: true });
   await demoCertificateSweep(endpoint.url, sweep.io);
   await demoStatus(endpoint.url, status.io);
 }, 60_000);

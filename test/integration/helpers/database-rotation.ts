@@ -79,6 +79,12 @@ export interface RotationHarness {
   close(): Promise<void>;
 }
 
+/**
+ * The tag the deployed rotation role requires on a superuser secret before it reads it
+ * (template.yaml, ReadTaggedSuperuserSecrets); the local endpoint enforces it as AWS does.
+ */
+export const SUPERUSER_TAGS = { 'rekey:superuser': 'true' } as const;
+
 /** The local endpoint's record of the rotation function's step outcomes for a secret. */
 export const readRotationLog = async (endpointUrl: string, secretId: string): Promise<RotationLogEntry[]> =>
   (await readLocalRotationLog({ endpointUrl, region: REGION, account: ACCOUNT }, secretId)).entries;
@@ -138,7 +144,10 @@ export const startRotationHarness = async (
     async copySecret(secretId, overrides) {
       const response = await sm.send(new GetSecretValueCommand({ SecretId: secretId }));
       const value = JSON.parse(response.SecretString ?? '{}') as Record<string, unknown>;
-      return harness.createSecret('copy', { ...value, ...overrides });
+      // The copy keeps the tags (a superuser secret's copy is a superuser secret too).
+      const { Tags = [] } = await sm.send(new DescribeSecretCommand({ SecretId: secretId }));
+      const tags = Object.fromEntries(Tags.map((t) => [t.Key ?? '', t.Value ?? '']));
+      return harness.createSecret('copy', { ...value, ...overrides }, tags);
     },
     async rotate(secretId, options = {}) {
       const token = options.token ?? randomUUID();

@@ -5,17 +5,17 @@
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { run } from '../../../cli/rotate-key.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { DEFAULT_ACCOUNT_ID } from '../../../local/server.js';
 import { captureIo } from '../../helpers/cli-io.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { aliasName } from './helpers.js';
 
 const REGION = 'sa-east-1';
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 let kms: KMSClient;
 
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint();
+  endpoint = await startTestEndpoint({ defaultFunctions: true });
   // The command acts as the endpoint's default account when no 12-digit access key is set.
   kms = new KMSClient({
     endpoint: endpoint.url,

@@ -4,6 +4,7 @@
  * published events, and a runner for the real state machine with the real handler.
  */
 import { constants, createPublicKey, publicEncrypt, randomBytes, randomUUID } from 'node:crypto';
+import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   CreateAliasCommand,
   CreateKeyCommand,
@@ -19,6 +20,12 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll } from 'vitest';
 import { createClients, type KeyRotationClients } from '../../../functions/key-rotation/clients.js';
 import { createHandler } from '../../../functions/key-rotation/handler.js';
+import {
+  functionCredentials,
+  LOCAL_STACK_NAME,
+  TemplateIdentities,
+} from '../../../local/core/iam/identities.js';
+import { KEY_ROTATION_FUNCTION } from '../../../local/workflows.js';
 import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import {
   type RunStateMachineOptions,
@@ -29,8 +36,16 @@ import {
 export const ACCOUNT = '310987654321';
 export const REGION = 'eu-central-1';
 export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rekey-key-rotation`;
-export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/rekey-KeyRotationFunctionRole-TEST`;
-export const RETIRING_PREFIX = 'alias/rekey-retiring/test-stack/';
+/**
+ * The handler signs as the key-rotation function's role, so the local endpoint enforces the
+ * policies template.yaml gives that role, with the role ARN and the retiring-alias namespace of
+ * the stack `rekey` (its REKEY_ROLE_ARN and REKEY_RETIRING_ALIAS_PREFIX).
+ */
+const functionIdentity = functionCredentials(KEY_ROTATION_FUNCTION, ACCOUNT);
+export const ROLE_ARN = new TemplateIdentities().role(KEY_ROTATION_FUNCTION, ACCOUNT, REGION).roleArn;
+export const RETIRING_PREFIX = `alias/rekey-retiring/${LOCAL_STACK_NAME}/`;
+/** The stack's event bus (template.yaml EventBusName default), the only one the role may publish to. */
+export const EVENT_BUS = 'rekey';
 
 export interface Harness {
   endpoint: TestEndpoint;
@@ -49,6 +64,8 @@ export const startHarness = async (): Promise<Harness> => {
     secretAccessKey: 'local',
     defaultFunctions: true,
   });
+  // The stack creates its bus; the handler publishes there.
+  await new EventBridgeClient(endpoint.clientConfig).send(new CreateEventBusCommand({ Name: EVENT_BUS }));
   const kmsClients = new Map<string, KMSClient>();
   let offset = 0;
   return {
@@ -65,7 +82,7 @@ export const startHarness = async (): Promise<Harness> => {
     clients: createClients({
       region: REGION,
       endpoint: endpoint.url,
-      credentials: endpoint.credentials,
+      credentials: functionIdentity,
       now: () => new Date(Date.now() + offset),
       // As deployed: the role is named in unproven successors' key policies, and retiring keys
       // get an alias in the stack's own namespace.
@@ -112,7 +129,8 @@ export const useHarness = (): Harness => {
 };
 
 /** A fresh alias name, so tests never collide. */
-export const aliasName = (prefix: string): string => `alias/${prefix}-${randomUUID().slice(0, 8)}`;
+/** Under the template's ManagedKeyAliasPattern default (alias/rekey/*): the keys the role may rotate. */
+export const aliasName = (prefix: string): string => `alias/rekey/${prefix}-${randomUUID().slice(0, 8)}`;
 
 /** Creates a key with a description, a tag and an alias; returns its metadata. */
 export const createAliasedKey = async (
@@ -185,11 +203,11 @@ export interface PublishedEvent {
   detail: Record<string, unknown>;
 }
 
-/** Events on the default bus of the test account, read through the local EventBridge's admin route. */
+/** Events on the stack's bus in the test account, read through the local EventBridge's admin route. */
 export const publishedEvents = async (h: Harness): Promise<PublishedEvent[]> =>
   (
     await h.endpoint.admin.call<{ Events: PublishedEvent[] }>('AWSEvents', 'events', {
-      EventBusName: 'default',
+      EventBusName: EVENT_BUS,
     })
   ).Events;
 
@@ -209,7 +227,7 @@ export const rotate = (
   const handler = createHandler(h.clients);
   return runStateMachine({
     aslPath: 'statemachines/key-rotation.asl.json',
-    substitutions: { KeyRotationFunctionArn: FUNCTION_ARN, EventBusName: 'default' },
+    substitutions: { KeyRotationFunctionArn: FUNCTION_ARN, EventBusName: EVENT_BUS },
     tasks: { [FUNCTION_ARN]: handler, ...options.tasks },
     input: { gracePeriodSeconds: 0, retentionSeconds: 0, ...input },
     region: REGION,

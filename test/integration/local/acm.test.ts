@@ -25,7 +25,6 @@ import {
 } from '@aws-sdk/client-acm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminFetch } from '../../../local/admin-client.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 // Runs against AWS_ENDPOINT_URL when set (see target.ts); `itLocal` tests need this endpoint's
 // admin seeding (Amazon-issued and private certificates in given states), clock or accounts.
 import { Clock } from '../../../local/server.js';
@@ -39,6 +38,7 @@ import {
   type KeyAlgorithm,
   testKeyPair,
 } from '../../helpers/certificates.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { itLocal, openTarget, type Target } from './target.js';
 
 const ACCOUNT = '210987654321';
@@ -47,7 +47,7 @@ const DAY_MS = 24 * 3600 * 1000;
 
 let target: Target;
 /** The local endpoint: used only by `itLocal` tests (admin seeding, clock, other accounts). */
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 let acm: ACMClient;
 
 const clientFor = (region: string, account = ACCOUNT) =>
@@ -103,7 +103,7 @@ const listAll = async (
 
 beforeAll(async () => {
   target = await openTarget(REGION, ACCOUNT);
-  endpoint = target.local as LocalEndpoint;
+  endpoint = target.local as TestEndpoint;
   acm = new ACMClient({ ...target.clientConfig, maxAttempts: 1 });
 });
 
@@ -877,7 +877,7 @@ describe('snapshot and restore', () => {
   itLocal('survives a restart of the endpoint with --state', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rekey-acm-state-'));
     const stateFile = join(dir, 'state.json');
-    const first = await startLocalEndpoint({ registerDefaultFunctions: false, stateFile });
+    const first = await startTestEndpoint({ stateFile });
     const firstClient = new ACMClient({
       endpoint: first.url,
       region: REGION,
@@ -889,7 +889,7 @@ describe('snapshot and restore', () => {
     firstClient.destroy();
     await first.close();
 
-    const second = await startLocalEndpoint({ registerDefaultFunctions: false, stateFile });
+    const second = await startTestEndpoint({ stateFile });
     const secondClient = new ACMClient({
       endpoint: second.url,
       region: REGION,

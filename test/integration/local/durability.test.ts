@@ -16,7 +16,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalEndpoint } from '../../../local/endpoint.js';
+import { startTestEndpoint } from '../../helpers/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
 import { startRekeyLocalProcess } from './process.js';
 
@@ -46,7 +46,7 @@ const killHard = async (child: ChildProcess) => {
 
 /** Reads a secret's current value from a fresh in-process endpoint loaded from `file`. */
 const valueAfterRestart = async (file: string, secretId: string): Promise<string | undefined> => {
-  const endpoint = await startLocalEndpoint({ port: 0, stateFile: file, registerDefaultFunctions: false });
+  const endpoint = await startTestEndpoint({ stateFile: file });
   const sm = clientFor(endpoint.url);
   try {
     return (await sm.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
@@ -112,7 +112,7 @@ describe('--state durability', () => {
       sm.destroy();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
-    const endpoint = await startLocalEndpoint({ port: 0, stateFile: file, registerDefaultFunctions: false });
+    const endpoint = await startTestEndpoint({ stateFile: file });
     const again = clientFor(endpoint.url);
     try {
       const current = await again.send(new GetSecretValueCommand({ SecretId: name }));
@@ -147,7 +147,7 @@ describe('--state durability', () => {
   it('refuses a damaged state file without quoting it, and leaves it untouched', async () => {
     const file = join(dir, `damaged-${randomUUID()}.state`);
     const secret = `tr0ub4dor-${randomUUID()}`;
-    const endpoint = await startLocalEndpoint({ port: 0, stateFile: file, registerDefaultFunctions: false });
+    const endpoint = await startTestEndpoint({ stateFile: file });
     const sm = clientFor(endpoint.url);
     await sm.send(new CreateSecretCommand({ Name: 'damaged', SecretString: secret }));
     sm.destroy();
@@ -158,7 +158,9 @@ describe('--state durability', () => {
     const damaged = text.replace(secret, `${secret.slice(0, -1)}X`);
     await writeFile(file, damaged);
 
-    const error = await startLocalEndpoint({ port: 0, stateFile: file }).catch((e: unknown) => e);
+    const error = await startTestEndpoint({ defaultFunctions: true, stateFile: file }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(Error);
     const message = (error as Error).message;
     expect(message).toContain(file);

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_HEADER, adminFetch } from '../../../local/admin-client.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
 import { startRekeyLocalProcess } from './process.js';
 
@@ -39,9 +39,9 @@ afterAll(async () => {
 });
 
 describe('request scope', () => {
-  let endpoint: LocalEndpoint;
+  let endpoint: TestEndpoint;
   beforeAll(async () => {
-    endpoint = await startLocalEndpoint({ port: 0 });
+    endpoint = await startTestEndpoint({ defaultFunctions: true });
   });
   afterAll(async () => endpoint?.close());
 
@@ -169,12 +169,12 @@ describe('request scope', () => {
 });
 
 describe('state file', () => {
-  const open: LocalEndpoint[] = [];
+  const open: TestEndpoint[] = [];
   afterEach(async () => {
     for (const e of open.splice(0)) await e.close();
   });
   const start = async (stateFile: string) => {
-    const e = await startLocalEndpoint({ port: 0, stateFile, registerDefaultFunctions: false });
+    const e = await startTestEndpoint({ stateFile });
     open.push(e);
     return e;
   };
@@ -226,11 +226,11 @@ describe('state file', () => {
   it('refuses to start from a corrupt state file, naming it and leaving it untouched', async () => {
     const file = join(dir, `corrupt-${randomUUID()}.json`);
     await writeFile(file, '{"format":"rekey-local-state", trunc');
-    await expect(startLocalEndpoint({ port: 0, stateFile: file })).rejects.toThrow(file);
+    await expect(startTestEndpoint({ defaultFunctions: true, stateFile: file })).rejects.toThrow(file);
     expect(await readFile(file, 'utf8')).toBe('{"format":"rekey-local-state", trunc');
     const foreign = join(dir, `foreign-${randomUUID()}.json`);
     await writeFile(foreign, '{"hello":"world"}');
-    await expect(startLocalEndpoint({ port: 0, stateFile: foreign })).rejects.toThrow(
+    await expect(startTestEndpoint({ defaultFunctions: true, stateFile: foreign })).rejects.toThrow(
       /not a rekey local state file/,
     );
   });
@@ -250,7 +250,7 @@ describe('rekey local', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
-    const restored = await startLocalEndpoint({ port: 0, stateFile: file, registerDefaultFunctions: false });
+    const restored = await startTestEndpoint({ stateFile: file });
     try {
       const sm = client(restored.url, 'us-east-1', '666666666666');
       expect((await sm.send(new GetSecretValueCommand({ SecretId: 'from-cli' }))).SecretString).toBe('kept');

@@ -12,18 +12,18 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminFetch } from '../../../local/admin-client.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { Clock } from '../../../local/server.js';
 import {
   createEventBridge,
   putEventsEntrySize,
   type RecordedEvent,
 } from '../../../local/services/eventbridge.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 
 const ACCOUNT = '444455556666';
 const REGION = 'eu-west-1';
 
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 let events: EventBridgeClient;
 
 const clientFor = (region: string) =>
@@ -56,7 +56,7 @@ const newBus = async (client = events) => {
 };
 
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint({ registerDefaultFunctions: false });
+  endpoint = await startTestEndpoint();
   events = clientFor(REGION);
 });
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 
 /**
  * The AWS CLI v2 (Debian's 2.9, installed by npm test's set-up) against the local endpoint:
@@ -11,7 +11,7 @@ import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.
 
 const AWS_V2 = '/usr/bin/aws';
 const ACCOUNT = '123456789012';
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 
 const aws = (args: string[], credentials = { id: ACCOUNT, secret: 'local' }) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -42,7 +42,7 @@ const json = async (args: string[]) => {
 beforeAll(async () => {
   if (!existsSync(AWS_V2))
     throw new Error(`${AWS_V2} is missing: run npm test (its set-up installs awscli).`);
-  endpoint = await startLocalEndpoint();
+  endpoint = await startTestEndpoint({ defaultFunctions: true });
 });
 afterAll(async () => {
   await endpoint.close();

@@ -16,10 +16,10 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 
 const ACCOUNT = '111122223333';
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 
 const iamAs = (accessKeyId: string, region = 'us-east-1') =>
   new IAMClient({
@@ -48,7 +48,7 @@ const stsError = async (accessKeyId: string, secretAccessKey: string) =>
     );
 
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint({ registerDefaultFunctions: false });
+  endpoint = await startTestEndpoint();
 });
 afterAll(async () => {
   await endpoint.close();
@@ -145,7 +145,7 @@ describe('local IAM access keys and STS GetCallerIdentity', () => {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const stateFile = join(await mkdtemp(join(tmpdir(), 'rekey-iam-')), 'state.json');
-    const first = await startLocalEndpoint({ stateFile, registerDefaultFunctions: false });
+    const first = await startTestEndpoint({ stateFile });
     const client = (url: string) =>
       new IAMClient({
         endpoint: url,
@@ -156,7 +156,7 @@ describe('local IAM access keys and STS GetCallerIdentity', () => {
     const key = (await client(first.url).send(new CreateAccessKeyCommand({ UserName: 'persisted' })))
       .AccessKey;
     await first.close();
-    const second = await startLocalEndpoint({ stateFile, registerDefaultFunctions: false });
+    const second = await startTestEndpoint({ stateFile });
     try {
       const identity = await new STSClient({
         endpoint: second.url,

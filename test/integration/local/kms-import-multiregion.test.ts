@@ -35,14 +35,14 @@ import {
   type WrappingKeySpec,
 } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 
 const ACCOUNT = '310987654321';
 const PRIMARY_REGION = 'us-east-1';
 const REPLICA_REGION = 'eu-central-1';
 const DAY_MS = 86_400_000;
 
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 let primary: KMSClient;
 let replica: KMSClient;
 
@@ -62,7 +62,7 @@ const suffix = () => Math.random().toString(36).slice(2, 10);
 const text = (blob: Uint8Array | undefined) => Buffer.from(blob ?? []).toString();
 
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint({ registerDefaultFunctions: false });
+  endpoint = await startTestEndpoint();
   primary = clientFor(endpoint.url, PRIMARY_REGION);
   replica = clientFor(endpoint.url, REPLICA_REGION);
 });
@@ -379,7 +379,7 @@ describe('--state FILE', () => {
     const dir = await mkdtemp(join(tmpdir(), 'rekey-kms-state-'));
     const stateFile = join(dir, 'state.json');
     try {
-      const first = await startLocalEndpoint({ stateFile, registerDefaultFunctions: false });
+      const first = await startTestEndpoint({ stateFile });
       const c = clientFor(first.url, PRIMARY_REGION);
       const sym = (await c.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId ?? '';
       const alias = `alias/persist-${suffix()}`;
@@ -395,7 +395,7 @@ describe('--state FILE', () => {
       c.destroy();
       await first.close();
 
-      const second = await startLocalEndpoint({ stateFile, registerDefaultFunctions: false });
+      const second = await startTestEndpoint({ stateFile });
       const c2 = clientFor(second.url, PRIMARY_REGION);
       try {
         const dec = await c2.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob }));

@@ -13,16 +13,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClients } from '../../../functions/certificate-expiry/clients.js';
 import { sweepRegion } from '../../../functions/certificate-expiry/sweep.js';
 import { adminFetch } from '../../../local/admin-client.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { Quotas, quotaOf } from '../../../local/quotas.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 
-let limited: LocalEndpoint;
-let unlimited: LocalEndpoint;
+let limited: TestEndpoint;
+let unlimited: TestEndpoint;
 const clients: SecretsManagerClient[] = [];
 
 beforeAll(async () => {
-  limited = await startLocalEndpoint({ port: 0, registerDefaultFunctions: false, quotas: true });
-  unlimited = await startLocalEndpoint({ port: 0, registerDefaultFunctions: false });
+  limited = await startTestEndpoint({ quotas: true });
+  unlimited = await startTestEndpoint();
 });
 afterAll(async () => {
   for (const c of clients) c.destroy();
@@ -30,7 +30,7 @@ afterAll(async () => {
   await unlimited?.close();
 });
 
-const clientFor = (endpoint: LocalEndpoint, account: string, maxAttempts = 1) => {
+const clientFor = (endpoint: TestEndpoint, account: string, maxAttempts = 1) => {
   const c = new SecretsManagerClient({
     endpoint: endpoint.url,
     region: 'us-west-2',

@@ -8,16 +8,16 @@ import { request } from 'node:http';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_HEADER } from '../../../local/admin-client.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { bindWarning, MAX_BODY_BYTES } from '../../../local/server.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 
 const AUTH =
   'AWS4-HMAC-SHA256 Credential=123456789012/20260101/us-east-1/secretsmanager/aws4_request, Signature=0';
 
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 let sm: SecretsManagerClient;
 beforeAll(async () => {
-  endpoint = await startLocalEndpoint({ port: 0, registerDefaultFunctions: false });
+  endpoint = await startTestEndpoint();
   sm = new SecretsManagerClient({
     endpoint: endpoint.url,
     region: 'us-east-1',
@@ -100,11 +100,7 @@ describe('DNS rebinding', () => {
 
 describe('allowed host names', () => {
   it('answers a Host name given with allowHosts (--allow-host), and still no other', async () => {
-    const docker = await startLocalEndpoint({
-      port: 0,
-      registerDefaultFunctions: false,
-      allowHosts: ['host.docker.internal'],
-    });
+    const docker = await startTestEndpoint({ allowHosts: ['host.docker.internal'] });
     try {
       const ask = (host: string) =>
         new Promise<number | undefined>((resolve, reject) => {
@@ -208,7 +204,7 @@ describe('binding', () => {
     expect(bindWarning('::1')).toBeUndefined();
     expect(bindWarning('localhost')).toBeUndefined();
     expect(endpoint.warnings).toEqual([]);
-    const open = await startLocalEndpoint({ port: 0, host: '0.0.0.0', registerDefaultFunctions: false });
+    const open = await startTestEndpoint({ host: '0.0.0.0' });
     try {
       expect(open.warnings).toHaveLength(1);
       expect(open.warnings[0]).toMatch(/beyond loopback.*no authentication.*read and change every secret/);

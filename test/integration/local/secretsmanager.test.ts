@@ -23,7 +23,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminFetch } from '../../../local/admin-client.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
+import { describeGetRandomPassword } from '../../helpers/get-random-password.js';
 import { waitForRotation } from '../../helpers/rotation.js';
 import { deleteExternalSecrets, itLocal, openTarget, type Target } from './target.js';
 
@@ -36,7 +37,7 @@ const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 
 let target: Target;
 /** The local endpoint: used only by `itLocal` tests. */
-let endpoint: LocalEndpoint;
+let endpoint: TestEndpoint;
 let sm: SecretsManagerClient;
 const created: string[] = [];
 
@@ -131,7 +132,7 @@ const rotationLog = async (secretId: string) => {
 
 beforeAll(async () => {
   target = await openTarget(REGION, ACCOUNT);
-  endpoint = target.local as LocalEndpoint;
+  endpoint = target.local as TestEndpoint;
   sm = new SecretsManagerClient(target.clientConfig);
 });
 
@@ -508,6 +509,11 @@ describe('GetRandomPassword', () => {
   });
 });
 
+describeGetRandomPassword(
+  'Secrets Manager over the SDK',
+  async (input) => (await sm.send(new GetRandomPasswordCommand(input))).RandomPassword ?? '',
+);
+
 describe('DeleteSecret and RestoreSecret', () => {
   it('refuses calls on a secret scheduled for deletion with InvalidRequestException until RestoreSecret', async () => {
     const secret = await createSecret('delete');
@@ -623,7 +629,7 @@ describe('RotateSecret', () => {
   });
 
   itLocal('with syncRotation (--sync-rotation) answers only after the four steps ran', async () => {
-    const local = await startLocalEndpoint({ port: 0, registerDefaultFunctions: false, syncRotation: true });
+    const local = await startTestEndpoint({ syncRotation: true });
     const client = new SecretsManagerClient({
       endpoint: local.url,
       region: REGION,

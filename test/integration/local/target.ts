@@ -11,7 +11,7 @@
  */
 import { DeleteSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { it } from 'vitest';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 
 /** The external endpoint under test, when one is given. */
 export const externalUrl: string | undefined = process.env.AWS_ENDPOINT_URL || undefined;
@@ -31,7 +31,7 @@ export interface Target {
     credentials?: { accessKeyId: string; secretAccessKey: string };
   };
   /** The local endpoint, when the target is local. */
-  local: LocalEndpoint | undefined;
+  local: TestEndpoint | undefined;
   close(): Promise<void>;
 }
 
@@ -49,7 +49,7 @@ export const openTarget = async (region: string, account: string): Promise<Targe
       close: async () => undefined,
     };
   }
-  const local = await startLocalEndpoint({ port: 0, registerDefaultFunctions: false });
+  const local = await startTestEndpoint();
   return {
     url: local.url,
     region,

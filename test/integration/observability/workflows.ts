@@ -17,9 +17,9 @@ import { DEFAULT_THRESHOLDS } from '../../../functions/certificate-expiry/thresh
 import { createClients as createFleetClients } from '../../../functions/secret-fleet/clients.js';
 import { createHandler as createFleetHandler } from '../../../functions/secret-fleet/handler.js';
 import { adminFetch } from '../../../local/admin-client.js';
-import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 import { rotationSucceeded, waitForRotation } from '../../../local/rotation-wait.js';
 import type { RecordedEvent } from '../../../local/services/eventbridge.js';
+import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { runStateMachine } from '../../helpers/state-machine.js';
 import { loadEvent } from '../../unit/certificate-expiry/events.js';
 import { newAccount, now } from '../certificate-expiry/env.js';
@@ -38,7 +38,7 @@ import { startFleetEndpoint } from '../secret-fleet/helpers.js';
 export type DeliveredEvent = Omit<RecordedEvent, 'event-bus-name'>;
 
 const eventsOn = async (
-  endpoint: LocalEndpoint,
+  endpoint: TestEndpoint,
   account: string,
   region: string,
   bus: string,
@@ -53,7 +53,7 @@ const eventsOn = async (
 
 /** One generated secret rotated to the end, and one PostgreSQL secret whose server refuses connections. */
 export const rotateSecrets = async (): Promise<{ generated: string; postgres: string }> => {
-  const endpoint = await startLocalEndpoint({ port: 0 });
+  const endpoint = await startTestEndpoint({ defaultFunctions: true });
   try {
     const account = String(randomInt(100_000_000_000, 999_999_999_999));
     const sm = new SecretsManagerClient({
@@ -248,7 +248,7 @@ export const rotateFleet = async (): Promise<RecordedEvent[]> => {
 
 /** A sweep of one Region with findings of several classes, and one ACM event, through the function's handler. */
 export const sweepCertificates = async (): Promise<RecordedEvent[]> => {
-  const endpoint = await startLocalEndpoint({ port: 0 });
+  const endpoint = await startTestEndpoint({ defaultFunctions: true });
   try {
     const t = await newAccount(endpoint);
     await t.importCertificate(10);

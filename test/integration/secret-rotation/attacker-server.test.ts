@@ -1,7 +1,12 @@
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { field, type RotationHarness, startRotationHarness } from '../helpers/database-rotation.js';
+import {
+  field,
+  type RotationHarness,
+  SUPERUSER_TAGS,
+  startRotationHarness,
+} from '../helpers/database-rotation.js';
 import {
   MYSQL,
   mysqlAdmin,
@@ -206,15 +211,19 @@ describe('PostgreSQL', () => {
     const victim = `victim_${randomSuffix()}`;
     roles.push(victim, `${victim}_clone`);
     await prodAdmin.query(`CREATE ROLE ${victim} LOGIN PASSWORD '${VICTIM_PASSWORD}'`);
-    const masterArn = await harness.createSecret('pg-prod-master-db', {
-      engine: 'postgres',
-      host: '127.0.0.1',
-      port: prod.port,
-      username: 'postgres',
-      password: prod.superuserPassword,
-      dbname: 'postgres',
-      ssl: false,
-    });
+    const masterArn = await harness.createSecret(
+      'pg-prod-master-db',
+      {
+        engine: 'postgres',
+        host: '127.0.0.1',
+        port: prod.port,
+        username: 'postgres',
+        password: prod.superuserPassword,
+        dbname: 'postgres',
+        ssl: false,
+      },
+      SUPERUSER_TAGS,
+    );
     const before = await roleRows(prodAdmin);
     const arn = await harness.createSecret('pg-attack-db', {
       engine: 'postgres',

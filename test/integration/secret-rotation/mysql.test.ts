@@ -5,6 +5,7 @@ import {
   databaseScenarios,
   field,
   type RotationHarness,
+  SUPERUSER_TAGS,
   startRotationHarness,
   superuserFor,
 } from '../helpers/database-rotation.js';
@@ -84,14 +85,18 @@ beforeAll(async () => {
   await admin.query('CREATE USER ?@? IDENTIFIED BY ?', [masterUser, '%', masterPassword]);
   await admin.query('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [masterUser, '%']);
   harness = await startRotationHarness();
-  masterArn = await harness.createSecret('my-master', {
-    engine: 'mariadb',
-    host: MYSQL.host,
-    port: MYSQL.port,
-    username: masterUser,
-    password: masterPassword,
-    ssl: false,
-  });
+  masterArn = await harness.createSecret(
+    'my-master',
+    {
+      engine: 'mariadb',
+      host: MYSQL.host,
+      port: MYSQL.port,
+      username: masterUser,
+      password: masterPassword,
+      ssl: false,
+    },
+    SUPERUSER_TAGS,
+  );
 });
 
 afterEach(async () => {

@@ -4,6 +4,7 @@ import {
   databaseScenarios,
   field,
   type RotationHarness,
+  SUPERUSER_TAGS,
   startRotationHarness,
   superuserFor,
 } from '../helpers/database-rotation.js';
@@ -116,14 +117,18 @@ beforeAll(async () => {
   await admin.query(
     `CREATE ROLE ${ident(MASTER_ROLE)} LOGIN CREATEROLE PASSWORD ${pg.escapeLiteral(MASTER_PASSWORD)}`,
   );
-  masterArn = await harness.createSecret('pg-master', {
-    engine: 'postgres',
-    host: server.host,
-    port: server.port,
-    username: MASTER_ROLE,
-    password: MASTER_PASSWORD,
-    ssl: false,
-  });
+  masterArn = await harness.createSecret(
+    'pg-master',
+    {
+      engine: 'postgres',
+      host: server.host,
+      port: server.port,
+      username: MASTER_ROLE,
+      password: MASTER_PASSWORD,
+      ssl: false,
+    },
+    SUPERUSER_TAGS,
+  );
 });
 
 afterEach(async () => {

@@ -4,6 +4,7 @@ import {
   databaseScenarios,
   field,
   type RotationHarness,
+  SUPERUSER_TAGS,
   startRotationHarness,
   superuserFor,
 } from '../helpers/database-rotation.js';
@@ -52,7 +53,11 @@ beforeAll(async () => {
   admin = await redisAdmin();
   await admin.sendCommand(['ACL', 'SETUSER', masterUser, 'on', `>${masterPassword}`, '~*', '&*', '+@all']);
   harness = await startRotationHarness();
-  masterArn = await harness.createSecret('redis-master', userSecret(masterUser, masterPassword));
+  masterArn = await harness.createSecret(
+    'redis-master',
+    userSecret(masterUser, masterPassword),
+    SUPERUSER_TAGS,
+  );
 });
 
 afterEach(async () => {
