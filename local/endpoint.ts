@@ -65,6 +65,8 @@ export interface LocalEndpointOptions {
   iam?: IamMode;
   /** The SAM template whose function roles the project's functions run under (`--template`); default template.yaml. */
   template?: string;
+  /** Stack parameter values of that template (a parameter not given takes its Default). */
+  templateParameters?: Record<string, string>;
   /** Policies for other callers (`--iam-policy`), by access key id; `*` applies to every other caller. */
   iamPolicies?: ReadonlyMap<string, Policy>;
   /** Appends every denial to this file as a JSON line (`--iam-audit-log`). */
@@ -111,9 +113,10 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
     ...cacheServices(clock, options),
   ];
 
-  const identities = new TemplateIdentities(
-    options.template ? { template: loadSamTemplate(options.template) } : {},
-  );
+  const identities = new TemplateIdentities({
+    ...(options.template ? { template: loadSamTemplate(options.template) } : {}),
+    ...(options.templateParameters ? { parameters: options.templateParameters } : {}),
+  });
   const iam = new Authorizer(services, {
     mode: options.iam ?? 'enforce',
     ...(options.iamPolicies ? { callerPolicies: options.iamPolicies } : {}),

@@ -95,6 +95,8 @@ export interface TestEndpointOptions {
   iam?: IamMode;
   /** The SAM template whose roles the functions run under. Default: template.yaml. */
   template?: string;
+  /** Stack parameter values of that template (e.g. the users a role may reach). */
+  templateParameters?: Record<string, string>;
 }
 
 export interface RotationFunction {
@@ -158,6 +160,7 @@ export const startTestEndpoint = async <O extends TestEndpointOptions>(
     ...(options.cacheModifyingMs !== undefined && { cacheModifyingMs: options.cacheModifyingMs }),
     iam: options.iam ?? 'enforce',
     ...(options.template !== undefined && { template: options.template }),
+    ...(options.templateParameters !== undefined && { templateParameters: options.templateParameters }),
   };
   const endpoint = await startLocalEndpoint(endpointOptions);
   if (options.clockOffsetMs) endpoint.clock.advance(options.clockOffsetMs);

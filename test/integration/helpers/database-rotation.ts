@@ -97,7 +97,7 @@ const MIN_CHECKED_PASSWORD = 8;
 
 export const startRotationHarness = async (
   /** Endpoint options besides account, Region and functions (a Redis for ElastiCache users, ...). */
-  endpointOptions: Pick<TestEndpointOptions, 'redisFor' | 'cacheModifyingMs'> = {},
+  endpointOptions: Pick<TestEndpointOptions, 'redisFor' | 'cacheModifyingMs' | 'templateParameters'> = {},
 ): Promise<RotationHarness> => {
   // The project's own rotation function (its logs captured below) serves ROTATION_FUNCTION_ARN.
   const endpoint = await startTestEndpoint({

@@ -55,6 +55,12 @@ beforeAll(async () => {
   harness = await startRotationHarness({
     redisFor: Object.fromEntries(GROUPS.map((g) => [g, `redis://127.0.0.1:${redis.port}`])),
     cacheModifyingMs: 200,
+    // The rotation function runs as its template.yaml role, with IAM enforced: ElastiCache users
+    // are granted by ARN pattern, MemoryDB users by the rekey:cache-user tag.
+    templateParameters: {
+      CacheUserArns: `arn:aws:elasticache:${REGION}:${ACCOUNT}:user:ec-user-*,arn:aws:memorydb:${REGION}:${ACCOUNT}:user/missing-*`,
+      CacheUserTagValue: 'rotate',
+    },
   });
   elastiCache = new ElastiCacheClient(harness.endpoint.clientConfig);
   memoryDb = new MemoryDBClient(harness.endpoint.clientConfig);
@@ -78,14 +84,16 @@ interface ServiceKit {
     password?: string;
     accessString?: string;
     noPassword?: boolean;
+    /** A user the deployed role is not granted (outside CacheUserArns, without the tag). */
+    ungranted?: boolean;
   }): Promise<{ arn: string; username: string }>;
   passwordCount(arn: string): Promise<number | undefined>;
 }
 
 const elastiCacheKit: ServiceKit = {
   name: 'elasticache',
-  async createUser({ password, accessString = 'on ~app:* +@all', noPassword = false }) {
-    const id = `ec-user-${suffix()}`;
+  async createUser({ password, accessString = 'on ~app:* +@all', noPassword = false, ungranted = false }) {
+    const id = `${ungranted ? 'other' : 'ec-user'}-${suffix()}`;
     const username = `app-${suffix()}`;
     const created = await elastiCache.send(
       new CreateElastiCacheUser({
@@ -110,11 +118,12 @@ const elastiCacheKit: ServiceKit = {
 
 const memoryDbKit: ServiceKit = {
   name: 'memorydb',
-  async createUser({ password, accessString = 'on ~app:* +@all', noPassword = false }) {
+  async createUser({ password, accessString = 'on ~app:* +@all', noPassword = false, ungranted = false }) {
     const username = `mdb-${suffix()}`;
     const created = await memoryDb.send(
       new CreateMemoryDbUser({
         UserName: username,
+        Tags: [{ Key: 'rekey:cache-user', Value: ungranted ? 'no' : 'rotate' }],
         AccessString: accessString,
         AuthenticationMode: noPassword
           ? { Type: 'iam' }
@@ -253,17 +262,39 @@ describe.each([elastiCacheKit, memoryDbKit])('$name users', (kit) => {
     const { value } = await userWithSecret(kit);
     const wrong =
       kit.name === 'elasticache'
-        ? `arn:aws:elasticache:${REGION}:${ACCOUNT}:user:no-such-user`
-        : `arn:aws:memorydb:${REGION}:${ACCOUNT}:user/no-such-user`;
+        ? `arn:aws:elasticache:${REGION}:${ACCOUNT}:user:ec-user-missing`
+        : `arn:aws:memorydb:${REGION}:${ACCOUNT}:user/missing-user`;
     const arn = await harness.createSecret(`${kit.name}-wrong-arn`, { ...value, user_arn: wrong });
 
     const result = await harness.rotate(arn);
 
     expect(result.failure?.step).toBe('createSecret');
     expect(result.failure?.errorType).toBe('RotationConfigurationError');
-    expect(result.failure?.message).toContain('no-such-user');
+    expect(result.failure?.message).toContain(
+      kit.name === 'elasticache' ? 'ec-user-missing' : 'missing-user',
+    );
     expect(result.failure?.message).toContain('"user_arn"');
     expect(await login(await harness.valueAt(arn, 'AWSCURRENT'))).toBe(true);
+  });
+
+  it('is refused, naming the action, for a user the deployed role is not granted', async () => {
+    const password = initialPassword();
+    const user = await kit.createUser({ password, ungranted: true });
+    const arn = await harness.createSecret(`${kit.name}-ungranted`, {
+      user_arn: user.arn,
+      username: user.username,
+      password,
+      host: '127.0.0.1',
+      port: redis.port,
+      ssl: false,
+    });
+
+    const result = await harness.rotate(arn);
+
+    expect(result.failure?.step).toBe('createSecret');
+    expect(result.failure?.message).toContain(`not authorized to perform: ${kit.name}:DescribeUsers`);
+    expect(result.failure?.message).toContain(user.arn);
+    expect(await redisCanLogin(user.username, password, redis.port)).toBe(true);
   });
 
   it('createSecret refuses a user without password authentication', async () => {

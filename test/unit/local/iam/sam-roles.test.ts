@@ -38,7 +38,9 @@ const RUNNABLE = new Set([
 let written: SamTemplate;
 const reference = new Map<string, TransformedTemplate>();
 beforeAll(async () => {
-  written = yamlParse(await readFile(new URL('../../../../template.yaml', import.meta.url), 'utf8')) as SamTemplate;
+  written = yamlParse(
+    await readFile(new URL('../../../../template.yaml', import.meta.url), 'utf8'),
+  ) as SamTemplate;
   const [defaults, everything] = await Promise.all([samTransform({}), samTransform(EVERYTHING)]);
   reference.set('defaults', defaults);
   reference.set('everything', everything);
@@ -79,6 +81,8 @@ describe('policy templates', () => {
         },
       },
     };
-    expect(() => samRoles(template)).toThrow(/Fn: Policies\[0\] uses the SAM policy template DynamoDBCrudPolicy.*inline/);
+    expect(() => samRoles(template)).toThrow(
+      /Fn: Policies\[0\] uses the SAM policy template DynamoDBCrudPolicy.*inline/,
+    );
   });
 });
