@@ -6,17 +6,12 @@
  * read for its `user_arn` only, and the services report a password count, never a password.
  */
 
-import {
-  DescribeUsersCommand as DescribeElastiCacheUsers,
-  ElastiCacheClient,
-} from '@aws-sdk/client-elasticache';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DescribeUsersCommand as DescribeMemoryDbUsers, MemoryDBClient } from '@aws-sdk/client-memorydb';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { mapBounded } from '../../functions/certificate-expiry/backoff.js';
-import { awsClientBeside } from '../../functions/lib/aws.js';
 import { foreignPending } from '../../functions/secret-fleet/assess.js';
 import { listSecrets } from '../../functions/secret-fleet/list.js';
+import { defaultCacheUserApi } from '../../functions/secret-rotation/rotators/cache-user-api.js';
 import {
   type CacheUserArn,
   parseCacheUserArn,
@@ -33,23 +28,9 @@ export interface CacheUserFinding {
 
 const NAMES = { elasticache: 'ElastiCache', memorydb: 'MemoryDB' } as const;
 
-const passwordCountOf = async (clients: ReportClients, region: string, user: CacheUserArn) => {
-  const secrets = clients.secrets(region);
-  try {
-    if (user.service === 'elasticache') {
-      const client = await awsClientBeside(ElastiCacheClient, secrets, { region: user.region });
-      const found = (await client.send(new DescribeElastiCacheUsers({ UserId: user.userRef }))).Users?.[0];
-      return found?.Authentication?.PasswordCount;
-    }
-    const client = await awsClientBeside(MemoryDBClient, secrets, { region: user.region });
-    const found = (await client.send(new DescribeMemoryDbUsers({ UserName: user.userRef }))).Users?.[0];
-    return found?.Authentication?.PasswordCount;
-  } catch (error) {
-    // A user that is gone fails the next rotation, which reports it with its fix.
-    if (error instanceof Error && error.name === 'UserNotFoundFault') return undefined;
-    throw error;
-  }
-};
+/** The user's password count (the rotator's own API, beside the report's Secrets Manager client). */
+const passwordCountOf = async (clients: ReportClients, region: string, user: CacheUserArn) =>
+  (await (await defaultCacheUserApi(user, clients.secrets(region))).describe())?.passwordCount;
 
 /** The rotated cache-user secrets of a Region whose user has two passwords outside a rotation. */
 export const findCacheUsersWithTwoPasswords = async (

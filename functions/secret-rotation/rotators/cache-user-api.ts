@@ -47,24 +47,40 @@ export type CacheUserApiFactory = (
 
 const isNotFound = (error: unknown): boolean => error instanceof Error && error.name === 'UserNotFoundFault';
 
+/** What both services' DescribeUsers answer of a user (the name field differs). */
+interface DescribedUser {
+  readonly Status?: string | undefined;
+  readonly AccessString?: string | undefined;
+  readonly Authentication?: { Type?: string | undefined; PasswordCount?: number | undefined } | undefined;
+}
+
+/** The user a DescribeUsers call finds, or undefined for UserNotFoundFault. */
+const described = async (
+  find: () => Promise<{ user: DescribedUser; userName: string | undefined } | undefined>,
+): Promise<CacheUser | undefined> => {
+  try {
+    const found = await find();
+    if (!found) return undefined;
+    return {
+      userName: found.userName ?? '',
+      status: found.user.Status ?? '',
+      authenticationType: found.user.Authentication?.Type ?? '',
+      passwordCount: found.user.Authentication?.PasswordCount ?? 0,
+      accessString: found.user.AccessString ?? '',
+    };
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+};
+
 export const elastiCacheUserApi = (client: ElastiCacheClient, user: CacheUserArn): CacheUserApi => ({
   service: 'elasticache',
-  async describe() {
-    try {
+  describe: () =>
+    described(async () => {
       const found = (await client.send(new DescribeElastiCacheUsers({ UserId: user.userRef }))).Users?.[0];
-      if (!found) return undefined;
-      return {
-        userName: found.UserName ?? '',
-        status: found.Status ?? '',
-        authenticationType: found.Authentication?.Type ?? '',
-        passwordCount: found.Authentication?.PasswordCount ?? 0,
-        accessString: found.AccessString ?? '',
-      };
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-  },
+      return found && { user: found, userName: found.UserName };
+    }),
   async setPasswords(passwords) {
     await client.send(
       new ModifyUserCommand({
@@ -77,22 +93,11 @@ export const elastiCacheUserApi = (client: ElastiCacheClient, user: CacheUserArn
 
 export const memoryDbUserApi = (client: MemoryDBClient, user: CacheUserArn): CacheUserApi => ({
   service: 'memorydb',
-  async describe() {
-    try {
+  describe: () =>
+    described(async () => {
       const found = (await client.send(new DescribeMemoryDbUsers({ UserName: user.userRef }))).Users?.[0];
-      if (!found) return undefined;
-      return {
-        userName: found.Name ?? '',
-        status: found.Status ?? '',
-        authenticationType: found.Authentication?.Type ?? '',
-        passwordCount: found.Authentication?.PasswordCount ?? 0,
-        accessString: found.AccessString ?? '',
-      };
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-  },
+      return found && { user: found, userName: found.Name };
+    }),
   async setPasswords(passwords) {
     await client.send(
       new UpdateUserCommand({

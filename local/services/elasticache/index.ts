@@ -1,19 +1,18 @@
 import { AwsError } from '../../aws-error.js';
 import { describeWith } from '../../core/iam/authorization.js';
 import { InputReader } from '../../core/input.js';
-import { fingerprint, pageOf } from '../../core/paging.js';
-import { RegionalStore } from '../../core/store.js';
-import type { Clock } from '../../server.js';
 import type { RequestContext } from '../../types.js';
 import { el, type QueryAnswer, type QueryRequest, type QueryService, queryInput } from '../iam/query.js';
 import { ELASTICACHE_DESCRIPTORS } from './authorization.js';
-import { createRedisDataPlane, type RedisDataPlane } from './data-plane.js';
 import {
   type AuthenticationType,
   accessRules,
+  type CacheScope,
+  type CacheServiceOptions,
   type CacheUserRecord,
+  cacheServiceState,
   checkPasswords,
-  DEFAULT_MODIFYING_MS,
+  describePage,
   type GroupRecord,
   NAME,
   setUserArgs,
@@ -33,23 +32,7 @@ import {
 const NS = 'http://elasticache.amazonaws.com/doc/2015-02-02/';
 const ENGINES = ['redis', 'valkey'];
 
-interface Scope {
-  users: Map<string, CacheUserRecord>;
-  groups: Map<string, GroupRecord>;
-}
-
-interface ScopeJson {
-  users: CacheUserRecord[];
-  groups: GroupRecord[];
-}
-
-export interface ElastiCacheOptions {
-  clock: Clock;
-  /** ElastiCache user group id → Redis URL (`--redis-for`). */
-  dataPlane?: RedisDataPlane;
-  /** How long a change keeps a user or group `modifying` (default 300 ms). */
-  modifyingMs?: number;
-}
+type Scope = CacheScope;
 
 const invalidValue = (message: string) => new AwsError('InvalidParameterValue', message);
 const invalidCombination = (message: string) => new AwsError('InvalidParameterCombination', message);
@@ -116,42 +99,46 @@ const authenticationOf = (
   return undefined;
 };
 
-export const createElastiCache = (options: ElastiCacheOptions): QueryService => {
-  const dataPlane = options.dataPlane ?? createRedisDataPlane();
-  const modifyingMs = options.modifyingMs ?? DEFAULT_MODIFYING_MS;
-  /**
-   * A change propagating to the clusters: `modifying` while the data plane applies it and for
-   * `modifyingMs` after (so a caller sees the state the service documents), then `active`.
-   */
-  const propagate = async (record: { modifyingUntil: number }, apply: () => Promise<void>) => {
-    record.modifyingUntil = Number.MAX_SAFE_INTEGER;
-    try {
-      await apply();
-    } finally {
-      record.modifyingUntil = options.clock.now().getTime() + modifyingMs;
-    }
-  };
-  const store = new RegionalStore<Scope>((scope) => ({
-    users: new Map([
-      [
-        'default',
-        {
-          id: 'default',
-          userName: 'default',
-          engine: 'redis',
-          accessString: 'on ~* +@all',
-          authenticationType: 'no-password',
-          passwords: [],
-          arn: `arn:aws:elasticache:${scope.region}:${scope.account}:user:default`,
-          modifyingUntil: 0,
-          groups: [],
-          tags: [],
-        },
-      ],
-    ]),
-    groups: new Map(),
-  }));
+export const createElastiCache = (options: CacheServiceOptions): QueryService => {
+  const { store, dataPlane, propagate, snapshot, restore } = cacheServiceState(
+    options,
+    (scope) => ({
+      users: new Map([
+        [
+          'default',
+          {
+            id: 'default',
+            userName: 'default',
+            engine: 'redis',
+            accessString: 'on ~* +@all',
+            authenticationType: 'no-password',
+            passwords: [],
+            arn: `arn:aws:elasticache:${scope.region}:${scope.account}:user:default`,
+            modifyingUntil: 0,
+            groups: [],
+            tags: [],
+          },
+        ],
+      ]),
+      groups: new Map(),
+    }),
+    'The ElastiCache state',
+  );
 
+  /** One page of a Describe answer (MaxRecords 20 to 100, Marker). */
+  const page = <T>(items: readonly T[], input: InputReader, binding: unknown) => {
+    const limit = Number(input.optString('MaxRecords') ?? '100');
+    if (!Number.isInteger(limit) || limit < 20 || limit > 100) {
+      throw invalidValue('MaxRecords must be an integer from 20 to 100.');
+    }
+    return describePage(items, {
+      token: input.optString('Marker'),
+      limit,
+      invalidType: 'InvalidParameterValue',
+      tokenName: 'Marker',
+      binding,
+    });
+  };
   const userOf = (scope: Scope, id: string): CacheUserRecord => {
     const user = scope.users.get(id);
     if (!user) throw userNotFound(id);
@@ -213,22 +200,13 @@ export const createElastiCache = (options: ElastiCacheOptions): QueryService => 
         return filter.optStringList('Values', { minItems: 1 }) ?? [];
       });
       if (id !== undefined && !scope.users.has(id)) throw userNotFound(id);
-      const limit = Number(input.optString('MaxRecords') ?? '100');
-      if (!Number.isInteger(limit) || limit < 20 || limit > 100) {
-        throw invalidValue('MaxRecords must be an integer from 20 to 100.');
-      }
       const users = [...scope.users.values()]
         .filter((u) => id === undefined || u.id === id)
         .filter((u) => engine === undefined || u.engine === engine)
         .filter((u) => filterIds.length === 0 || filterIds.includes(u.id))
         .sort((a, b) => a.id.localeCompare(b.id));
-      const page = pageOf(users, {
-        token: input.optString('Marker'),
-        limit,
-        invalid: { type: 'InvalidParameterValue', message: 'Marker is not valid for this request.' },
-        binding: fingerprint([id, engine, filterIds]),
-      });
-      return `<Users>${page.items.map((u) => `<member>${userXml(u, ctx.now)}</member>`).join('')}</Users>${el('Marker', page.next)}`;
+      const found = page(users, input, [id, engine, filterIds]);
+      return `<Users>${found.items.map((u) => `<member>${userXml(u, ctx.now)}</member>`).join('')}</Users>${el('Marker', found.next)}`;
     },
 
     async ModifyUser(input, scope, ctx) {
@@ -315,20 +293,11 @@ export const createElastiCache = (options: ElastiCacheOptions): QueryService => 
     async DescribeUserGroups(input, scope, ctx) {
       const id = input.optString('UserGroupId');
       if (id !== undefined) groupOf(scope, id);
-      const limit = Number(input.optString('MaxRecords') ?? '100');
-      if (!Number.isInteger(limit) || limit < 20 || limit > 100) {
-        throw invalidValue('MaxRecords must be an integer from 20 to 100.');
-      }
       const groups = [...scope.groups.values()]
         .filter((g) => id === undefined || g.id === id)
         .sort((a, b) => a.id.localeCompare(b.id));
-      const page = pageOf(groups, {
-        token: input.optString('Marker'),
-        limit,
-        invalid: { type: 'InvalidParameterValue', message: 'Marker is not valid for this request.' },
-        binding: fingerprint([id]),
-      });
-      return `<UserGroups>${page.items.map((g) => `<member>${groupXml(g, ctx.now)}</member>`).join('')}</UserGroups>${el('Marker', page.next)}`;
+      const found = page(groups, input, [id]);
+      return `<UserGroups>${found.items.map((g) => `<member>${groupXml(g, ctx.now)}</member>`).join('')}</UserGroups>${el('Marker', found.next)}`;
     },
 
     async ModifyUserGroup(input, scope, ctx) {
@@ -393,20 +362,7 @@ export const createElastiCache = (options: ElastiCacheOptions): QueryService => 
       const input = new InputReader(queryInput(request.params, ['member', 'Tag']), 'InvalidParameterValue');
       return { namespace: NS, resultXml: await run(input, store.of(ctx), ctx) };
     },
-    snapshot() {
-      return store.snapshot<ScopeJson>((scope) =>
-        structuredClone({ users: [...scope.users.values()], groups: [...scope.groups.values()] }),
-      );
-    },
-    restore(state) {
-      store.restore<ScopeJson>(
-        state,
-        (json) => ({
-          users: new Map(json.users.map((u) => [u.id, u])),
-          groups: new Map(json.groups.map((g) => [g.id, g])),
-        }),
-        'The ElastiCache state',
-      );
-    },
+    snapshot,
+    restore,
   };
 };

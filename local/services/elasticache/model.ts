@@ -1,4 +1,8 @@
 import type { AwsError } from '../../aws-error.js';
+import { fingerprint, pageOf } from '../../core/paging.js';
+import { RegionalStore, type ScopeId } from '../../core/store.js';
+import type { Clock } from '../../server.js';
+import { createRedisDataPlane, type RedisDataPlane } from './data-plane.js';
 
 /**
  * Users of ElastiCache (Redis OSS / Valkey) and MemoryDB, as records and the rules both services
@@ -123,3 +127,77 @@ export const userView = (user: CacheUserRecord, now: Date) => ({
     ...(user.authenticationType === 'password' ? { PasswordCount: user.passwords.length } : {}),
   },
 });
+
+/** One account and Region of either service: its users and its user groups (MemoryDB: ACLs). */
+export interface CacheScope {
+  users: Map<string, CacheUserRecord>;
+  groups: Map<string, GroupRecord>;
+}
+
+/** What both providers take. */
+export interface CacheServiceOptions {
+  clock: Clock;
+  /** Group or ACL name → Redis URL (`--redis-for`). */
+  dataPlane?: RedisDataPlane;
+  /** How long a change keeps a user or group `modifying` (default 300 ms). */
+  modifyingMs?: number;
+}
+
+/**
+ * The per-account/Region store of a cache service (local/core's), seeded by `seed` on first use,
+ * with the snapshot/restore of `--state FILE`, and `propagate`: a change is `modifying` while the
+ * data plane applies it and for `modifyingMs` after, so a caller sees the state the services
+ * document, then `active`.
+ */
+export const cacheServiceState = (
+  options: CacheServiceOptions,
+  seed: (scope: ScopeId) => CacheScope,
+  what: string,
+) => {
+  const store = new RegionalStore<CacheScope>(seed);
+  const modifyingMs = options.modifyingMs ?? DEFAULT_MODIFYING_MS;
+  return {
+    store,
+    dataPlane: options.dataPlane ?? createRedisDataPlane(),
+    async propagate(record: { modifyingUntil: number }, apply: () => Promise<void>): Promise<void> {
+      record.modifyingUntil = Number.MAX_SAFE_INTEGER;
+      try {
+        await apply();
+      } finally {
+        record.modifyingUntil = options.clock.now().getTime() + modifyingMs;
+      }
+    },
+    snapshot: () =>
+      store.snapshot((scope) =>
+        structuredClone({ users: [...scope.users.values()], groups: [...scope.groups.values()] }),
+      ),
+    restore(state: unknown): void {
+      store.restore<{ users: CacheUserRecord[]; groups: GroupRecord[] }>(
+        state,
+        (json) => ({
+          users: new Map(json.users.map((u) => [u.id, u])),
+          groups: new Map(json.groups.map((g) => [g.id, g])),
+        }),
+        what,
+      );
+    },
+  };
+};
+
+/** One page of a Describe answer, with the service's invalid-token error; the token is bound to `binding`. */
+export const describePage = <T>(
+  items: readonly T[],
+  page: {
+    token: string | undefined;
+    limit: number;
+    invalidType: string;
+    tokenName: string;
+    binding: unknown;
+  },
+) =>
+  pageOf(items, {
+    token: page.token,
+    limit: page.limit,
+    invalid: { type: page.invalidType, message: `${page.tokenName} is not valid for this request.` },
+    binding: fingerprint(page.binding),
+  });

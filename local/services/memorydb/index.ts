@@ -1,16 +1,15 @@
 import { AwsError } from '../../aws-error.js';
 import { describeWith } from '../../core/iam/authorization.js';
 import { InputReader } from '../../core/input.js';
-import { fingerprint, pageOf } from '../../core/paging.js';
-import { RegionalStore } from '../../core/store.js';
-import type { Clock } from '../../server.js';
 import type { LocalService, RequestContext } from '../../types.js';
-import { createRedisDataPlane, type RedisDataPlane } from '../elasticache/data-plane.js';
 import {
   accessRules,
+  type CacheScope,
+  type CacheServiceOptions,
   type CacheUserRecord,
+  cacheServiceState,
   checkPasswords,
-  DEFAULT_MODIFYING_MS,
+  describePage,
   type GroupRecord,
   NAME,
   setUserArgs,
@@ -28,23 +27,8 @@ import { MEMORYDB_DESCRIPTORS } from './authorization.js';
  * with `--redis-for` are applied to that Redis.
  */
 
-interface Scope {
-  users: Map<string, CacheUserRecord>;
-  acls: Map<string, GroupRecord>;
-}
-
-interface ScopeJson {
-  users: CacheUserRecord[];
-  acls: GroupRecord[];
-}
-
-export interface MemoryDbOptions {
-  clock: Clock;
-  /** ACL name → Redis URL (`--redis-for`). */
-  dataPlane?: RedisDataPlane;
-  /** How long a change keeps a user `modifying` (default 300 ms). */
-  modifyingMs?: number;
-}
+/** A scope's `groups` are its ACLs. */
+type Scope = CacheScope;
 
 const invalidValue = (message: string) => new AwsError('InvalidParameterValueException', message);
 const invalidCombination = (message: string) => new AwsError('InvalidParameterCombinationException', message);
@@ -89,36 +73,35 @@ const authenticationOf = (input: InputReader) => {
   return { type, passwords } as const;
 };
 
-export const createMemoryDb = (options: MemoryDbOptions): LocalService => {
-  const dataPlane = options.dataPlane ?? createRedisDataPlane();
-  const modifyingMs = options.modifyingMs ?? DEFAULT_MODIFYING_MS;
-  /**
-   * A change propagating to the clusters: `modifying` while the data plane applies it and for
-   * `modifyingMs` after (so a caller sees the state the service documents), then `active`.
-   */
-  const propagate = async (record: { modifyingUntil: number }, apply: () => Promise<void>) => {
-    record.modifyingUntil = Number.MAX_SAFE_INTEGER;
-    try {
-      await apply();
-    } finally {
-      record.modifyingUntil = options.clock.now().getTime() + modifyingMs;
-    }
-  };
-  const store = new RegionalStore<Scope>((scope) => ({
-    users: new Map(),
-    acls: new Map([
-      [
-        'open-access',
-        {
-          id: 'open-access',
-          engine: 'redis',
-          arn: `arn:aws:memorydb:${scope.region}:${scope.account}:acl/open-access`,
-          userIds: [],
-          modifyingUntil: 0,
-        },
-      ],
-    ]),
-  }));
+export const createMemoryDb = (options: CacheServiceOptions): LocalService => {
+  const { store, dataPlane, propagate, snapshot, restore } = cacheServiceState(
+    options,
+    (scope) => ({
+      users: new Map(),
+      groups: new Map([
+        [
+          'open-access',
+          {
+            id: 'open-access',
+            engine: 'redis',
+            arn: `arn:aws:memorydb:${scope.region}:${scope.account}:acl/open-access`,
+            userIds: [],
+            modifyingUntil: 0,
+          },
+        ],
+      ]),
+    }),
+    'The MemoryDB state',
+  );
+  /** One page of a Describe answer (MaxResults, NextToken). */
+  const page = <T>(items: readonly T[], input: InputReader, binding: unknown) =>
+    describePage(items, {
+      token: input.optString('NextToken'),
+      limit: input.optInt('MaxResults', 1, 100) ?? 100,
+      invalidType: 'InvalidParameterValueException',
+      tokenName: 'NextToken',
+      binding,
+    });
 
   const userOf = (scope: Scope, name: string): CacheUserRecord => {
     const user = scope.users.get(name);
@@ -172,18 +155,10 @@ export const createMemoryDb = (options: MemoryDbOptions): LocalService => {
         .filter((u) => name === undefined || u.id === name)
         .filter((u) => filters.every((f) => f.values.includes(u.accessString)))
         .sort((a, b) => a.id.localeCompare(b.id));
-      const page = pageOf(users, {
-        token: input.optString('NextToken'),
-        limit: input.optInt('MaxResults', 1, 100) ?? 100,
-        invalid: {
-          type: 'InvalidParameterValueException',
-          message: 'NextToken is not valid for this request.',
-        },
-        binding: fingerprint([name, filters]),
-      });
+      const found = page(users, input, [name, filters]);
       return {
-        Users: page.items.map((u) => userJson(u, ctx.now)),
-        ...(page.next ? { NextToken: page.next } : {}),
+        Users: found.items.map((u) => userJson(u, ctx.now)),
+        ...(found.next ? { NextToken: found.next } : {}),
       };
     },
 
@@ -220,7 +195,7 @@ export const createMemoryDb = (options: MemoryDbOptions): LocalService => {
       }
       await dataPlane.apply(user.groups, [['ACL', 'DELUSER', user.userName]]);
       for (const aclName of user.groups) {
-        const acl = scope.acls.get(aclName);
+        const acl = scope.groups.get(aclName);
         if (acl) acl.userIds = acl.userIds.filter((u) => u !== user.id);
       }
       scope.users.delete(user.id);
@@ -230,7 +205,7 @@ export const createMemoryDb = (options: MemoryDbOptions): LocalService => {
     async CreateACL(input, scope, ctx) {
       const name = input.reqString('ACLName', NAME_RULE);
       const userNames = [...new Set(input.optStringList('UserNames') ?? [])];
-      if (scope.acls.has(name)) throw new AwsError('ACLAlreadyExistsFault', `ACL ${name} already exists.`);
+      if (scope.groups.has(name)) throw new AwsError('ACLAlreadyExistsFault', `ACL ${name} already exists.`);
       const users = userNames.map((u) => userOf(scope, u));
       const acl: GroupRecord = {
         id: name,
@@ -241,29 +216,21 @@ export const createMemoryDb = (options: MemoryDbOptions): LocalService => {
       };
       tagsOf(input);
       await dataPlane.apply([name], users.map(setUserArgs));
-      scope.acls.set(name, acl);
+      scope.groups.set(name, acl);
       for (const user of users) user.groups.push(name);
       return { ACL: aclJson(acl, ctx.now) };
     },
 
     async DescribeACLs(input, scope, ctx) {
       const name = input.optString('ACLName');
-      if (name !== undefined && !scope.acls.has(name)) throw aclNotFound(name);
-      const acls = [...scope.acls.values()]
+      if (name !== undefined && !scope.groups.has(name)) throw aclNotFound(name);
+      const acls = [...scope.groups.values()]
         .filter((a) => name === undefined || a.id === name)
         .sort((a, b) => a.id.localeCompare(b.id));
-      const page = pageOf(acls, {
-        token: input.optString('NextToken'),
-        limit: input.optInt('MaxResults', 1, 100) ?? 100,
-        invalid: {
-          type: 'InvalidParameterValueException',
-          message: 'NextToken is not valid for this request.',
-        },
-        binding: fingerprint([name]),
-      });
+      const found = page(acls, input, [name]);
       return {
-        ACLs: page.items.map((a) => aclJson(a, ctx.now)),
-        ...(page.next ? { NextToken: page.next } : {}),
+        ACLs: found.items.map((a) => aclJson(a, ctx.now)),
+        ...(found.next ? { NextToken: found.next } : {}),
       };
     },
   };
@@ -289,20 +256,7 @@ export const createMemoryDb = (options: MemoryDbOptions): LocalService => {
       const ctx = { ...requestCtx, now: options.clock.now() };
       return run(new InputReader(raw, 'InvalidParameterValueException'), store.of(ctx), ctx);
     },
-    snapshot() {
-      return store.snapshot<ScopeJson>((scope) =>
-        structuredClone({ users: [...scope.users.values()], acls: [...scope.acls.values()] }),
-      );
-    },
-    restore(state) {
-      store.restore<ScopeJson>(
-        state,
-        (json) => ({
-          users: new Map(json.users.map((u) => [u.id, u])),
-          acls: new Map(json.acls.map((a) => [a.id, a])),
-        }),
-        'The MemoryDB state',
-      );
-    },
+    snapshot,
+    restore,
   };
 };

@@ -154,19 +154,21 @@ const twoPasswordFindings = async (): Promise<string[]> => {
 const login = (value: Record<string, unknown>) =>
   redisCanLogin(field(value, 'username'), field(value, 'password'), redis.port);
 
+/** A secret for `user` in AWS's template format plus the cluster endpoint (the private Redis, plaintext). */
+const secretOf = (user: { arn: string; username: string }, password?: string) => ({
+  user_arn: user.arn,
+  username: user.username,
+  ...(password === undefined ? {} : { password }),
+  host: '127.0.0.1',
+  port: redis.port,
+  ssl: false,
+});
+
 /** A user with a known password and its secret in AWS's template format plus the cluster endpoint. */
 const userWithSecret = async (kit: ServiceKit, extra: Record<string, unknown> = {}) => {
   const password = initialPassword();
   const user = await kit.createUser({ password });
-  const value = {
-    user_arn: user.arn,
-    username: user.username,
-    password,
-    host: '127.0.0.1',
-    port: redis.port,
-    ssl: false,
-    ...extra,
-  };
+  const value = { ...secretOf(user, password), ...extra };
   const arn = await harness.createSecret(`${kit.name}-user`, value);
   return { arn, user, value };
 };
@@ -280,14 +282,7 @@ describe.each([elastiCacheKit, memoryDbKit])('$name users', (kit) => {
   it('is refused, naming the action, for a user the deployed role is not granted', async () => {
     const password = initialPassword();
     const user = await kit.createUser({ password, ungranted: true });
-    const arn = await harness.createSecret(`${kit.name}-ungranted`, {
-      user_arn: user.arn,
-      username: user.username,
-      password,
-      host: '127.0.0.1',
-      port: redis.port,
-      ssl: false,
-    });
+    const arn = await harness.createSecret(`${kit.name}-ungranted`, secretOf(user, password));
 
     const result = await harness.rotate(arn);
 
@@ -299,13 +294,7 @@ describe.each([elastiCacheKit, memoryDbKit])('$name users', (kit) => {
 
   it('createSecret refuses a user without password authentication', async () => {
     const user = await kit.createUser({ noPassword: true });
-    const arn = await harness.createSecret(`${kit.name}-nopass`, {
-      user_arn: user.arn,
-      username: user.username,
-      host: '127.0.0.1',
-      port: redis.port,
-      ssl: false,
-    });
+    const arn = await harness.createSecret(`${kit.name}-nopass`, secretOf(user));
 
     const result = await harness.rotate(arn);
 
@@ -407,14 +396,7 @@ describe.each([elastiCacheKit, memoryDbKit])('$name users', (kit) => {
     // No PING for this user: testSecret must pick a command it may run (a read in its key space).
     const password = initialPassword();
     const user = await kit.createUser({ password, accessString: 'on ~cache:* -@all +get' });
-    const arn = await harness.createSecret(`${kit.name}-get-only`, {
-      user_arn: user.arn,
-      username: user.username,
-      password,
-      host: '127.0.0.1',
-      port: redis.port,
-      ssl: false,
-    });
+    const arn = await harness.createSecret(`${kit.name}-get-only`, secretOf(user, password));
     expect(await redisAs(user.username, password, ['PING'], redis.port)).toMatch(/NOPERM/);
 
     const result = await harness.rotate(arn);
