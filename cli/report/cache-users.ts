@@ -51,7 +51,7 @@ export const findCacheUsersWithTwoPasswords = async (
     let user: CacheUserArn | undefined;
     try {
       const answer = await clients.secrets(region).send(new GetSecretValueCommand({ SecretId: secret.arn }));
-      const value = answer.SecretString === undefined ? undefined : tryParseJsonObject(answer.SecretString);
+      const value = answer?.SecretString === undefined ? undefined : tryParseJsonObject(answer.SecretString);
       user =
         typeof value?.user_arn === 'string' && value.engine === undefined
           ? parseCacheUserArn(value.user_arn)
