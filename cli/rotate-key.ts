@@ -41,7 +41,8 @@ Options:
   --region R                 Region of the alias (default AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1).
   --endpoint-url URL         Run locally against this endpoint instead of starting the deployed workflow
                              (default AWS_ENDPOINT_URL).
-  --event-bus NAME           Local runs: EventBridge bus for the rotation events (default 'default').
+  --event-bus NAME           Local runs: EventBridge bus for the rotation events (default 'rekey', the
+                             stack's bus, which the function's role may publish to).
   --state-machine-arn ARN    Deployed runs: the key-rotation state machine.
   --stack-name NAME          Deployed runs: read KeyRotationStateMachineArn from this stack's outputs (default rekey).
   --wait                     Deployed runs: follow the execution, printing each state, until it ends.

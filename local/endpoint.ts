@@ -65,8 +65,8 @@ export interface LocalEndpointOptions {
   iam?: IamMode;
   /** The SAM template whose function roles the project's functions run under (`--template`); default template.yaml. */
   template?: string;
-  /** Stack parameter values of that template (a parameter not given takes its Default). */
-  templateParameters?: Record<string, string>;
+  /** Stack parameter values the template's roles are resolved with (a parameter not given takes its Default). */
+  templateParameters?: Readonly<Record<string, string>>;
   /** Policies for other callers (`--iam-policy`), by access key id; `*` applies to every other caller. */
   iamPolicies?: ReadonlyMap<string, Policy>;
   /** Appends every denial to this file as a JSON line (`--iam-audit-log`). */

@@ -181,6 +181,12 @@ export const runWorkflow = async (options: RunWorkflowOptions): Promise<Workflow
   return { ...(error ? { error } : { output }), states, executionId, executionName };
 };
 
+/**
+ * The bus the local workflow publishes to unless told otherwise: the stack's (template.yaml's
+ * EventBusName default), the only one the function's role may publish to.
+ */
+export const LOCAL_EVENT_BUS = 'rekey';
+
 /** The key-rotation function's logical id in template.yaml: the role its steps run under. */
 export const KEY_ROTATION_FUNCTION = 'KeyRotationFunction';
 
@@ -243,7 +249,10 @@ export const runKeyRotationLocally = async (options: LocalKeyRotationOptions): P
   }
   return runWorkflow({
     aslPath: KEY_ROTATION_ASL,
-    substitutions: { KeyRotationFunctionArn: functionArn, EventBusName: options.eventBusName ?? 'default' },
+    substitutions: {
+      KeyRotationFunctionArn: functionArn,
+      EventBusName: options.eventBusName ?? LOCAL_EVENT_BUS,
+    },
     tasks: { [functionArn]: handler },
     input,
     region: options.region,

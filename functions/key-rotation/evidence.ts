@@ -1,4 +1,10 @@
-import { PutKeyPolicyCommand, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-kms';
+import {
+  GetKeyPolicyCommand,
+  PutKeyPolicyCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+} from '@aws-sdk/client-kms';
+import { hasSuccessorStatement } from './access.js';
 import type { KeyRotationClients } from './clients.js';
 import { TAG, toTags } from './tags.js';
 import type { ExecutionRef, KeyPlan, RegionalKey, SuccessorKey } from './types.js';
@@ -25,7 +31,9 @@ export const successorKeys = (successor: SuccessorKey): RegionalKey[] => [
 /**
  * Gives every Region's successor exactly its predecessor's key policy again, dropping the
  * statement rekey added for the unproven key (access.ts). PutKeyPolicy replaces the whole
- * policy, so running it twice gives the same policy. Nothing to do when none was added.
+ * policy, so running it twice gives the same policy. Nothing to do when none was added, or when
+ * it is gone already: the role may PutKeyPolicy only through that statement, so a second run
+ * (a retried step, or a roll-back after the step restored it and then failed) must not try.
  */
 export const restoreSuccessorPolicies = async (
   clients: KeyRotationClients,
@@ -37,9 +45,10 @@ export const restoreSuccessorPolicies = async (
     const policy =
       key.region === plan.region ? plan.policy : plan.replicas.find((r) => r.region === key.region)?.policy;
     if (!policy) continue;
-    await clients
-      .kms(key.region)
-      .send(new PutKeyPolicyCommand({ KeyId: key.keyArn, PolicyName: 'default', Policy: policy }));
+    const kms = clients.kms(key.region);
+    const current = await kms.send(new GetKeyPolicyCommand({ KeyId: key.keyArn, PolicyName: 'default' }));
+    if (!hasSuccessorStatement(current.Policy)) continue;
+    await kms.send(new PutKeyPolicyCommand({ KeyId: key.keyArn, PolicyName: 'default', Policy: policy }));
   }
 };
 

@@ -143,6 +143,10 @@ export const rollBackAfterSwap = async (
   const plan = state.plan;
   const successor = state.successor;
   if (!plan || !successor) return rollBackBeforeSwap(clients, state, execution);
+  // Evidence not recorded: the successor may still carry rekey's statement (it stays enabled,
+  // unmanaged). Restored first, while the successor is still behind the managed alias, where the
+  // role may read its policy even when the statement is already gone.
+  if (state.evidence === undefined) await restoreSuccessorPolicies(clients, plan, successor);
   const aliasMoves: AliasMove[] = [];
   for (const region of plan.aliasRegions) {
     aliasMoves.push(await moveAlias(clients, region, plan.alias, successor.keyId, plan.keyId));
@@ -174,8 +178,6 @@ export const rollBackAfterSwap = async (
       if (!(error instanceof NotFoundException)) throw error;
     }
   }
-  // Evidence not recorded: the successor still carries rekey's statement (it stays enabled, unmanaged).
-  if (state.evidence === undefined) await restoreSuccessorPolicies(clients, plan, successor);
   await clearPendingTags(clients, plan, execution);
   logger.info('Rolled back after the swap', { keyArn: plan.keyArn, successorKeyArn: successor.keyArn });
   return {

@@ -95,7 +95,7 @@ export interface TestEndpointOptions {
   iam?: IamMode;
   /** The SAM template whose roles the functions run under. Default: template.yaml. */
   template?: string;
-  /** Stack parameter values of that template (e.g. the users a role may reach). */
+  /** Stack parameters the roles are resolved with (e.g. AdditionalRotationFunctionArns). */
   templateParameters?: Record<string, string>;
 }
 

@@ -93,7 +93,7 @@ const resolver = (template: TransformedTemplate, stack: StackContext) => {
       case 'AWS::SQS::Queue':
         return arn('sqs', name);
       case 'AWS::Events::EventBus':
-        return arn('events', `event-bus:${name}`);
+        return arn('events', `event-bus/${name}`);
       case 'AWS::SNS::Topic':
         return arn('sns', name);
       case 'AWS::IAM::ManagedPolicy':

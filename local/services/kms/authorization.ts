@@ -118,6 +118,9 @@ const onKey =
     const raw = inputString(input, field);
     if (raw === undefined) return [{ action: `kms:${operation}`, resource: '*' }];
     const ref = findKey(state, ctx, raw);
+    // A key that does not exist in the caller's account: the operation answers NotFoundException,
+    // as KMS does, rather than a denial on a key no one has.
+    if (ref.key === undefined) return [];
     return [
       {
         action: `kms:${operation}`,
@@ -153,7 +156,7 @@ const aliasChecks = (
     { action, resource: aliasName ? aliasArn(ctx.region, ctx.accountId, aliasName) : '*' },
   ];
   for (const ref of keys) {
-    if (ref !== undefined) checks.push({ action, resource: ref.arn, context: keyContext(state, ref) });
+    if (ref?.key !== undefined) checks.push({ action, resource: ref.arn, context: keyContext(state, ref) });
   }
   return checks;
 };
@@ -248,11 +251,12 @@ export const KMS_DESCRIPTORS: ServiceDescriptors<KmsAuthState> = {
     },
     Decrypt: ({ input, ctx, state }) => {
       const ref = decryptKey(state, ctx, inputString(input, 'KeyId'), input.CiphertextBlob);
+      if (ref?.key === undefined) return [];
       return [
         {
           action: 'kms:Decrypt',
-          resource: ref?.arn ?? '*',
-          context: { ...(ref ? keyContext(state, ref) : {}), ...encryptionContext(input.EncryptionContext) },
+          resource: ref.arn,
+          context: { ...keyContext(state, ref), ...encryptionContext(input.EncryptionContext) },
         },
       ];
     },
@@ -260,24 +264,26 @@ export const KMS_DESCRIPTORS: ServiceDescriptors<KmsAuthState> = {
       const source = decryptKey(state, ctx, inputString(input, 'SourceKeyId'), input.CiphertextBlob);
       const rawDestination = inputString(input, 'DestinationKeyId');
       const destination = rawDestination === undefined ? undefined : findKey(state, ctx, rawDestination);
-      return [
-        {
+      // A ciphertext that names no key (altered, or not KMS's) is InvalidCiphertextException.
+      const checks: AuthorizationCheck[] = [];
+      if (source?.key !== undefined) {
+        checks.push({
           action: 'kms:ReEncryptFrom',
-          resource: source?.arn ?? '*',
-          context: {
-            ...(source ? keyContext(state, source) : {}),
-            ...encryptionContext(input.SourceEncryptionContext),
-          },
-        },
-        {
+          resource: source.arn,
+          context: { ...keyContext(state, source), ...encryptionContext(input.SourceEncryptionContext) },
+        });
+      }
+      if (destination?.key !== undefined) {
+        checks.push({
           action: 'kms:ReEncryptTo',
-          resource: destination?.arn ?? '*',
+          resource: destination.arn,
           context: {
-            ...(destination ? keyContext(state, destination) : {}),
+            ...keyContext(state, destination),
             ...encryptionContext(input.DestinationEncryptionContext),
           },
-        },
-      ];
+        });
+      }
+      return checks;
     },
     CreateAlias: ({ input, ctx, state }) => {
       const target = inputString(input, 'TargetKeyId');

@@ -11,6 +11,7 @@ import { type SweepOptions, sweepRegion } from '../../../functions/certificate-e
 import { DEFAULT_THRESHOLDS } from '../../../functions/certificate-expiry/thresholds.js';
 import { logger } from '../../../functions/lib/logger.js';
 import { adminFetch } from '../../../local/admin-client.js';
+import { functionCredentials } from '../../../local/core/iam/identities.js';
 import {
   createTestCertificate,
   importInput,
@@ -58,8 +59,15 @@ let domainCounter = 0;
 export const newAccount = async (endpoint: TestEndpoint): Promise<TestAccount> => {
   const account = String(randomInt(100_000_000_000, 999_999_999_999));
   const credentials = { accessKeyId: account, secretAccessKey: 'local' };
-  const bus = `rekey-findings-${randomInt(1e9)}`;
-  const clients = createClients({ endpoint: endpoint.url, credentials, homeRegion: 'us-east-1' });
+  // The stack's bus (template.yaml's EventBusName default): the only one the function's role may publish to.
+  const bus = 'rekey';
+  // The function signs as its role, as deployed; the test sets certificates up as the account.
+  const clients = createClients({
+    endpoint: endpoint.url,
+    credentials: functionCredentials('CertificateExpiryFunction', account),
+    homeRegion: 'us-east-1',
+  });
+  const owner = createClients({ endpoint: endpoint.url, credentials, homeRegion: 'us-east-1' });
   await new EventBridgeClient({ endpoint: endpoint.url, credentials, region: 'us-east-1' }).send(
     new CreateEventBusCommand({ Name: bus }),
   );
@@ -82,7 +90,7 @@ export const newAccount = async (endpoint: TestEndpoint): Promise<TestAccount> =
     bus,
     clients,
     credentials,
-    acm: (region = 'us-east-1') => clients.acm(region),
+    acm: (region = 'us-east-1') => owner.acm(region),
     admin,
     async seed(days, body = {}, region = 'us-east-1') {
       const result = await admin<{ CertificateArn: string }>(
@@ -110,7 +118,7 @@ export const newAccount = async (endpoint: TestEndpoint): Promise<TestAccount> =
         notAfter: new Date(at.getTime() + days * DAY),
         ...certificateOptions,
       });
-      const result = await clients
+      const result = await owner
         .acm(region)
         .send(new ImportCertificateCommand(importInput(certificate, tags ? { Tags: tags } : {})));
       return result.CertificateArn ?? '';
@@ -132,7 +140,7 @@ export const newAccount = async (endpoint: TestEndpoint): Promise<TestAccount> =
       return Events.map((e) => e.detail);
     },
     async notAfter(arn, region = 'us-east-1') {
-      const { Certificate } = await clients
+      const { Certificate } = await owner
         .acm(region)
         .send(new DescribeCertificateCommand({ CertificateArn: arn }));
       return Certificate?.NotAfter;

@@ -14,6 +14,9 @@ import { createTestCa, createTestCertificate, importInput } from '../../helpers/
 import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { DAY, newAccount, now } from './env.js';
 
+/** The tag the deployed role requires on a certificate's source secret (docs/certificate-findings.md). */
+const SOURCE_TAGS = [{ Key: 'rekey:certificate-source', Value: 'true' }];
+
 let endpoint: TestEndpoint;
 
 beforeAll(async () => {
@@ -182,6 +185,8 @@ describe('certificate sweep against the local endpoint', () => {
     const secret = await secrets.send(
       new CreateSecretCommand({
         Name: `certs/${domainName}`,
+        // The deployed function reads only source secrets tagged so (CertificateSourceSecrets).
+        Tags: SOURCE_TAGS,
         SecretString: JSON.stringify({
           certificate: renewed.certificatePem,
           privateKey: renewed.privateKeyPem,
@@ -244,12 +249,16 @@ describe('certificate sweep against the local endpoint', () => {
     const stale = await secrets.send(
       new CreateSecretCommand({
         Name: `stale-${t.account}`,
+        // The deployed function reads only source secrets tagged so (CertificateSourceSecrets).
+        Tags: SOURCE_TAGS,
         SecretString: JSON.stringify({ certificate: older.certificatePem, privateKey: older.privateKeyPem }),
       }),
     );
     const mismatched = await secrets.send(
       new CreateSecretCommand({
         Name: `mismatched-${t.account}`,
+        // The deployed function reads only source secrets tagged so (CertificateSourceSecrets).
+        Tags: SOURCE_TAGS,
         SecretString: JSON.stringify({
           certificate: createTestCertificate({
             keyAlgorithm: 'RSA_2048',

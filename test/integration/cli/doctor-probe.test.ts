@@ -124,10 +124,18 @@ const awsCli = async (command: string): Promise<string> => {
   return stdout;
 };
 
-const createSecret = async (name: string, value: Record<string, unknown>) =>
+const createSecret = async (
+  name: string,
+  value: Record<string, unknown>,
+  tags: Record<string, string> = {},
+) =>
   (
     await sm.send(
-      new CreateSecretCommand({ Name: `${name}-${randomSuffix()}`, SecretString: JSON.stringify(value) }),
+      new CreateSecretCommand({
+        Name: `${name}-${randomSuffix()}`,
+        SecretString: JSON.stringify(value),
+        Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      }),
     )
   ).ARN ?? '';
 
@@ -227,15 +235,20 @@ describe('rekey doctor --probe: PostgreSQL', () => {
   });
 
   it('alternating users whose AWSPREVIOUS no longer logs in: rotating again converges', async () => {
-    const superuser = await createSecret('probe-master', {
-      engine: 'postgres',
-      host: server.host,
-      port: server.port,
-      username: 'postgres',
-      password: server.superuserPassword,
-      dbname: 'postgres',
-      ssl: false,
-    });
+    const superuser = await createSecret(
+      'probe-master',
+      {
+        engine: 'postgres',
+        host: server.host,
+        port: server.port,
+        username: 'postgres',
+        password: server.superuserPassword,
+        dbname: 'postgres',
+        ssl: false,
+      },
+      // The deployed rotation role reads a superuser secret only when it carries this tag.
+      { 'rekey:superuser': 'true' },
+    );
     const pw = password();
     const user = await pgUser(pw);
     const arn = await createSecret('probe-alt', pgSecret(user, pw, { masterarn: superuser }));

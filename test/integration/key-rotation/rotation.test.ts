@@ -317,6 +317,8 @@ describe('re-encryption', () => {
       new CreateSecretCommand({
         Name: secretId,
         SecretString: JSON.stringify([Buffer.from(blob).toString('base64')]),
+        // The deployed role reads and writes only secrets tagged for re-encryption (ReencryptionSecrets).
+        Tags: [{ Key: 'rekey:reencrypt', Value: 'true' }],
       }),
     );
 

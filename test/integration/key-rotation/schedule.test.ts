@@ -71,7 +71,8 @@ afterAll(async () => {
 
 describe('key schedule', () => {
   it("starts one rotation per due managed key, honours each key's period tag, and leaves other keys alone", async () => {
-    const namespace = `sched${Date.now()}`;
+    // Under the template's default ManagedKeyAliasPattern (alias/rekey/*): the keys the deployed role may rotate.
+    const namespace = `rekey/sched${Date.now()}`;
     const due = await createAliasedKey(h, `alias/${namespace}/due`, {
       KeySpec: 'HMAC_256',
       KeyUsage: 'GENERATE_VERIFY_MAC',

@@ -25,7 +25,8 @@ const ROTATION = 'rekey-it-cli-rotation';
 const ROTATION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${ROTATION}`;
 const localLog = () => ({ endpointUrl: endpoint.url, region: REGION, account: ACCOUNT });
 const runId = randomUUID().slice(0, 8);
-const TAG = 'rekey-it:cli';
+// The tag key the deployed fleet role grants on (FleetSecrets: rekey:fleet); the value isolates this run.
+const TAG = 'rekey:fleet';
 
 let endpoint: LocalEndpoint;
 let sm: SecretsManagerClient;

@@ -19,7 +19,8 @@ const REGION = 'us-east-1';
 const ACCOUNT = String(randomInt(100_000_000_000, 999_999_999_999));
 const ROTATION = 'rekey-it-fleet-cap-rotation';
 const ROTATION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${ROTATION}`;
-const TAG = 'rekey-it:fleet-cap';
+// The tag key the deployed fleet role grants on (FleetSecrets: rekey:fleet); the value isolates this run.
+const TAG = 'rekey:fleet';
 const DAY_MS = 86_400_000;
 const QUOTA = 200;
 const runId = randomUUID().slice(0, 8);

@@ -12,7 +12,14 @@ import { adminFetch } from '../../../local/admin-client.js';
 import type { LocalEndpoint } from '../../../local/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
 import type { WorkflowRun } from '../../helpers/state-machine.js';
-import { type FleetEndpoint, holder, runFleet, stagesOf, startFleetEndpoint } from './helpers.js';
+import {
+  FLEET_EVENT_BUS,
+  type FleetEndpoint,
+  holder,
+  runFleet,
+  stagesOf,
+  startFleetEndpoint,
+} from './helpers.js';
 
 /**
  * The fleet state machine, run locally through aws-local-stepfunctions, with every Task going to
@@ -39,7 +46,8 @@ const ACCOUNT = String(randomInt(100_000_000_000, 999_999_999_999));
 const localLog = () => ({ endpointUrl: endpoint.url, region: REGION, account: ACCOUNT });
 const TEST_ROTATION = 'rekey-it-fleet-rotation';
 const TEST_ROTATION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${TEST_ROTATION}`;
-const TAG = 'rekey-it:fleet';
+// The tag key the deployed fleet role grants on (FleetSecrets: rekey:fleet); the value isolates this run.
+const TAG = 'rekey:fleet';
 const DAY_MS = 86_400_000;
 
 type Group =
@@ -198,7 +206,7 @@ beforeAll(async () => {
   ({ run, summary, largestState } = result);
   const response = await adminFetch(
     `${endpoint.url}/_rekey/AWSEvents/events?region=${REGION}&account=${ACCOUNT}`,
-    { EventBusName: 'default' },
+    { EventBusName: FLEET_EVENT_BUS },
   );
   events = ((await response.json()) as { Events: typeof events }).Events;
 }, 120_000);

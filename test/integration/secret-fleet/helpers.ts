@@ -3,6 +3,8 @@
  * real rotation function registered, a Secrets Manager client acting as the test's account, and
  * the staging-label look-ups both files assert with.
  */
+
+import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { logger as functionLogger } from '../../../functions/lib/logger.js';
 import { createClients } from '../../../functions/secret-fleet/clients.js';
@@ -12,6 +14,9 @@ import { SECRETS_MANAGER_RETRY } from '../../../functions/secret-rotation/handle
 import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { runStateMachine, type WorkflowRun } from '../../helpers/state-machine.js';
 import { type QuotaProxy, startQuotaProxy } from './quota-proxy.js';
+
+/** The stack's event bus (template.yaml's EventBusName default): the only one the fleet role may publish to. */
+export const FLEET_EVENT_BUS = 'rekey';
 
 export interface FleetEndpoint {
   readonly endpoint: TestEndpoint;
@@ -43,10 +48,13 @@ export const startFleetEndpoint = async (options: {
   const { account, region, writeQuotaPerSecond } = options;
   functionLogger.setLogLevel('SILENT');
   let quota: QuotaProxy | undefined;
+  const rotationArn = `arn:aws:lambda:${region}:${account}:function:${options.rotationFunction}`;
   const endpoint = await startTestEndpoint({
     account,
     region,
     defaultFunctions: true,
+    // The fleet role may start rotations of rekey's function and of those the deployer lists.
+    templateParameters: { AdditionalRotationFunctionArns: rotationArn },
     // Retries as the deployed function has them (throttling is waited out, not a failure).
     rotation: {
       name: options.rotationFunction,
@@ -61,6 +69,10 @@ export const startFleetEndpoint = async (options: {
     }),
   });
   const sm = new SecretsManagerClient(endpoint.clientConfig);
+  // The stack creates its bus; the fleet function publishes its summary there.
+  await new EventBridgeClient(endpoint.clientConfig).send(
+    new CreateEventBusCommand({ Name: FLEET_EVENT_BUS }),
+  );
   return {
     endpoint,
     sm,
@@ -103,7 +115,8 @@ export const runFleet = async (fleet: FleetEndpoint, input: Record<string, unkno
     createClients({
       region: fleet.region,
       endpoint: fleet.url,
-      credentials: fleet.credentials,
+      // As deployed: the fleet function signs as its role (template.yaml's policies apply).
+      credentials: fleet.endpoint.functionConfig('SecretFleetFunction').credentials,
       now: () => fleet.endpoint.clock.now(),
     }),
   );
@@ -111,7 +124,7 @@ export const runFleet = async (fleet: FleetEndpoint, input: Record<string, unkno
   let historyEvents = 2; // ExecutionStarted and the end event
   const run = await runStateMachine({
     aslPath: 'statemachines/secret-fleet-rotation.asl.json',
-    substitutions: { SecretFleetFunctionArn: functionArn, EventBusName: 'default' },
+    substitutions: { SecretFleetFunctionArn: functionArn, EventBusName: FLEET_EVENT_BUS },
     tasks: {
       [functionArn]: async (event) => {
         const output = await handler(event);
