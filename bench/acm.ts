@@ -4,7 +4,7 @@
  */
 import { createClients } from '../functions/certificate-expiry/clients.js';
 import { sweepRegion } from '../functions/certificate-expiry/sweep.js';
-import { adminFetch } from '../local/admin-client.js';
+import { bulkSeedCertificates } from '../local/core/admin-client.js';
 import type { LocalEndpoint } from '../local/endpoint.js';
 import { takeCalls } from './calls.js';
 
@@ -23,17 +23,12 @@ export interface AcmBenchResult {
 export const benchCertificateSweep = async (endpoint: LocalEndpoint): Promise<AcmBenchResult[]> => {
   const notAfter = new Date(Date.now() + 300 * 86_400_000).toISOString();
   for (const region of REGIONS) {
-    const res = await adminFetch(
-      `${endpoint.url}/_rekey/CertificateManager/bulk-seed?region=${region}&account=${ACCOUNT}`,
-      {
-        count: PER_REGION,
-        type: 'AMAZON_ISSUED',
-        domainName: 'site-{n}.example.com',
-        notAfter,
-        inUseBy: ['arn:aws:cloudfront::123456789012:distribution/EDFDVBD6EXAMPLE'],
-      },
-    );
-    if (!res.ok) throw new Error(`bulk seed in ${region} failed: ${await res.text()}`);
+    await bulkSeedCertificates({ endpointUrl: endpoint.url, region, account: ACCOUNT }, PER_REGION, {
+      type: 'AMAZON_ISSUED',
+      domainName: 'site-{n}.example.com',
+      notAfter,
+      inUseBy: ['arn:aws:cloudfront::123456789012:distribution/EDFDVBD6EXAMPLE'],
+    });
   }
   const clients = createClients({
     endpoint: endpoint.url,

@@ -1,4 +1,4 @@
-import { adminFetch } from '../local/admin-client.js';
+import { readCalls } from '../local/core/admin-client.js';
 import type { LocalEndpoint } from '../local/endpoint.js';
 
 /**
@@ -9,8 +9,7 @@ export const takeCalls = async (
   endpoint: LocalEndpoint,
   targetPrefix: string,
 ): Promise<Record<string, number>> => {
-  const res = await adminFetch(`${endpoint.url}/_rekey/calls`, { reset: true });
-  const { calls } = (await res.json()) as { calls: Record<string, number> };
+  const calls = await readCalls({ endpointUrl: endpoint.url }, { reset: true });
   const byOperation: Record<string, number> = {};
   for (const [target, n] of Object.entries(calls)) {
     if (target.startsWith(`${targetPrefix}.`)) byOperation[target.slice(targetPrefix.length + 1)] = n;

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { secretValueCache } from '../functions/secret-rotation/cache.js';
 import { createHandler } from '../functions/secret-rotation/handler.js';
-import { readRotationLog } from '../local/admin-client.js';
+import { readRotationLog } from '../local/core/admin-client.js';
 import type { LocalEndpoint } from '../local/endpoint.js';
 import { takeCalls } from './calls.js';
 

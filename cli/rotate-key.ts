@@ -138,10 +138,13 @@ const finishInterruptedRetirement = async (
 ): Promise<string | undefined> => {
   const { createClients } = await import('../functions/key-rotation/clients.js');
   const { findUnfinishedRetirement, finishRetirement } = await import('./key-retirement.js');
+  const { LOCAL_RETIRING_ALIAS_PREFIX } = await import('../local/workflows.js');
   const clients = createClients({
     region: target.region,
     ...(target.endpoint ? { endpoint: target.endpoint } : {}),
     credentials: target.credentials ?? { accessKeyId: target.accountId, secretAccessKey: 'local' },
+    // The namespace the local workflow gave the old key's retiring alias.
+    access: { retiringAliasPrefix: LOCAL_RETIRING_ALIAS_PREFIX },
   });
   const found = await findUnfinishedRetirement(clients.kms(target.region), alias, target.region);
   if (!found) return undefined;

@@ -3,7 +3,7 @@
  * rotation function's steps run. Used by the tests, the benchmarks and the demo scripts.
  */
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type RotationLogEntry, readRotationLog } from './admin-client.js';
+import { type RotationLogEntry, readRotationLog } from './core/admin-client.js';
 
 export interface RotationOutcome {
   status: 'succeeded' | 'failed';

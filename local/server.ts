@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
-import { ADMIN_HEADER } from './admin-client.js';
 import { AwsError } from './aws-error.js';
+import { ADMIN_HEADER } from './core/admin-client.js';
 import type { Authorizer } from './core/iam/authorizer.js';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from './defaults.js';
 import type { Quotas } from './quotas.js';

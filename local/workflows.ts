@@ -187,6 +187,9 @@ export const runWorkflow = async (options: RunWorkflowOptions): Promise<Workflow
  */
 export const LOCAL_EVENT_BUS = 'rekey';
 
+/** The retiring-alias namespace of local key rotations: the stack's, as template.yaml sets it. */
+export const LOCAL_RETIRING_ALIAS_PREFIX = `alias/rekey-retiring/${LOCAL_STACK_NAME}/`;
+
 /** The key-rotation function's logical id in template.yaml: the role its steps run under. */
 export const KEY_ROTATION_FUNCTION = 'KeyRotationFunction';
 
@@ -230,7 +233,7 @@ export const runKeyRotationLocally = async (options: LocalKeyRotationOptions): P
       region: options.region,
       endpoint: options.endpointUrl,
       credentials: functionCredentials(KEY_ROTATION_FUNCTION, accountId),
-      access: { roleArn: role.roleArn, retiringAliasPrefix: `alias/rekey-retiring/${LOCAL_STACK_NAME}/` },
+      access: { roleArn: role.roleArn, retiringAliasPrefix: LOCAL_RETIRING_ALIAS_PREFIX },
     }),
   );
   const functionArn = `arn:aws:lambda:${options.region}:${accountId}:function:rekey-key-rotation`;

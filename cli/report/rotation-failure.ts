@@ -20,7 +20,7 @@ import {
 import { GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { messageOf } from '../../functions/lib/errors.js';
 import { DEFAULTS } from '../../functions/secret-fleet/options.js';
-import { adminFetch } from '../../local/admin-client.js';
+import { AdminRouteError, readRotationLog } from '../../local/core/admin-client.js';
 import { SECRET_ROTATION_FUNCTION } from '../../local/functions.js';
 
 /** A rotation step that failed, as its function reported it. Never holds a secret value. */
@@ -236,26 +236,26 @@ export const createRotationInspector = (sources: InspectorSources): RotationInsp
   /** The local endpoint's rotation log; undefined when the endpoint has none (not rekey's). */
   const fromRotationLog = async (secretArn: string, token: string, startedAt: Date | undefined) => {
     if (!sources.endpoint || localLog === 'no') return undefined;
-    const url = new URL('/_rekey/secretsmanager/rotations', sources.endpoint);
-    url.searchParams.set('region', sources.region);
-    if (sources.accountId) url.searchParams.set('account', sources.accountId);
     let entries: LocalLogEntry[];
     try {
-      // adminFetch sends the header admin routes of the rekey local endpoint require (one a
-      // cross-site form cannot send); other endpoints ignore it.
-      const response = await adminFetch(url.toString(), { SecretId: secretArn });
-      if (response.status === 404) {
-        const body = (await response.json().catch(() => ({}))) as { __type?: string };
-        // A secret the endpoint does not know is ResourceNotFoundException; a missing route
-        // means the endpoint is not rekey's, and its log is never asked for again.
-        if (body.__type !== 'ResourceNotFoundException') localLog = 'no';
-        return undefined;
-      }
-      if (!response.ok) return undefined;
-      entries = ((await response.json()) as { Rotations?: LocalLogEntry[] }).Rotations ?? [];
+      // The admin client sends the header admin routes of the rekey local endpoint require (one
+      // a cross-site form cannot send); other endpoints ignore it.
+      entries = (
+        await readRotationLog(
+          { endpointUrl: sources.endpoint, region: sources.region, account: sources.accountId },
+          secretArn,
+        )
+      ).entries;
       localLog = 'yes';
-    } catch {
-      localLog = 'no';
+    } catch (error) {
+      // A secret the endpoint does not know is ResourceNotFoundException, another refusal an
+      // error answer of rekey's endpoint; a missing route (404) or an answer that is not JSON
+      // means the endpoint is not rekey's, and its log is never asked for again.
+      const foreign =
+        !(error instanceof AdminRouteError) ||
+        error.status < 400 ||
+        (error.status === 404 && error.type !== 'ResourceNotFoundException');
+      if (foreign) localLog = 'no';
       return undefined;
     }
     const after = startedAt ? (startedAt.getTime() - ATTEMPT_SKEW_MS) / 1000 : Number.NEGATIVE_INFINITY;

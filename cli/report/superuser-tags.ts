@@ -37,7 +37,7 @@ const masterArnOf = (secretString: string | undefined): string | undefined => {
 
 /**
  * The rotated secrets whose superuser secret lacks the tag. Each secret's value is read only to
- * find `masterarn` (and dropped at once); a secret or superuser that cannot be read is a note.
+ * find `masterarn` (and dropped at once); a superuser secret that cannot be described is a note.
  */
 export const findUntaggedSuperusers = async (
   sm: SecretsManagerClient,
@@ -50,8 +50,8 @@ export const findUntaggedSuperusers = async (
     try {
       const value = await sm.send(new GetSecretValueCommand({ SecretId: secret.arn }));
       superuser = masterArnOf(value.SecretString);
-    } catch (error) {
-      notes.push(`Could not read ${secret.name} to check its superuser secret's tag: ${messageOf(error)}`);
+    } catch {
+      // A value that may not be read is reported by the checks that need it (status, --probe).
       return undefined;
     }
     if (superuser === undefined) return undefined;

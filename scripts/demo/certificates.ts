@@ -2,18 +2,14 @@
 import { ACMClient, ImportCertificateCommand } from '@aws-sdk/client-acm';
 import { defaultIo, type Io } from '../../cli/io.js';
 import { run as sweepCertificates } from '../../cli/sweep-certificates.js';
-import { adminFetch } from '../../local/admin-client.js';
+import { type CertificateSeed, seedCertificate } from '../../local/core/admin-client.js';
 import { createTestCertificate, importInput } from '../../test/helpers/certificates.js';
 import { DEMO_ACCOUNT, DEMO_REGION, headingText, localClientConfig } from './common.js';
 
 const inDays = (days: number): Date => new Date(Date.now() + days * 86_400_000);
 
-const seed = async (endpoint: string, body: Record<string, unknown>): Promise<void> => {
-  const res = await adminFetch(
-    `${endpoint}/_rekey/CertificateManager/seed?region=${DEMO_REGION}&account=${DEMO_ACCOUNT}`,
-    body,
-  );
-  if (!res.ok) throw new Error(`seeding ${String(body.domainName)} failed: ${await res.text()}`);
+const seed = async (endpoint: string, certificate: CertificateSeed): Promise<void> => {
+  await seedCertificate({ endpointUrl: endpoint, region: DEMO_REGION, account: DEMO_ACCOUNT }, certificate);
 };
 
 export const demoCertificateSweep = async (endpoint: string, io: Io = defaultIo): Promise<void> => {

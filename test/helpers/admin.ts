@@ -1,45 +1,47 @@
 /**
- * The `/_rekey/*` admin routes as a test calls them: as one account in one Region unless told
- * otherwise, with the admin header, never with a hand-built URL in the test.
+ * The typed admin client (local/core/admin-client.ts) bound to one endpoint, account and
+ * Region, so a test calls `endpoint.admin.readEvents()` and never builds a `/_rekey/` URL.
  */
-import { adminFetch } from '../../local/admin-client.js';
+import * as routes from '../../local/core/admin-client.js';
 
-export interface AdminTarget {
-  account?: string;
-  region?: string;
-}
+/** Every route function of the admin client, keyed by name. */
+const ROUTES = {
+  health: routes.health,
+  readCalls: routes.readCalls,
+  readRotationLog: routes.readRotationLog,
+  readEvents: routes.readEvents,
+  seedCertificate: routes.seedCertificate,
+  bulkSeedCertificates: routes.bulkSeedCertificates,
+  setCertificateState: routes.setCertificateState,
+  throttleCertificates: routes.throttleCertificates,
+  readCertificateCalls: routes.readCertificateCalls,
+} as const;
 
-export interface TestAdminClient {
-  /** The raw response of `POST /_rekey/<service>/<route>` (for tests of the route itself). */
-  raw(service: string, route: string, body?: unknown, target?: AdminTarget): Promise<Response>;
-  /** The JSON answer of a route; a non-2xx answer throws with its error type and message. */
-  call<T = Record<string, unknown>>(
-    service: string,
-    route: string,
-    body?: unknown,
-    target?: AdminTarget,
-  ): Promise<T>;
-}
+type Routes = typeof ROUTES;
+type Rest<T> = T extends [routes.AdminTarget, ...infer R] ? R : never;
 
-export const testAdminClient = (base: {
-  endpointUrl: string;
-  account: string;
-  region: string;
-}): TestAdminClient => {
-  const raw = (service: string, route: string, body: unknown = {}, target: AdminTarget = {}) => {
-    const url = new URL(`/_rekey/${service}/${route}`, base.endpointUrl);
-    url.searchParams.set('region', target.region ?? base.region);
-    url.searchParams.set('account', target.account ?? base.account);
-    return adminFetch(url.toString(), body);
-  };
+/** The routes with the target bound; `as` rebinds to another account or Region. */
+export type TestAdminClient = {
+  readonly [K in keyof Routes]: (...args: Rest<Parameters<Routes[K]>>) => ReturnType<Routes[K]>;
+} & {
+  readonly target: routes.AdminTarget;
+  /** The same routes as another account or in another Region of the same endpoint. */
+  as(target: { account?: string; region?: string }): TestAdminClient;
+  /** The URL of a route (`path` below `/_rekey/`), for tests of the admin routes themselves. */
+  url(path: string): string;
+};
+
+export const testAdminClient = (target: routes.AdminTarget): TestAdminClient => {
+  const bound = Object.fromEntries(
+    Object.entries(ROUTES).map(([name, route]) => [
+      name,
+      (...args: unknown[]) => (route as (t: routes.AdminTarget, ...a: unknown[]) => unknown)(target, ...args),
+    ]),
+  ) as { [K in keyof Routes]: TestAdminClient[K] };
   return {
-    raw,
-    async call<T>(service: string, route: string, body?: unknown, target?: AdminTarget): Promise<T> {
-      const response = await raw(service, route, body, target);
-      const json = (await response.json()) as T & { __type?: string; message?: string };
-      if (!response.ok)
-        throw new Error(`${service}/${route}: ${String(json.__type)}: ${String(json.message)}`);
-      return json;
-    },
+    ...bound,
+    target,
+    as: (other) => testAdminClient({ ...target, ...other }),
+    url: (path) => routes.adminUrl(target, path),
   };
 };

@@ -53,6 +53,13 @@ export interface RotationWiring {
   retry?: { maxAttempts: number };
   /** The function's logger. Default: a silent one. */
   logger?: Logger;
+  /**
+   * Whom the function's client signs as: `role` (default), the role template.yaml gives
+   * rekey-secret-rotation, enforced by the endpoint; `account`, the account's root, for tests that
+   * drive the steps by hand on secrets whose rotation function is another one (which the
+   * deployed role may not touch: test/integration/iam proves that).
+   */
+  signAs?: 'role' | 'account';
   /** Other handler dependencies (password generator, rotator selection, environment). */
   deps?: Omit<HandlerDeps, 'secretsManager' | 'logger' | 'cache'>;
 }
@@ -185,7 +192,8 @@ export const startTestEndpoint = async <O extends TestEndpointOptions>(
         // Registered as rekey-secret-rotation, the real function signs as its role, as deployed;
         // under another name it stands for someone else's function (the account's root).
         ...(options.rotation === true ||
-        (options.rotation.name ?? 'rekey-secret-rotation') === 'rekey-secret-rotation'
+        ((options.rotation.name ?? 'rekey-secret-rotation') === 'rekey-secret-rotation' &&
+          options.rotation.signAs !== 'account')
           ? functionConfig(SECRET_ROTATION_LOGICAL_ID)
           : clientConfig),
         endpoint: callUrl,

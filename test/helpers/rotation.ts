@@ -1,6 +1,6 @@
 /** The tests wait for rotations with the same helper as the scripts and benchmarks. */
 
-export { type RotationLogEntry, readRotationLog } from '../../local/admin-client.js';
+export { type RotationLogEntry, readRotationLog } from '../../local/core/admin-client.js';
 export {
   type LocalRotationLog,
   type RotationOutcome,

@@ -21,7 +21,7 @@ import type { WorkflowState } from '../../functions/key-rotation/types.js';
 import { createClients as fleetClients } from '../../functions/secret-fleet/clients.js';
 import { parseFleetInput } from '../../functions/secret-fleet/options.js';
 import { buildSummary, publishSummary } from '../../functions/secret-fleet/summary.js';
-import { adminFetch } from '../../local/admin-client.js';
+import { readEvents } from '../../local/core/admin-client.js';
 import { loadTemplate, type Template } from '../../scripts/template.js';
 import { createTestCertificate, importInput } from '../helpers/certificates.js';
 import { startTestEndpoint, type TestEndpoint } from '../helpers/endpoint.js';
@@ -36,7 +36,7 @@ const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-12
 const SUCCESSOR_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/9999abcd-12ab-34cd-56ef-1234567890ab`;
 const EXECUTION = { id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:rekey-key-rotation:x1`, name: 'x1' };
 
-type Event = { source: string; 'detail-type': string; detail: Record<string, unknown>; [k: string]: unknown };
+type Event = { source: string; 'detail-type': string; detail: Record<string, unknown> };
 type Rule = {
   id: string;
   pattern: Record<string, unknown>;
@@ -49,13 +49,9 @@ let endpoint: TestEndpoint;
 const published: Record<string, Event> = {};
 
 /** Events on the local bus, read through the local EventBridge's admin route. */
-const eventsOnBus = async (): Promise<Event[]> => {
-  const response = await adminFetch(
-    `${endpoint.url}/_rekey/AWSEvents/events?region=${REGION}&account=${ACCOUNT}`,
-    { EventBusName: BUS },
-  );
-  return ((await response.json()) as { Events: Event[] }).Events;
-};
+const eventsOnBus = async (): Promise<Event[]> =>
+  (await readEvents({ endpointUrl: endpoint.url, region: REGION, account: ACCOUNT }, { eventBusName: BUS }))
+    .events;
 
 const alertRules = (): Rule[] =>
   Object.entries(template.Resources)

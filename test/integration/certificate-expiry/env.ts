@@ -10,8 +10,8 @@ import type { Finding } from '../../../functions/certificate-expiry/schema.js';
 import { type SweepOptions, sweepRegion } from '../../../functions/certificate-expiry/sweep.js';
 import { DEFAULT_THRESHOLDS } from '../../../functions/certificate-expiry/thresholds.js';
 import { logger } from '../../../functions/lib/logger.js';
-import { adminFetch } from '../../../local/admin-client.js';
 import { functionCredentials } from '../../../local/core/iam/identities.js';
+import type { TestAdminClient } from '../../helpers/admin.js';
 import {
   createTestCertificate,
   importInput,
@@ -30,13 +30,8 @@ export interface TestAccount {
   readonly clients: Clients;
   readonly credentials: { accessKeyId: string; secretAccessKey: string };
   acm(region?: string): ACMClient;
-  /** Calls an admin route of the endpoint as this account, in `region`. */
-  admin<T = Record<string, unknown>>(
-    service: string,
-    route: string,
-    body: unknown,
-    region?: string,
-  ): Promise<T>;
+  /** The endpoint's admin routes as this account, in `region` (default us-east-1). */
+  admin(region?: string): TestAdminClient;
   /** Seeds an Amazon-issued or private certificate expiring `days` from the endpoint's now. */
   seed(days: number, body?: Record<string, unknown>, region?: string): Promise<string>;
   /** Imports a real test certificate expiring `days` from the endpoint's now. */
@@ -71,20 +66,7 @@ export const newAccount = async (endpoint: TestEndpoint): Promise<TestAccount> =
   await new EventBridgeClient({ endpoint: endpoint.url, credentials, region: 'us-east-1' }).send(
     new CreateEventBusCommand({ Name: bus }),
   );
-  const admin = async <T>(
-    service: string,
-    route: string,
-    body: unknown,
-    region = 'us-east-1',
-  ): Promise<T> => {
-    const response = await adminFetch(
-      `${endpoint.url}/_rekey/${service}/${route}?region=${region}&account=${account}`,
-      body,
-    );
-    const json = (await response.json()) as T;
-    if (!response.ok) throw new Error(`${service}/${route}: ${JSON.stringify(json)}`);
-    return json;
-  };
+  const admin = (region = 'us-east-1') => endpoint.admin.as({ account, region });
   return {
     account,
     bus,
@@ -93,21 +75,13 @@ export const newAccount = async (endpoint: TestEndpoint): Promise<TestAccount> =
     acm: (region = 'us-east-1') => owner.acm(region),
     admin,
     async seed(days, body = {}, region = 'us-east-1') {
-      const result = await admin<{ CertificateArn: string }>(
-        'CertificateManager',
-        'seed',
-        {
-          type: 'AMAZON_ISSUED',
-          domainName: `site${++domainCounter}.rekey.example`,
-          notAfter: new Date(now(endpoint).getTime() + days * DAY).toISOString(),
-          inUseBy: [
-            `arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/app/web/${domainCounter}`,
-          ],
-          ...body,
-        },
-        region,
-      );
-      return result.CertificateArn;
+      return admin(region).seedCertificate({
+        type: 'AMAZON_ISSUED',
+        domainName: `site${++domainCounter}.rekey.example`,
+        notAfter: new Date(now(endpoint).getTime() + days * DAY).toISOString(),
+        inUseBy: [`arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/app/web/${domainCounter}`],
+        ...body,
+      });
     },
     async importCertificate(days, options = {}) {
       const { tags, region = 'us-east-1', ...certificateOptions } = options;
@@ -134,10 +108,8 @@ export const newAccount = async (endpoint: TestEndpoint): Promise<TestAccount> =
       });
     },
     async findings(region = 'us-east-1') {
-      const { Events } = await admin<{
-        Events: { detail: Finding; 'detail-type': string; source: string }[];
-      }>('AWSEvents', 'events', { EventBusName: bus }, region);
-      return Events.map((e) => e.detail);
+      const { events } = await admin(region).readEvents({ eventBusName: bus });
+      return events.map((e) => e.detail as unknown as Finding);
     },
     async notAfter(arn, region = 'us-east-1') {
       const { Certificate } = await owner

@@ -24,25 +24,19 @@ afterAll(async () => {
   await endpoint?.close();
 });
 
-const resetCalls = (t: TestAccount) => t.admin<CallReport>('CertificateManager', 'calls', { reset: true });
-const calls = (t: TestAccount) => t.admin<CallReport>('CertificateManager', 'calls', {});
+const resetCalls = (t: TestAccount) => t.admin().readCertificateCalls({ reset: true });
+const calls = (t: TestAccount) => t.admin().readCertificateCalls();
 const total = (report: CallReport) => Object.values(report.Calls).reduce((a, b) => a + b, 0);
 
 /** Seeds `count` healthy certificates (a year from expiry) without materialising them. */
 const bulkSeed = (t: TestAccount, count: number, keyAlgorithm: string, region = 'us-east-1') =>
-  t.admin(
-    'CertificateManager',
-    'bulk-seed',
-    {
-      count,
-      type: 'AMAZON_ISSUED',
-      keyAlgorithm,
-      domainName: `bulk{n}-${keyAlgorithm.toLowerCase()}.rekey.example`,
-      notAfter: new Date(now(endpoint).getTime() + 365 * DAY).toISOString(),
-      inUseBy: ['arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL'],
-    },
-    region,
-  );
+  t.admin(region).bulkSeedCertificates(count, {
+    type: 'AMAZON_ISSUED',
+    keyAlgorithm,
+    domainName: `bulk{n}-${keyAlgorithm.toLowerCase()}.rekey.example`,
+    notAfter: new Date(now(endpoint).getTime() + 365 * DAY).toISOString(),
+    inUseBy: ['arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL'],
+  });
 
 describe('certificate sweep at scale', () => {
   it('sweeps 2,500 certificates with nothing due in at most 3 ACM calls, and finds the one due past page 2', async () => {
@@ -81,7 +75,7 @@ describe('certificate sweep at scale', () => {
     const t = await newAccount(endpoint);
     const due = [];
     for (let i = 0; i < 12; i++) due.push(await t.seed(3.5 + i));
-    await t.admin('CertificateManager', 'throttle', { operation: 'DescribeCertificate', perSecond: 3 });
+    await t.admin().throttleCertificates('DescribeCertificate', 3);
     await resetCalls(t);
 
     try {
@@ -97,7 +91,7 @@ describe('certificate sweep at scale', () => {
       expect(sweep.examined.map((e) => e.finding.certificateArn).sort()).toEqual([...due].sort());
       expect(new Set((await t.findings()).map((f) => f.certificateArn))).toEqual(new Set(due));
     } finally {
-      await t.admin('CertificateManager', 'throttle', { operation: 'DescribeCertificate', perSecond: null });
+      await t.admin().throttleCertificates('DescribeCertificate', undefined);
     }
   });
 

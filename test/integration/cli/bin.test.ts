@@ -16,7 +16,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminFetch } from '../../../local/admin-client.js';
+import { bulkSeedCertificates } from '../../../local/core/admin-client.js';
 import { DEFAULT_ACCOUNT_ID } from '../../../local/server.js';
 import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
@@ -97,16 +97,16 @@ describe('output through a pipe', () => {
   it('delivers more than 1 MiB of JSON whole, even when the reader starts late', async () => {
     // Prepare: enough certificates that the status document is well over 1 MiB.
     const region = 'ap-south-2';
-    const response = await adminFetch(
-      `${endpoint.url}/_rekey/CertificateManager/bulk-seed?region=${region}&account=${DEFAULT_ACCOUNT_ID}`,
+    const seeded = await bulkSeedCertificates(
+      { endpointUrl: endpoint.url, region, account: DEFAULT_ACCOUNT_ID },
+      3000,
       {
-        count: 3000,
         type: 'AMAZON_ISSUED',
         domainName: 'host-{n}.pipe.example',
-        notAfter: new Date(Date.now() + 300 * 86_400_000).toISOString(),
+        notAfter: new Date(Date.now() + 300 * 86_400_000),
       },
     );
-    expect(response.status).toBe(200);
+    expect(seeded).toHaveLength(3000);
 
     // Act
     const ran = await rekey(

@@ -22,7 +22,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { logger } from '../../../functions/lib/logger.js';
-import { adminFetch } from '../../../local/admin-client.js';
+import { type AdminTarget, bulkSeedCertificates, seedCertificate } from '../../../local/core/admin-client.js';
 import { createTestCertificate, importInput } from '../../helpers/certificates.js';
 import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
@@ -210,15 +210,7 @@ export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount>
   await kms.send(new DisableKeyCommand({ KeyId: legacy }));
 
   // Certificates.
-  const admin = async (route: string, body: unknown) => {
-    const response = await adminFetch(
-      `${endpoint.url}/_rekey/CertificateManager/${route}?region=${REGION}&account=${account}`,
-      body,
-    );
-    const json = (await response.json()) as { CertificateArn: string };
-    if (!response.ok) throw new Error(`CertificateManager/${route}: ${JSON.stringify(json)}`);
-    return json.CertificateArn;
-  };
+  const admin: AdminTarget = { endpointUrl: endpoint.url, region: REGION, account };
   const certificate = createTestCertificate({
     domainName: domain('vpn'),
     notBefore: new Date(now - 3600_000),
@@ -226,7 +218,7 @@ export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount>
   });
   const imported =
     (await acm.send(new ImportCertificateCommand(importInput(certificate)))).CertificateArn ?? '';
-  const renewalFailed = await admin('seed', {
+  const renewalFailed = await seedCertificate(admin, {
     type: 'AMAZON_ISSUED',
     domainName: domain('shop'),
     notAfter: new Date(now + 20 * DAY).toISOString(),
@@ -234,7 +226,7 @@ export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount>
     renewalStatus: 'FAILED',
     renewalStatusReason: 'DOMAIN_VALIDATION_DENIED',
   });
-  const fine = await admin('seed', {
+  const fine = await seedCertificate(admin, {
     type: 'AMAZON_ISSUED',
     domainName: domain('www'),
     notAfter: new Date(now + 200 * DAY).toISOString(),
@@ -266,25 +258,19 @@ export const createDemoAccount = async (scale?: DemoScale): Promise<DemoAccount>
     const batches = 6;
     for (let b = 0; b < batches; b++) {
       const count = Math.ceil(scale.healthyCertificates / batches);
-      await adminFetch(
-        `${endpoint.url}/_rekey/CertificateManager/bulk-seed?region=${REGION}&account=${account}`,
-        {
-          count,
-          type: 'AMAZON_ISSUED',
-          domainName: `svc-{n}.team-${b + 1}.example.com`,
-          notAfter: new Date(now + (60 + b * 55) * DAY).toISOString(),
-          inUseBy: [`arn:aws:elasticloadbalancing:${REGION}:${account}:loadbalancer/app/web-${b}/1`],
-        },
-      ).then(async (r) => {
-        if (!r.ok) throw new Error(`bulk-seed: ${await r.text()}`);
+      await bulkSeedCertificates(admin, count, {
+        type: 'AMAZON_ISSUED',
+        domainName: `svc-{n}.team-${b + 1}.example.com`,
+        notAfter: new Date(now + (60 + b * 55) * DAY).toISOString(),
+        inUseBy: [`arn:aws:elasticloadbalancing:${REGION}:${account}:loadbalancer/app/web-${b}/1`],
       });
     }
-    await admin('seed', {
+    await seedCertificate(admin, {
       type: 'PRIVATE',
       domainName: 'payments-gateway-mutual-tls-client-authentication.internal.corp.example',
       notAfter: new Date(now + 25 * DAY).toISOString(),
     });
-    await admin('seed', {
+    await seedCertificate(admin, {
       type: 'AMAZON_ISSUED',
       domainName: domain('checkout'),
       notAfter: new Date(now + 40 * DAY).toISOString(),

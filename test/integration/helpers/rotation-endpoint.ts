@@ -27,7 +27,10 @@ export const startRotationEndpoint = async (account: string, region: string): Pr
   const endpoint = await startTestEndpoint({
     account,
     region,
-    rotation: { logger: testLogger() },
+    // The tests drive the steps by hand on secrets rotated by `rekey-it-crash`, which the deployed
+    // role may not touch: the function signs as the account here (the role is enforced in
+    // test/integration/iam and the database rotation suites).
+    rotation: { logger: testLogger(), signAs: 'account' },
     functions: {
       'rekey-it-crash': async () => {
         throw new Error('simulated crash');

@@ -7,7 +7,7 @@
  */
 import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
-import { adminFetch } from '../../../local/admin-client.js';
+import { adminFetch } from '../../../local/core/admin-client.js';
 import type { AuditEntry } from '../../../local/core/iam/index.js';
 import {
   ACCOUNT,

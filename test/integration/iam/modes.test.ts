@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../../cli/local.js';
-import { adminFetch } from '../../../local/admin-client.js';
+import { adminFetch } from '../../../local/core/admin-client.js';
 import { type AuditEntry, readPolicy } from '../../../local/core/iam/index.js';
 import { type LocalEndpoint, startLocalEndpoint } from '../../../local/endpoint.js';
 

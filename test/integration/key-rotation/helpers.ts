@@ -205,11 +205,7 @@ export interface PublishedEvent {
 
 /** Events on the stack's bus in the test account, read through the local EventBridge's admin route. */
 export const publishedEvents = async (h: Harness): Promise<PublishedEvent[]> =>
-  (
-    await h.endpoint.admin.call<{ Events: PublishedEvent[] }>('AWSEvents', 'events', {
-      EventBusName: EVENT_BUS,
-    })
-  ).Events;
+  (await h.endpoint.admin.readEvents({ eventBusName: EVENT_BUS })).events;
 
 /** Events of one alias's rotations. */
 export const eventsFor = async (h: Harness, alias: string): Promise<PublishedEvent[]> =>

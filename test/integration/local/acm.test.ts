@@ -24,7 +24,7 @@ import {
   ValidationException,
 } from '@aws-sdk/client-acm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminFetch } from '../../../local/admin-client.js';
+import { adminFetch, adminUrl } from '../../../local/core/admin-client.js';
 // Runs against AWS_ENDPOINT_URL when set (see target.ts); `itLocal` tests need this endpoint's
 // admin seeding (Amazon-issued and private certificates in given states), clock or accounts.
 import { Clock } from '../../../local/server.js';
@@ -60,8 +60,9 @@ const clientFor = (region: string, account = ACCOUNT) =>
 
 /** Calls an admin route of the local ACM as `account` in `region`. */
 const admin = async (route: string, body: unknown, region = REGION, account = ACCOUNT) => {
+  // The raw route, not the typed client: these tests send bodies the route must refuse.
   const response = await adminFetch(
-    `${endpoint.url}/_rekey/CertificateManager/${route}?region=${region}&account=${account}`,
+    adminUrl({ endpointUrl: endpoint.url, region, account }, `CertificateManager/${route}`),
     body,
   );
   const json = (await response.json()) as Record<string, unknown>;

@@ -13,7 +13,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_HEADER, adminFetch } from '../../../local/admin-client.js';
+import { ADMIN_HEADER, adminFetch } from '../../../local/core/admin-client.js';
 import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
 import { startRekeyLocalProcess } from './process.js';

@@ -11,7 +11,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminFetch } from '../../../local/admin-client.js';
+import { readEvents } from '../../../local/core/admin-client.js';
 import { Clock } from '../../../local/server.js';
 import {
   createEventBridge,
@@ -34,13 +34,8 @@ const clientFor = (region: string) =>
     maxAttempts: 1,
   });
 
-const recorded = async (body: { EventBusName?: string; clear?: boolean }, region = REGION) => {
-  const response = await adminFetch(
-    `${endpoint.url}/_rekey/AWSEvents/events?region=${region}&account=${ACCOUNT}`,
-    body,
-  );
-  return (await response.json()) as { Events: RecordedEvent[]; Dropped: RecordedEvent[]; BusExists: boolean };
-};
+const recorded = (options: { eventBusName?: string; clear?: boolean }, region = REGION) =>
+  readEvents({ endpointUrl: endpoint.url, region, account: ACCOUNT }, options);
 
 const entry = (bus: string, detail: unknown = { n: 1 }): PutEventsRequestEntry => ({
   EventBusName: bus,
@@ -83,11 +78,11 @@ describe('PutEvents', () => {
         ],
       }),
     );
-    const seen = await recorded({ EventBusName: bus });
+    const seen = await recorded({ eventBusName: bus });
 
     expect(result.FailedEntryCount).toBe(0);
-    expect(seen.Events.map((e) => e.id)).toEqual(result.Entries?.map((e) => e.EventId));
-    expect(seen.Events[0]).toEqual({
+    expect(seen.events.map((e) => e.id)).toEqual(result.Entries?.map((e) => e.EventId));
+    expect(seen.events[0]).toEqual({
       version: '0',
       id: result.Entries?.[0]?.EventId,
       'detail-type': 'Certificate Expiry Finding',
@@ -99,7 +94,7 @@ describe('PutEvents', () => {
       detail: { certificate: 'a' },
       'event-bus-name': bus,
     });
-    expect(seen.Events[1]?.detail).toEqual({ certificate: 'b' });
+    expect(seen.events[1]?.detail).toEqual({ certificate: 'b' });
   });
 
   it('uses the default bus when EventBusName is absent, and clears recorded events on request', async () => {
@@ -111,8 +106,8 @@ describe('PutEvents', () => {
     const first = await recorded({ clear: true }, 'eu-west-2');
     const second = await recorded({}, 'eu-west-2');
 
-    expect(first.Events.map((e) => e['event-bus-name'])).toEqual(['default']);
-    expect(second.Events).toEqual([]);
+    expect(first.events.map((e) => e['event-bus-name'])).toEqual(['default']);
+    expect(second.events).toEqual([]);
     client.destroy();
   });
 
@@ -124,7 +119,7 @@ describe('PutEvents', () => {
       name: 'ValidationException',
       message: expect.stringMatching(/between 1 and 10/),
     });
-    expect((await recorded({ EventBusName: bus })).Events).toEqual([]);
+    expect((await recorded({ eventBusName: bus })).events).toEqual([]);
   });
 
   it('rejects a request over 256 KB, counting entry sizes as AWS documents', async () => {
@@ -170,7 +165,7 @@ describe('PutEvents', () => {
         ],
       }),
     );
-    const seen = await recorded({ EventBusName: bus });
+    const seen = await recorded({ eventBusName: bus });
 
     expect(result.FailedEntryCount).toBe(4);
     expect(result.Entries?.map((e) => e.ErrorCode)).toEqual([
@@ -182,19 +177,19 @@ describe('PutEvents', () => {
     ]);
     expect(result.Entries?.[3]?.ErrorMessage).toMatch(/Source is a required argument/);
     expect(result.Entries?.[4]?.ErrorMessage).toMatch(/DetailType is a required argument/);
-    expect(seen.Events.map((e) => e.detail)).toEqual([{ ok: true }]);
+    expect(seen.events.map((e) => e.detail)).toEqual([{ ok: true }]);
   });
 
   it('accepts events for a bus that does not exist, as AWS does, and shows them as dropped', async () => {
     const missing = `missing-${randomUUID().slice(0, 8)}`;
 
     const result = await events.send(new PutEventsCommand({ Entries: [entry(missing)] }));
-    const seen = await recorded({ EventBusName: missing });
+    const seen = await recorded({ eventBusName: missing });
 
     expect(result.FailedEntryCount).toBe(0);
-    expect(seen.BusExists).toBe(false);
-    expect(seen.Events).toEqual([]);
-    expect(seen.Dropped.map((e) => e.id)).toEqual([result.Entries?.[0]?.EventId]);
+    expect(seen.busExists).toBe(false);
+    expect(seen.events).toEqual([]);
+    expect(seen.dropped.map((e) => e.id)).toEqual([result.Entries?.[0]?.EventId]);
   });
 });
 

@@ -12,7 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClients } from '../../../functions/certificate-expiry/clients.js';
 import { sweepRegion } from '../../../functions/certificate-expiry/sweep.js';
-import { adminFetch } from '../../../local/admin-client.js';
+import { bulkSeedCertificates } from '../../../local/core/admin-client.js';
 import { Quotas, quotaOf } from '../../../local/quotas.js';
 import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 
@@ -124,17 +124,13 @@ describe('pacing under the documented quotas', () => {
   it('the certificate sweep examines every certificate although DescribeCertificate is limited to 10 per second', async () => {
     const account = '510000000005';
     const region = 'eu-west-2';
-    const seeded = await adminFetch(
-      `${limited.url}/_rekey/CertificateManager/bulk-seed?region=${region}&account=${account}`,
-      {
-        count: 40,
-        type: 'AMAZON_ISSUED',
-        domainName: 'paced-{n}.example.com',
-        notAfter: new Date(Date.now() + 20 * 86_400_000).toISOString(),
-        inUseBy: ['arn:aws:cloudfront::123456789012:distribution/EDFDVBD6EXAMPLE'],
-      },
-    );
-    expect(seeded.ok).toBe(true);
+    const seeded = await bulkSeedCertificates({ endpointUrl: limited.url, region, account }, 40, {
+      type: 'AMAZON_ISSUED',
+      domainName: 'paced-{n}.example.com',
+      notAfter: new Date(Date.now() + 20 * 86_400_000),
+      inUseBy: ['arn:aws:cloudfront::123456789012:distribution/EDFDVBD6EXAMPLE'],
+    });
+    expect(seeded).toHaveLength(40);
     const clients = createClients({
       endpoint: limited.url,
       credentials: { accessKeyId: account, secretAccessKey: 'local' },

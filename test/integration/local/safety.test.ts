@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_HEADER } from '../../../local/admin-client.js';
+import { ADMIN_HEADER } from '../../../local/core/admin-client.js';
 import { bindWarning, MAX_BODY_BYTES } from '../../../local/server.js';
 import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 

@@ -22,7 +22,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminFetch } from '../../../local/admin-client.js';
+import { adminFetch, adminUrl } from '../../../local/core/admin-client.js';
 import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { describeGetRandomPassword } from '../../helpers/get-random-password.js';
 import { waitForRotation } from '../../helpers/rotation.js';
@@ -120,8 +120,9 @@ const stagesOf = async (secretId: string) =>
   (await sm.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages ?? {};
 
 const rotationLog = async (secretId: string) => {
+  // The route's raw answer: the test reads its text for secret values.
   const response = await adminFetch(
-    `${endpoint.url}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
+    adminUrl({ endpointUrl: endpoint.url, region: REGION, account: ACCOUNT }, 'secretsmanager/rotations'),
     { SecretId: secretId },
   );
   return {

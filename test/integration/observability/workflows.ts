@@ -16,7 +16,7 @@ import { createHandler as createCertificateHandler } from '../../../functions/ce
 import { DEFAULT_THRESHOLDS } from '../../../functions/certificate-expiry/thresholds.js';
 import { createClients as createFleetClients } from '../../../functions/secret-fleet/clients.js';
 import { createHandler as createFleetHandler } from '../../../functions/secret-fleet/handler.js';
-import { adminFetch } from '../../../local/admin-client.js';
+import { readEvents } from '../../../local/core/admin-client.js';
 import { rotationSucceeded, waitForRotation } from '../../../local/rotation-wait.js';
 import type { RecordedEvent } from '../../../local/services/eventbridge.js';
 import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
@@ -43,12 +43,7 @@ const eventsOn = async (
   region: string,
   bus: string,
 ): Promise<RecordedEvent[]> => {
-  const response = await adminFetch(
-    `${endpoint.url}/_rekey/AWSEvents/events?region=${region}&account=${account}`,
-    { EventBusName: bus },
-  );
-  if (!response.ok) throw new Error(`reading events failed: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { Events: RecordedEvent[] }).Events;
+  return (await readEvents({ endpointUrl: endpoint.url, region, account }, { eventBusName: bus })).events;
 };
 
 /** One generated secret rotated to the end, and one PostgreSQL secret whose server refuses connections. */

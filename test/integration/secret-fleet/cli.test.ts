@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../cli/main.js';
-import { adminFetch } from '../../../local/admin-client.js';
+import { readEvents } from '../../../local/core/admin-client.js';
 import type { LocalEndpoint } from '../../../local/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
 import { holder, stagesOf, startFleetEndpoint } from './helpers.js';
@@ -292,16 +292,13 @@ describe('rekey rotate-fleet', () => {
   });
 
   it('publishes the summary event on the local bus', async () => {
-    const response = await adminFetch(
-      `${endpoint.url}/_rekey/AWSEvents/events?region=${REGION}&account=${ACCOUNT}`,
-      { EventBusName: 'default' },
+    const { events } = await readEvents(
+      { endpointUrl: endpoint.url, region: REGION, account: ACCOUNT },
+      { eventBusName: 'default' },
     );
-    const { Events } = (await response.json()) as {
-      Events: { 'detail-type': string; detail: { counts: { rotated: number } } }[];
-    };
-    const summaries = Events.filter((e) => e['detail-type'] === 'Secret Fleet Rotation Summary');
+    const summaries = events.filter((e) => e['detail-type'] === 'Secret Fleet Rotation Summary');
     expect(summaries).toHaveLength(1);
-    expect(summaries[0]?.detail.counts.rotated).toBe(6);
+    expect((summaries[0]?.detail as { counts: { rotated: number } } | undefined)?.counts.rotated).toBe(6);
   });
 
   it('refuses a missing or malformed filter with exit code 2', async () => {

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetSummary } from '../../../functions/secret-fleet/summary.js';
-import { adminFetch } from '../../../local/admin-client.js';
+import { readEvents } from '../../../local/core/admin-client.js';
 import type { LocalEndpoint } from '../../../local/endpoint.js';
 import { waitForRotation } from '../../helpers/rotation.js';
 import type { WorkflowRun } from '../../helpers/state-machine.js';
@@ -204,11 +204,12 @@ beforeAll(async () => {
     batchSeconds: 3,
   });
   ({ run, summary, largestState } = result);
-  const response = await adminFetch(
-    `${endpoint.url}/_rekey/AWSEvents/events?region=${REGION}&account=${ACCOUNT}`,
-    { EventBusName: FLEET_EVENT_BUS },
-  );
-  events = ((await response.json()) as { Events: typeof events }).Events;
+  events = (
+    await readEvents(
+      { endpointUrl: endpoint.url, region: REGION, account: ACCOUNT },
+      { eventBusName: FLEET_EVENT_BUS },
+    )
+  ).events as unknown as typeof events;
 }, 120_000);
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import {
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
 import { DATADOG } from '../../../functions/secret-rotation/rotators/api-key-provider.js';
-import { adminFetch } from '../../../local/admin-client.js';
+import { readRotationLog } from '../../../local/core/admin-client.js';
 import type { LocalEndpoint } from '../../../local/endpoint.js';
 import { waitForRotation } from '../../../local/rotation-wait.js';
 import { captureLogs } from '../../unit/secret-rotation/helpers.js';
@@ -112,13 +112,8 @@ interface LogEntry {
 
 const localLog = () => ({ endpointUrl: endpoint.url, region: REGION, account: ACCOUNT });
 
-const rotationLog = async (secretId: string): Promise<LogEntry[]> => {
-  const response = await adminFetch(
-    `${endpoint.url}/_rekey/secretsmanager/rotations?region=${REGION}&account=${ACCOUNT}`,
-    { SecretId: secretId },
-  );
-  return ((await response.json()) as { Rotations: LogEntry[] }).Rotations;
-};
+const rotationLog = async (secretId: string): Promise<LogEntry[]> =>
+  (await readRotationLog(localLog(), secretId)).entries;
 
 /**
  * Starts (or, with `token`, reattempts) a rotation and waits, as against AWS, until it finished

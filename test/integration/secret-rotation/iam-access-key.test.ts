@@ -17,7 +17,7 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SecretValueCache } from '../../../functions/secret-rotation/cache.js';
-import { type RotationLogEntry, readRotationLog } from '../../../local/admin-client.js';
+import { type RotationLogEntry, readRotationLog } from '../../../local/core/admin-client.js';
 import type { LocalEndpoint } from '../../../local/endpoint.js';
 import { captureLogs } from '../../unit/secret-rotation/helpers.js';
 import { type RotationEndpoint, startRotationEndpoint } from '../helpers/rotation-endpoint.js';
@@ -102,7 +102,14 @@ const rotate = async (
 /** A user with one access key (made by hand, as a team would) and a secret holding it. */
 const userWithSecret = async (tags?: { Key: string; Value: string }[]) => {
   const userName = `svc-${randomUUID().slice(0, 8)}`;
-  await iam.send(new CreateUserCommand({ UserName: userName, Path: '/rotated/' }));
+  // Tagged as the deployed role requires (IamKeyUserTagValue's default: docs/iam-access-keys.md).
+  await iam.send(
+    new CreateUserCommand({
+      UserName: userName,
+      Path: '/rotated/',
+      Tags: [{ Key: 'rekey:access-keys', Value: 'rotate' }],
+    }),
+  );
   const key = (await iam.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey;
   const value: KeySecret = {
     UserName: userName,
