@@ -2,6 +2,7 @@ import type { Policy } from '../local/core/iam/policy.js';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from '../local/defaults.js';
 import { parseOptions } from './args.js';
 import { UsageError } from './errors.js';
+import { parseRedisFor } from './redis-for.js';
 
 export const summary = 'Run the local AWS endpoint (Secrets Manager and more) with the project functions';
 
@@ -67,34 +68,6 @@ const parseUrl = (text: string): string => {
       `--lambda-endpoint must be an http(s) URL such as http://127.0.0.1:3001; got '${text}'.`,
     );
   }
-};
-
-/** `--redis-for GROUP=URL`, repeated: group or ACL name → Redis URL (checked again by the endpoint). */
-export const parseRedisFor = (entries: readonly string[]): Record<string, string> => {
-  const out: Record<string, string> = {};
-  for (const entry of entries) {
-    const eq = entry.indexOf('=');
-    const group = entry.slice(0, eq);
-    const url = entry.slice(eq + 1);
-    let protocol = '';
-    try {
-      protocol = new URL(url).protocol;
-    } catch {
-      // reported below
-    }
-    if (
-      eq < 1 ||
-      !/^[a-zA-Z][a-zA-Z0-9-]*$/.test(group) ||
-      (protocol !== 'redis:' && protocol !== 'rediss:')
-    ) {
-      throw new UsageError(
-        `--redis-for takes GROUP=URL, a user group id or ACL name and a redis:// or rediss:// URL, e.g. --redis-for app-users=redis://127.0.0.1:6379; got ${eq < 1 ? 'no GROUP= part' : `'${group}' with that URL`} (the URL is not repeated: it may hold a password).`,
-      );
-    }
-    if (Object.hasOwn(out, group)) throw new UsageError(`--redis-for names ${group} twice.`);
-    out[group] = url;
-  }
-  return out;
 };
 
 /**

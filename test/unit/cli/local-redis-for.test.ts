@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRedisFor } from '../../../cli/local.js';
+import { parseRedisFor } from '../../../cli/redis-for.js';
 
 describe('rekey local --redis-for', () => {
   it('maps each group or ACL name to its Redis URL', () => {
