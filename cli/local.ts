@@ -5,11 +5,12 @@ import { parseEndpoint, parseOptions } from './args.js';
 import { UsageError } from './errors.js';
 import { defaultIo, type Io } from './io.js';
 import { choiceOption } from './options.js';
+import { parseRedisFor } from './redis-for.js';
 
 export const summary = 'Run the local AWS endpoint (Secrets Manager and more) with the project functions';
 
 export const help = `Usage: rekey local [--port 4566] [--host 127.0.0.1] [--state FILE] [--quotas on|off] [--sync-rotation]
-                   [--allow-host NAME,...] [--lambda-endpoint URL]
+                   [--allow-host NAME,...] [--lambda-endpoint URL] [--redis-for GROUP=URL ...]
                    [--iam enforce|audit|off] [--template FILE] [--iam-policy [KEY=]FILE]
                    [--iam-audit-log FILE]
 
@@ -35,6 +36,10 @@ Options:
                            host.docker.internal, for rotation functions run in containers).
   --lambda-endpoint URL    Lambda Invoke endpoint for rotation functions this process does not serve,
                            for example the URL of 'sam local start-lambda'.
+  --redis-for GROUP=URL    Attach the ElastiCache user group or MemoryDB ACL GROUP to a real Redis or
+                           Valkey server (redis:// or rediss:// URL whose user may run ACL commands):
+                           each change to the group's users is applied there with ACL SETUSER, as
+                           the service does on its clusters. Repeat for more groups.
   --iam MODE               IAM evaluation of every call (default enforce): the project's functions
                            run as the roles --template gives them and are refused (AccessDenied-
                            Exception, as on AWS) what those roles may not do; audit only records
@@ -110,6 +115,7 @@ const OPTIONS = {
   'sync-rotation': { type: 'boolean' },
   'allow-host': { type: 'string' },
   'lambda-endpoint': { type: 'string' },
+  'redis-for': { type: 'string', multiple: true },
   iam: { type: 'string' },
   template: { type: 'string' },
   'iam-policy': { type: 'string' },
@@ -131,6 +137,7 @@ export const run = async (argv: string[], io: Io = defaultIo): Promise<number> =
       : parseEndpoint(values['lambda-endpoint'], '--lambda-endpoint', 'http://127.0.0.1:3001');
   const host = values.host ?? '127.0.0.1';
   if (values.state === '') throw new UsageError('--state needs a file path.');
+  const redisFor = parseRedisFor(values['redis-for'] ?? []);
 
   // Loaded here so `rekey local --help` stays fast and free of SDK imports.
   const { startLocalEndpoint } = await import('../local/endpoint.js');
@@ -147,6 +154,7 @@ export const run = async (argv: string[], io: Io = defaultIo): Promise<number> =
         .map((h) => h.trim())
         .filter(Boolean),
       lambdaEndpoint,
+      redisFor,
       iam,
       ...(values.template ? { template: values.template } : {}),
       ...(iamPolicies ? { iamPolicies } : {}),
@@ -182,6 +190,9 @@ export const run = async (argv: string[], io: Io = defaultIo): Promise<number> =
     lines.push(...arns.map((arn) => `  ${arn}`));
   }
   if (lambdaEndpoint) lines.push(`Other functions are invoked through ${lambdaEndpoint}`);
+  for (const [group, url] of Object.entries(redisFor)) {
+    lines.push(`Redis for ElastiCache user group / MemoryDB ACL ${group}: ${new URL(url).host}`);
+  }
   lines.push(
     values.state
       ? `State: ${values.state} (each change on disk before it is answered; it holds secret values, mode 0600)`

@@ -6,9 +6,12 @@ import { LambdaRegistry } from './lambdas.js';
 import { Quotas } from './quotas.js';
 import { bindWarning, Clock, createEndpointServer, listen } from './server.js';
 import { createAcm } from './services/acm/index.js';
-import { createEventBridge } from './services/eventbridge.js';
+import { createRedisDataPlane } from './services/elasticache/data-plane.js';
+import { createElastiCache } from './services/elasticache/index.js';
+import { createEventBridge } from './services/eventbridge/index.js';
 import { createIam } from './services/iam/index.js';
 import { createKms } from './services/kms/index.js';
+import { createMemoryDb } from './services/memorydb/index.js';
 import { createSecretsManager } from './services/secretsmanager/index.js';
 import { openStateStore, type StateStore } from './state.js';
 import type { LocalService } from './types.js';
@@ -45,6 +48,13 @@ export interface LocalEndpointOptions {
    * after the response, as on AWS: wait for the rotation as you would against AWS.
    */
   syncRotation?: boolean;
+  /**
+   * ElastiCache user group ids and MemoryDB ACL names attached to a real Redis (`--redis-for
+   * GROUP=redis://HOST:PORT`): each change to their users is applied there with ACL SETUSER.
+   */
+  redisFor?: Record<string, string>;
+  /** How long an ElastiCache or MemoryDB user stays `modifying` after a change (default 300 ms). */
+  cacheModifyingMs?: number;
   /** Called when a background state write fails (a compaction, or a background rotation's journal record). */
   onStateError?: (error: unknown) => void;
   /**
@@ -100,6 +110,7 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
     createEventBridge({ clock }),
     createKms({ clock }),
     createIam({ clock }),
+    ...cacheServices(clock, options),
   ];
 
   const identities = new TemplateIdentities({
@@ -160,4 +171,15 @@ export const startLocalEndpoint = async (options: LocalEndpointOptions = {}): Pr
       return closing;
     },
   };
+};
+
+/** ElastiCache and MemoryDB, sharing one data plane (`--redis-for`). */
+const cacheServices = (clock: Clock, options: LocalEndpointOptions): LocalService[] => {
+  const dataPlane = createRedisDataPlane(options.redisFor);
+  const shared = {
+    clock,
+    dataPlane,
+    ...(options.cacheModifyingMs === undefined ? {} : { modifyingMs: options.cacheModifyingMs }),
+  };
+  return [createElastiCache(shared), createMemoryDb(shared)];
 };

@@ -33,6 +33,7 @@ import {
   findAccessKeySecrets,
   retireKeyCommands,
 } from './access-keys.js';
+import { describeCacheUserFinding, findCacheUsersWithTwoPasswords } from './cache-users.js';
 import type { ReportClients } from './clients.js';
 import { collectCertificates, collectInto, inspectorFor, listAliases } from './collect.js';
 import type { CollectionError } from './model.js';
@@ -72,6 +73,8 @@ export type ProblemKind =
   | 'key-retirement-interrupted'
   /** An IAM user's access key older than the period that no rotated secret holds (access-keys.ts). */
   | 'stale-access-key'
+  /** An ElastiCache/MemoryDB user with two passwords while no rotation runs (cache-users.ts). */
+  | 'cache-user-two-passwords'
   /** A certificate has expired. */
   | 'certificate-expired'
   /** ACM's managed renewal of a certificate failed. */
@@ -493,6 +496,19 @@ export const diagnose = async (clients: ReportClients, options: DoctorOptions): 
       ),
       collectInto(errors, region, 'kms', problems, () => keyProblems(clients, region, options)),
       collectInto(errors, region, 'acm', problems, () => certificateProblems(clients, region, options)),
+      collectInto(errors, region, 'secretsmanager', problems, async () =>
+        (await findCacheUsersWithTwoPasswords(clients, region, notes)).map(
+          (finding): Problem => ({
+            kind: 'cache-user-two-passwords',
+            region,
+            resourceType: 'secret',
+            resource: finding.secretName,
+            resourceArn: finding.secretArn,
+            ...describeCacheUserFinding(finding, region),
+            safe: false,
+          }),
+        ),
+      ),
     ]);
   }
   // IAM is global: each user once, through the first Region's endpoint.
@@ -528,6 +544,7 @@ export const diagnose = async (clients: ReportClients, options: DoctorOptions): 
     'alias-key-pending-deletion',
     'predecessor-still-enabled',
     'stale-access-key',
+    'cache-user-two-passwords',
     'certificate-expired',
     'certificate-renewal-failed',
   ];

@@ -165,17 +165,18 @@ interface SiblingConfig {
  * A client of another service that goes where `sibling` goes: its Region, its endpoint (when it
  * has an explicit one, such as the local endpoint in tests) and its credentials. Used by the
  * rotators, which receive the rotation function's Secrets Manager client and call IAM or STS
- * beside it. `credentials` overrides the sibling's (STS with the key being tested).
+ * beside it. `credentials` overrides the sibling's (STS with the key being tested), `region` its
+ * Region (a resource named by an ARN in another Region).
  */
 export const awsClientBeside = async <C>(
   Client: AwsClientClass<C>,
   sibling: { readonly config: SiblingConfig },
-  overrides: { readonly credentials?: AwsCredentials } = {},
+  overrides: { readonly credentials?: AwsCredentials; readonly region?: string } = {},
 ): Promise<C> => {
   const { config } = sibling;
   const endpoint = config.endpoint ? endpointUrl(await config.endpoint()) : undefined;
   return awsClient(Client, {
-    region: await config.region(),
+    region: overrides.region ?? (await config.region()),
     ...(endpoint ? { endpoint } : {}),
     credentials: overrides.credentials ?? config.credentials,
   });

@@ -4,8 +4,8 @@
  * The routes are served by local/server.ts (`health`, `calls`) and by each service's `admin`
  * table (local/services/*). They are not AWS APIs: only `rekey local` answers them.
  */
-import type { RecordedEvent } from '../services/eventbridge.js';
-import type { RotationLogEntry } from '../services/secretsmanager.js';
+import type { RecordedEvent } from '../services/eventbridge/index.js';
+import type { RotationLogEntry } from '../services/secretsmanager/index.js';
 
 export type { RecordedEvent, RotationLogEntry };
 

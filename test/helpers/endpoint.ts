@@ -90,6 +90,10 @@ export interface TestEndpointOptions {
   allowHosts?: string[];
   lambdaEndpoint?: string;
   onStateError?: (error: unknown) => void;
+  /** ElastiCache user groups / MemoryDB ACLs attached to a real Redis (`--redis-for`). */
+  redisFor?: Record<string, string>;
+  /** How long an ElastiCache or MemoryDB user stays `modifying` after a change. */
+  cacheModifyingMs?: number;
   /**
    * IAM evaluation (local/core/iam): `enforce` by default, so every integration test runs the
    * project's functions under the roles template.yaml gives them. Callers signing as the account
@@ -159,6 +163,8 @@ export const startTestEndpoint = async <O extends TestEndpointOptions>(
     ...(options.quotas !== undefined && { quotas: options.quotas }),
     ...(options.syncRotation !== undefined && { syncRotation: options.syncRotation }),
     ...(options.onStateError !== undefined && { onStateError: options.onStateError }),
+    ...(options.redisFor !== undefined && { redisFor: options.redisFor }),
+    ...(options.cacheModifyingMs !== undefined && { cacheModifyingMs: options.cacheModifyingMs }),
     iam: options.iam ?? 'enforce',
     ...(options.template !== undefined && { template: options.template }),
     ...(options.templateParameters !== undefined && { templateParameters: options.templateParameters }),

@@ -45,6 +45,25 @@ const PARAMETER_SETS: Record<string, Record<string, string>> = {
     SecretKmsKeyArns: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
     AdditionalRotationFunctionArns:
       'arn:aws:lambda:us-east-1:123456789012:function:SecretsManagerRDSPostgreSQLRotationSingleUser',
+    CacheUserArns:
+      'arn:aws:elasticache:us-east-1:123456789012:user:app-*,arn:aws:memorydb:us-east-1:123456789012:user/app-*',
+    CacheUserTagValue: 'rotate',
+  },
+};
+
+/**
+ * Actions granted only once the deployer names the users (CacheUserArns / CacheUserTagValue):
+ * with the defaults the rotation role must not have them at all, although its code can send them.
+ */
+const OPT_IN: Record<string, { set: string; actions: readonly string[] }> = {
+  SecretRotationFunction: {
+    set: 'everything',
+    actions: [
+      'elasticache:DescribeUsers',
+      'elasticache:ModifyUser',
+      'memorydb:DescribeUsers',
+      'memorydb:UpdateUser',
+    ],
   },
 };
 
@@ -230,10 +249,20 @@ describe.each(Object.keys(PARAMETER_SETS))('SAM-transformed roles (%s parameters
         ...iam,
         ...(id === 'KeyRotationFunction' ? SUCCESSOR_KEY_POLICY_ACTIONS : []),
       ]);
+      const optIn = OPT_IN[id];
+      const withheld = optIn && optIn.set !== set ? new Set(optIn.actions) : new Set<string>();
       expect(
-        [...required].filter((a) => !granted.has(a)),
+        [...required].filter((a) => !granted.has(a) && !withheld.has(a)),
         `${id} lacks`,
       ).toEqual([]);
+      expect(
+        [...withheld].filter((a) => granted.has(a)),
+        `${id} grants before the deployer opts in`,
+      ).toEqual([]);
+      if (optIn) {
+        // The opt-in actions are ones the code really sends (not granted "just in case").
+        for (const a of optIn.actions) expect(required.has(a), `${id} sends ${a}`).toBe(true);
+      }
       expect(
         [...iam].filter((a) => !required.has(a) && !PLATFORM(a)),
         `${id} grants unused`,

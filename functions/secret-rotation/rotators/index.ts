@@ -1,5 +1,6 @@
 import { RotationConfigurationError, RotatorNotFoundError } from '../errors.js';
 import { createApiKeyRotator } from './api-key.js';
+import { type CacheService, cacheServiceOf } from './cache-user-secret.js';
 import { createGeneratedRotator } from './generated.js';
 import { tryParseJsonObject } from './secret-format.js';
 import type { PasswordPolicy, Rotator, SecretVersion } from './types.js';
@@ -14,7 +15,10 @@ import type { PasswordPolicy, Rotator, SecretVersion } from './types.js';
  * 3. Otherwise a JSON object secret with `provider`, `apiKey` and `keyId` goes to the API-key rotator.
  * 4. Otherwise a JSON object secret with `UserName`, `AccessKeyId` and `SecretAccessKey` goes to
  *    the IAM access key rotator.
- * 5. Otherwise (plain string, or JSON without `engine`) the generated rotator, except for a
+ * 5. Otherwise a JSON object secret whose `user_arn` is an ElastiCache or MemoryDB user ARN goes to
+ *    the cache user rotator (docs/elasticache-users.md); tags `rekey:rotator=elasticache` and
+ *    `=memorydb` name it too.
+ * 6. Otherwise (plain string, or JSON without `engine`) the generated rotator, except for a
  *    JSON object that looks like database credentials (see {@link looksLikeDatabaseCredentials}):
  *    rotated as a generated password it would get a new AWSCURRENT the database never heard of,
  *    so it is refused until it names its `engine` or is tagged `rekey:rotator=generated`.
@@ -87,12 +91,23 @@ const generated = (input: SelectionInput): Rotator =>
 /** Loaded on first use, so a function rotating other secrets never loads the IAM and STS clients. */
 const iamAccessKey = async (): Promise<Rotator> =>
   (await import('./iam-access-key.js')).createIamAccessKeyRotator();
+/** Loaded on first use, so a function rotating other secrets never loads the ElastiCache and MemoryDB clients. */
+const cacheUser =
+  (service?: CacheService) =>
+  async (input: SelectionInput): Promise<Rotator> =>
+    (await import('./cache-user.js')).createCacheUserRotator({
+      ...(service === undefined ? {} : { service }),
+      passwordDefaults: input.passwordDefaults,
+    });
 const NAMED_ROTATORS: Readonly<Record<string, (input: SelectionInput) => Rotator | Promise<Rotator>>> = {
   generated,
   // Third-party API keys over HTTP (docs/api-keys.md); also chosen by a "provider" field below.
   'api-key': () => createApiKeyRotator(),
   // IAM user access keys (docs/iam-access-keys.md); also chosen by the secret's fields below.
   'iam-access-key': iamAccessKey,
+  // ElastiCache and MemoryDB users (docs/elasticache-users.md); also chosen by "user_arn" below.
+  elasticache: cacheUser('elasticache'),
+  memorydb: cacheUser('memorydb'),
 };
 
 const supportedEngines = (registry: Readonly<Record<string, unknown>>): string =>
@@ -162,10 +177,19 @@ export const createRotatorSelector =
     if (engine === undefined && tagged === undefined && isApiKeySecret(secret)) {
       return createApiKeyRotator();
     }
+    // Before the database-credentials refusal: these secrets have "host" and "username" too.
+    if (engine === undefined && tagged === undefined && secret !== undefined && cacheServiceOf(secret)) {
+      return cacheUser()(input);
+    }
     if (engine === undefined) {
       if (tagged === 'database') {
         throw new RotatorNotFoundError(
           `Tag ${ROTATOR_TAG}=database on ${input.secretArn} needs a JSON secret with an "engine" field; supported engines: ${supportedEngines(databaseRotators)}.`,
+        );
+      }
+      if (tagged === undefined && secret !== undefined && Object.hasOwn(secret, 'user_arn')) {
+        throw new RotatorNotFoundError(
+          `Field "user_arn" of ${input.secretArn} is not an ElastiCache user ARN (arn:aws:elasticache:REGION:ACCOUNT:user:USER_ID) or a MemoryDB user ARN (arn:aws:memorydb:REGION:ACCOUNT:user/USER_NAME), so no rotator knows the user. Fix it with PutSecretValue (see docs/elasticache-users.md).`,
         );
       }
       if (tagged === undefined && secret !== undefined && looksLikeDatabaseCredentials(secret)) {

@@ -25,8 +25,10 @@ export interface QueryAnswer {
 }
 
 export interface QueryService extends LocalService {
-  /** Whether this service answers requests signed for `signingService` (`iam`, `sts`). */
+  /** Whether this service answers requests signed for `signingService` (`iam`, `sts`, `elasticache`). */
   readonly querySigningServices: readonly string[];
+  /** The XML namespace of its error answers, when not IAM's or STS's. */
+  readonly queryNamespace?: string;
   query(request: QueryRequest): Promise<QueryAnswer>;
 }
 
@@ -130,13 +132,13 @@ export const serveQuery = async (
   const service = services
     .filter(isQueryService)
     .find((s) => s.querySigningServices.includes(signingService));
-  const namespace = namespaceOf(signingService);
+  const namespace = service?.queryNamespace ?? namespaceOf(signingService);
   try {
     const ctx = contextOf(req.headers.authorization);
     if (!service) {
       throw new AwsError(
         'InvalidAction',
-        `No Query-protocol service answers requests signed for '${signingService}' here; IAM (iam) and STS (sts) do.`,
+        `No Query-protocol service answers requests signed for '${signingService}' here; IAM (iam), STS (sts) and ElastiCache (elasticache) do.`,
       );
     }
     if (!/^[A-Z][A-Za-z0-9]*$/.test(action)) {
@@ -188,3 +190,43 @@ const namespaceOf = (signingService: string): string =>
   signingService === 'sts'
     ? 'https://sts.amazonaws.com/doc/2011-06-15/'
     : 'https://iam.amazonaws.com/doc/2010-05-08/';
+
+/**
+ * A Query request's parameters as the JSON-shaped input the services' readers take: `A.B=x` is
+ * `{A: {B: 'x'}}`, and a list member `Name.member.N` (or `Name.<Wrapper>.N`, e.g. ElastiCache's
+ * `Tags.Tag.N`) is item N-1 of `Name`. Values stay strings; the reader checks their types.
+ */
+export const queryInput = (
+  params: URLSearchParams,
+  listWrappers: readonly string[] = ['member'],
+): Record<string, unknown> => {
+  const root: Record<string, unknown> = {};
+  for (const [key, value] of params) {
+    if (key === 'Action' || key === 'Version') continue;
+    const parts = key.split('.');
+    let node: Record<string, unknown> | unknown[] = root;
+    for (let i = 0; i < parts.length; i += 1) {
+      const part = parts[i] as string;
+      const last = i === parts.length - 1;
+      const isList =
+        !last && listWrappers.includes(parts[i + 1] as string) && /^\d+$/.test(parts[i + 2] ?? '');
+      const slot: string | number = Array.isArray(node) ? Number(part) - 1 : part;
+      if (Array.isArray(node) && (!Number.isInteger(slot) || (slot as number) < 0 || (slot as number) > 1000))
+        break;
+      const holder = node as Record<string | number, unknown>;
+      if (last) {
+        holder[slot] = value;
+        break;
+      }
+      if (isList) {
+        if (!Array.isArray(holder[slot])) holder[slot] = [];
+        node = holder[slot] as unknown[];
+        i += 1; // skip the wrapper; the index is the next part
+        continue;
+      }
+      if (typeof holder[slot] !== 'object' || holder[slot] === null) holder[slot] = {};
+      node = holder[slot] as Record<string, unknown>;
+    }
+  }
+  return root;
+};

@@ -15,7 +15,7 @@ import { expect, it } from 'vitest';
 import { logger } from '../../../functions/lib/logger.js';
 import { createHandler } from '../../../functions/secret-rotation/handler.js';
 import type { PasswordPolicy } from '../../../functions/secret-rotation/rotators/types.js';
-import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
+import { startTestEndpoint, type TestEndpoint, type TestEndpointOptions } from '../../helpers/endpoint.js';
 import { readRotationLog as readLocalRotationLog, waitForRotation } from '../../helpers/rotation.js';
 import { captureLogs } from '../../unit/secret-rotation/helpers.js';
 /**
@@ -95,9 +95,17 @@ const ROTATION_WAIT_MS = 120_000;
 /** Passwords shorter than this are too likely to occur in ordinary log text to be checked. */
 const MIN_CHECKED_PASSWORD = 8;
 
-export const startRotationHarness = async (): Promise<RotationHarness> => {
+export const startRotationHarness = async (
+  /** Endpoint options besides account, Region and functions (a Redis for ElastiCache users, ...). */
+  endpointOptions: Pick<TestEndpointOptions, 'redisFor' | 'cacheModifyingMs' | 'templateParameters'> = {},
+): Promise<RotationHarness> => {
   // The project's own rotation function (its logs captured below) serves ROTATION_FUNCTION_ARN.
-  const endpoint = await startTestEndpoint({ account: ACCOUNT, region: REGION, defaultFunctions: true });
+  const endpoint = await startTestEndpoint({
+    ...endpointOptions,
+    account: ACCOUNT,
+    region: REGION,
+    defaultFunctions: true,
+  });
   const printed = captureLogs();
   const level = logger.getLevelName();
   logger.setLogLevel('DEBUG');

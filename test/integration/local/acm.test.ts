@@ -28,7 +28,7 @@ import { adminFetch, adminUrl } from '../../../local/core/admin-client.js';
 // Runs against AWS_ENDPOINT_URL when set (see target.ts); `itLocal` tests need this endpoint's
 // admin seeding (Amazon-issued and private certificates in given states), clock or accounts.
 import { Clock } from '../../../local/server.js';
-import { createAcm } from '../../../local/services/acm.js';
+import { createAcm } from '../../../local/services/acm/index.js';
 import type { RequestContext } from '../../../local/types.js';
 import {
   createTestCa,

@@ -17,7 +17,7 @@ import {
   createEventBridge,
   putEventsEntrySize,
   type RecordedEvent,
-} from '../../../local/services/eventbridge.js';
+} from '../../../local/services/eventbridge/index.js';
 import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 
 const ACCOUNT = '444455556666';

@@ -18,7 +18,7 @@ import { createClients as createFleetClients } from '../../../functions/secret-f
 import { createHandler as createFleetHandler } from '../../../functions/secret-fleet/handler.js';
 import { readEvents } from '../../../local/core/admin-client.js';
 import { rotationSucceeded, waitForRotation } from '../../../local/rotation-wait.js';
-import type { RecordedEvent } from '../../../local/services/eventbridge.js';
+import type { RecordedEvent } from '../../../local/services/eventbridge/index.js';
 import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { runStateMachine } from '../../helpers/state-machine.js';
 import { loadEvent } from '../../unit/certificate-expiry/events.js';

@@ -14,6 +14,8 @@ const IAM_PREFIX: Record<string, string> = {
   '@aws-sdk/client-sfn': 'states',
   '@aws-sdk/client-lambda': 'lambda',
   '@aws-sdk/client-iam': 'iam',
+  '@aws-sdk/client-elasticache': 'elasticache',
+  '@aws-sdk/client-memorydb': 'memorydb',
   // Not @aws-sdk/client-sts: the IAM key rotator calls GetCallerIdentity signed with the new
   // access key, not as the function's role (and that action needs no permission anyway).
 };

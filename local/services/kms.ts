@@ -1,2 +1,0 @@
-/** Moved to `kms/`; this path stays for importers not yet moved. */
-export * from './kms/index.js';
