@@ -6,7 +6,6 @@
  * read for its `user_arn` only, and the services report a password count, never a password.
  */
 
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { mapBounded } from '../../functions/certificate-expiry/backoff.js';
 import { foreignPending } from '../../functions/secret-fleet/assess.js';
@@ -39,11 +38,7 @@ export const findCacheUsersWithTwoPasswords = async (
   notes: string[] = [],
   maxSecrets = 10_000,
 ): Promise<CacheUserFinding[]> => {
-  const listed = await listSecrets(
-    { secrets: clients.secrets(region), events: new EventBridgeClient({ region }), now: clients.now },
-    {},
-    maxSecrets,
-  );
+  const listed = await listSecrets(clients.fleet(region), {}, maxSecrets);
   let unchecked = 0;
   const found = await mapBounded(listed.secrets, 5, async (secret): Promise<CacheUserFinding | undefined> => {
     // A rotation in progress (or failed, which the doctor reports on its own) has two on purpose.
