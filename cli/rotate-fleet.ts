@@ -52,7 +52,8 @@ Options:
   --max-concurrency N     Rotations running at once, 1-100 (default 50).
   --endpoint-url URL      Run locally against this AWS-compatible endpoint (e.g. 'rekey local').
   --region R              Region (default AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1).
-  --event-bus NAME        Bus for the summary event when running locally (default 'default').
+  --event-bus NAME        Bus for the summary event when running locally (default 'rekey', the
+                          stack's: the only one the fleet function's role may publish to).
   --stall-timeout S       A rotation with no change for S seconds has failed (default 300; 10
                           with --endpoint-url: RotateSecret answers before the steps run, as
                           on AWS, and a local rotation changes the secret well within that).
@@ -151,7 +152,12 @@ const render = (io: Io, result: unknown, output: string): number => {
 };
 
 /** Runs the workflow in this process (local/workflows/), every call going to the target's endpoint. */
-const runLocally = async (io: Io, target: Target, input: Record<string, unknown>, eventBus: string) => {
+const runLocally = async (
+  io: Io,
+  target: Target,
+  input: Record<string, unknown>,
+  eventBus: string | undefined,
+) => {
   const { fleetOptionsOf, runFleetLocally } = await import('../local/workflows/secret-fleet.js');
   const options = fleetOptionsOf(input);
   const quota = { perSecond: options.writeQuotaPerSecond, percent: options.writeQuotaPercent };
@@ -159,9 +165,8 @@ const runLocally = async (io: Io, target: Target, input: Record<string, unknown>
     region: target.region,
     accountId: target.accountId,
     endpoint: target.endpoint ?? '',
-    ...(target.credentials ? { credentials: target.credentials } : {}),
     input,
-    eventBusName: eventBus,
+    ...(eventBus ? { eventBusName: eventBus } : {}),
     onPlan: (plan) =>
       note(
         io,
@@ -302,7 +307,7 @@ export const run = async (argv: string[], io: Io = defaultIo, pollMs = 5000): Pr
       },
     });
   }
-  const run = await runLocally(io, target, input, values['event-bus'] ?? 'default');
+  const run = await runLocally(io, target, input, values['event-bus']);
   if (run.error) {
     const { causeMessage } = await import('../functions/secret-fleet/summary.js');
     io.stderr(`The fleet workflow failed: ${run.error.Error}: ${causeMessage(run.error.Cause) ?? ''}\n`);

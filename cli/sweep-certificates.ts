@@ -36,6 +36,9 @@ Options:
 Exit codes: 0 when every Region was swept (findings are results, not errors, whatever they
 say); 1 when a Region could not be swept (the others are still printed); 2 for a usage error.`;
 
+/** The certificate-expiry function's logical id in template.yaml: the role a local sweep runs under. */
+export const CERTIFICATE_EXPIRY_FUNCTION = 'CertificateExpiryFunction';
+
 /** A finding as printed: the event detail plus what this run did about its alert. */
 export interface PrintedFinding extends Finding {
   readonly alertDue: boolean;
@@ -132,10 +135,16 @@ export const run = async (argv: string[], io: Io = defaultIo): Promise<number> =
   }
   const thresholds = thresholdsOption(values.thresholds, env);
   const busName = values['event-bus'] ?? (env.EVENT_BUS_NAME || undefined);
+  // Against an endpoint (e.g. 'rekey local') the sweep signs as the certificate-expiry function's
+  // role, as deployed, so the endpoint enforces that role's policies; against AWS, as the caller.
+  const { functionCredentials } = await import('../local/core/iam/identities.js');
+  const credentials = target.endpoint
+    ? functionCredentials(CERTIFICATE_EXPIRY_FUNCTION, target.accountId)
+    : target.credentials;
   const clients: Clients = createClients({
     homeRegion,
     ...(target.endpoint ? { endpoint: target.endpoint } : {}),
-    ...(target.credentials ? { credentials: target.credentials } : {}),
+    ...(credentials ? { credentials } : {}),
   });
 
   const now = new Date();

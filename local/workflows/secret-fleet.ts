@@ -2,7 +2,9 @@ import { createClients } from '../../functions/secret-fleet/clients.js';
 import { createHandler } from '../../functions/secret-fleet/handler.js';
 import { parseFleetInput } from '../../functions/secret-fleet/options.js';
 import type { FleetOptions, FleetPlan, FleetProgress } from '../../functions/secret-fleet/types.js';
+import { functionCredentials } from '../core/iam/identities.js';
 import { SECRET_FLEET_ASL } from '../statemachines.js';
+import { LOCAL_EVENT_BUS } from './key-rotation.js';
 import { runWorkflow, type WorkflowRun } from './run.js';
 
 export interface LocalFleetOptions {
@@ -10,10 +12,9 @@ export interface LocalFleetOptions {
   accountId: string;
   /** The endpoint every call of the fleet function goes to. */
   endpoint: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** The workflow's input (filter, limits), as StartExecution would get it. */
   input: Record<string, unknown>;
-  /** The bus the summary event goes to (default `default`). */
+  /** The bus the summary event goes to (default the stack's, the only one the function's role may publish to). */
   eventBusName?: string;
   /** The plan, once made (not called for a dry run, whose plan is the result). */
   onPlan?: (plan: FleetPlan) => void;
@@ -24,9 +25,13 @@ export interface LocalFleetOptions {
 /** The fleet input as the function will read it (defaults filled in); a bad input throws its error. */
 export const fleetOptionsOf = (input: Record<string, unknown>): FleetOptions => parseFleetInput(input);
 
+/** The fleet function's logical id in template.yaml: the role its steps run under. */
+export const SECRET_FLEET_FUNCTION = 'SecretFleetFunction';
+
 /**
  * Runs `statemachines/secret-fleet-rotation.asl.json` in this process: every Task goes to the
- * real fleet handler, whose clients point at `endpoint`.
+ * real fleet handler, whose clients point at `endpoint` and sign as the function's role (the
+ * endpoint enforces its policies, e.g. only secrets tagged `rekey:fleet`), as deployed.
  */
 export const runFleetLocally = async (options: LocalFleetOptions): Promise<WorkflowRun> => {
   const dryRun = fleetOptionsOf(options.input).dryRun;
@@ -35,13 +40,16 @@ export const runFleetLocally = async (options: LocalFleetOptions): Promise<Workf
     createClients({
       region: options.region,
       endpoint: options.endpoint,
-      ...(options.credentials ? { credentials: options.credentials } : {}),
+      credentials: functionCredentials(SECRET_FLEET_FUNCTION, options.accountId),
     }),
     { ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
   );
   return runWorkflow({
     aslPath: SECRET_FLEET_ASL,
-    substitutions: { SecretFleetFunctionArn: functionArn, EventBusName: options.eventBusName ?? 'default' },
+    substitutions: {
+      SecretFleetFunctionArn: functionArn,
+      EventBusName: options.eventBusName ?? LOCAL_EVENT_BUS,
+    },
     tasks: {
       [functionArn]: async (event) => {
         const result = await handler(event);

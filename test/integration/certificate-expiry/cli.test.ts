@@ -2,9 +2,11 @@
  * `rekey sweep-certificates` against the local endpoint: the findings printed as a table and as
  * JSON, alerts published only with a bus, exit codes, and usage errors.
  */
+import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../cli/main.js';
 import { run } from '../../../cli/sweep-certificates.js';
+import { adminFetch, readEvents } from '../../../local/core/admin-client.js';
 import { captureIo } from '../../helpers/cli-io.js';
 import { startTestEndpoint, type TestEndpoint } from '../../helpers/endpoint.js';
 import { newAccount, type TestAccount } from './env.js';
@@ -77,6 +79,40 @@ describe('rekey sweep-certificates', () => {
       expect.objectContaining({ certificateArn: arn, threshold: 10, alerted: true }),
     ]);
     expect((await t.findings()).map((f) => f.certificateArn)).toEqual([arn]);
+  });
+
+  it('sweeps as the certificate-expiry role: a bus outside its PutEvents grant is denied, not used', async () => {
+    const t = await newAccount(endpoint);
+    await t.seed(9.5);
+    // A bus the account owns but the function's role may not publish to (only the stack's).
+    const elsewhere = 'not-the-stacks-bus';
+    await new EventBridgeClient({
+      endpoint: endpoint.url,
+      credentials: t.credentials,
+      region: 'us-east-1',
+    }).send(new CreateEventBusCommand({ Name: elsewhere }));
+    await adminFetch(`${endpoint.url}/_rekey/iam/audit`, { reset: true });
+
+    const { code, stderr } = await runAs(t, ['--output', 'json', '--event-bus', elsewhere]);
+
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/us-east-1 could not be swept: AlertDeliveryError: .*AccessDeniedException/);
+
+    const { events } = await readEvents(
+      { endpointUrl: endpoint.url, region: 'us-east-1', account: t.account },
+      { eventBusName: elsewhere },
+    );
+    expect(events).toEqual([]);
+    const audit = (await (await adminFetch(`${endpoint.url}/_rekey/iam/audit`)).json()) as {
+      entries: { principal: string; action: string; resource: string }[];
+    };
+    expect(audit.entries).toContainEqual(
+      expect.objectContaining({
+        action: 'events:PutEvents',
+        principal: expect.stringContaining('CertificateExpiryFunction'),
+        resource: expect.stringContaining(elsewhere),
+      }),
+    );
   });
 
   it('exits 2 with a clear message for bad options, through the rekey dispatcher', async () => {

@@ -377,7 +377,8 @@ describe('the target: --endpoint-url, else AWS_ENDPOINT_URL; --profile', () => {
           Name: `bin/fleet-${tag}`,
           SecretString: 'first-value',
           Tags: [
-            { Key: 'rekey-bin', Value: tag },
+            // The fleet role may act only on secrets carrying rekey:fleet (template.yaml FleetSecrets).
+            { Key: 'rekey:fleet', Value: tag },
             { Key: 'rekey:rotator', Value: 'generated' },
           ],
         }),
@@ -405,7 +406,7 @@ describe('the target: --endpoint-url, else AWS_ENDPOINT_URL; --profile', () => {
       [
         'rotate-fleet',
         '--filter',
-        `tag:rekey-bin=${tag}`,
+        `tag:rekey:fleet=${tag}`,
         '--verbose',
         '--stall-timeout',
         '30',

@@ -291,14 +291,40 @@ describe('rekey rotate-fleet', () => {
     for (const value of await allValues()) expect(result.stdout + result.stderr).not.toContain(value);
   });
 
-  it('publishes the summary event on the local bus', async () => {
+  it("publishes the summary event on the stack's bus, the only one the fleet role may publish to", async () => {
     const { events } = await readEvents(
       { endpointUrl: endpoint.url, region: REGION, account: ACCOUNT },
-      { eventBusName: 'default' },
+      { eventBusName: 'rekey' },
     );
     const summaries = events.filter((e) => e['detail-type'] === 'Secret Fleet Rotation Summary');
     expect(summaries).toHaveLength(1);
     expect((summaries[0]?.detail as { counts: { rotated: number } } | undefined)?.counts.rotated).toBe(6);
+  });
+
+  it('runs as the fleet role: a matched secret without the rekey:fleet tag is denied, not rotated', async () => {
+    endpoint.clock.advance(-3 * 86_400_000);
+    const untagged = await createSecret(
+      `it-cli-${runId}/not-fleet`,
+      { username: 'app', password: `p-${randomUUID()}` },
+      { 'rekey-it-team': runId, 'rekey:rotator': 'generated' },
+    );
+    await enableRotation(untagged);
+    endpoint.clock.advance(3 * 86_400_000);
+    const before = holder(await stagesOf(sm, untagged), 'AWSCURRENT');
+
+    const result = await capture([
+      'rotate-fleet',
+      '--filter',
+      `tag:rekey-it-team=${runId}`,
+      '--endpoint-url',
+      endpoint.url,
+      '--stall-timeout',
+      '5',
+    ]);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(new RegExp(`it-cli-${runId}/not-fleet\\s+\\S+\\s+AccessDeniedException`));
+    expect(holder(await stagesOf(sm, untagged), 'AWSCURRENT')).toBe(before);
   });
 
   it('refuses a missing or malformed filter with exit code 2', async () => {
