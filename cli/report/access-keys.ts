@@ -8,7 +8,7 @@
 
 import { type AccessKeyMetadata, ListAccessKeysCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetSecretValueCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
-import { mapBounded } from '../../functions/certificate-expiry/backoff.js';
+import { mapBounded } from '../../functions/lib/retry.js';
 import { listSecrets } from '../../functions/secret-fleet/list.js';
 import type { FleetFilter } from '../../functions/secret-fleet/types.js';
 import { tryParseJsonObject } from '../../functions/secret-rotation/rotators/secret-format.js';

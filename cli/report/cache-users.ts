@@ -7,7 +7,7 @@
  */
 
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { mapBounded } from '../../functions/certificate-expiry/backoff.js';
+import { mapBounded } from '../../functions/lib/retry.js';
 import { foreignPending } from '../../functions/secret-fleet/assess.js';
 import { listSecrets } from '../../functions/secret-fleet/list.js';
 import { defaultCacheUserApi } from '../../functions/secret-rotation/rotators/cache-user-api.js';

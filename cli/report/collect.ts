@@ -14,7 +14,6 @@ import {
   ListCertificatesCommand,
 } from '@aws-sdk/client-acm';
 import { type AliasListEntry, type KMSClient, ListAliasesCommand, type Tag } from '@aws-sdk/client-kms';
-import { mapBounded, withBackoff } from '../../functions/certificate-expiry/backoff.js';
 import { ALL_KEY_TYPES, ALL_STATUSES, needsAttention } from '../../functions/certificate-expiry/list.js';
 import { triage } from '../../functions/certificate-expiry/triage.js';
 import { isRetiringAlias } from '../../functions/key-rotation/access.js';
@@ -23,6 +22,7 @@ import { inServiceSince } from '../../functions/key-rotation/plan.js';
 import { PERIOD_TAG as SCHEDULE_PERIOD_TAG } from '../../functions/key-rotation/schedule.js';
 import { isRekeyTag, TAG, tagValue } from '../../functions/key-rotation/tags.js';
 import { messageOf } from '../../functions/lib/errors.js';
+import { mapBounded, withBackoff } from '../../functions/lib/retry.js';
 import { assessSecret, foreignPending, pendingHasValue } from '../../functions/secret-fleet/assess.js';
 import { listSecrets } from '../../functions/secret-fleet/list.js';
 import { DEFAULTS } from '../../functions/secret-fleet/options.js';

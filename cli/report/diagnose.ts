@@ -13,11 +13,11 @@ import { DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import { type KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { GetFunctionCommand, ResourceNotFoundException as LambdaNotFound } from '@aws-sdk/client-lambda';
 import { DescribeSecretCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
-import { mapBounded } from '../../functions/certificate-expiry/backoff.js';
 import { isRetiringAlias } from '../../functions/key-rotation/access.js';
 import { describeKeyOrUndefined, listAllTags } from '../../functions/key-rotation/kms.js';
 import { TAG, tagValue } from '../../functions/key-rotation/tags.js';
 import { messageOf } from '../../functions/lib/errors.js';
+import { mapBounded } from '../../functions/lib/retry.js';
 import {
   AWSCURRENT,
   AWSPENDING,

@@ -8,10 +8,10 @@
  * rotation stopped after the swap, whose old key is still enabled.
  */
 import { type KMSClient, NotFoundException } from '@aws-sdk/client-kms';
-import { mapBounded } from '../../functions/certificate-expiry/backoff.js';
 import { describeKeyOrUndefined, listAllTags } from '../../functions/key-rotation/kms.js';
 import { TAG, tagValue } from '../../functions/key-rotation/tags.js';
 import { messageOf } from '../../functions/lib/errors.js';
+import { mapBounded } from '../../functions/lib/retry.js';
 import { findUnfinishedRetirement } from '../../local/workflows/key-retirement.js';
 import type { ReportClients } from './clients.js';
 import { listAliases } from './collect.js';

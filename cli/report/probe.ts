@@ -15,8 +15,8 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { mapBounded } from '../../functions/certificate-expiry/backoff.js';
 import { messageOf } from '../../functions/lib/errors.js';
+import { mapBounded } from '../../functions/lib/retry.js';
 import { AWSCURRENT, AWSPENDING } from '../../functions/secret-fleet/assess.js';
 import type { SecretSnapshot } from '../../functions/secret-fleet/types.js';
 import { describeDriverError } from '../../functions/secret-rotation/rotators/database-errors.js';

@@ -9,8 +9,8 @@ import {
   GetSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { mapBounded } from '../../functions/certificate-expiry/backoff.js';
 import { messageOf } from '../../functions/lib/errors.js';
+import { mapBounded } from '../../functions/lib/retry.js';
 import type { SecretSnapshot } from '../../functions/secret-fleet/types.js';
 
 /** The tag (key and value) the rotation role requires on a superuser secret. */

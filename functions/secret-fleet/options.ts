@@ -1,4 +1,5 @@
-import { InvalidInputError } from '../lib/errors.js';
+import { boolean, check, maxLength, minLength, number, optional, pipe, strictObject, string } from 'valibot';
+import { objectMessage, parseInput } from '../lib/schema.js';
 import { DEFAULT_WRITE_QUOTA_PERCENT, SECRETS_MANAGER_WRITE_QUOTA_PER_SECOND } from './quota.js';
 import type { FleetFilter, FleetOptions } from './types.js';
 
@@ -31,114 +32,77 @@ export const LIMITS = {
   batchSeconds: 270,
 } as const;
 
-const KEYS = new Set([
-  'filter',
-  'dryRun',
-  'maxConcurrency',
-  'pollSeconds',
-  'stallTimeoutSeconds',
-  'maxWaitSeconds',
-  'stuckAfterSeconds',
-  'overdueAfterSeconds',
-  'maxRotations',
-  'writeQuotaPerSecond',
-  'writeQuotaPercent',
-  'batchSeconds',
-]);
-
-type Raw = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Raw =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const rejectUnknown = (value: Raw, allowed: Set<string>, where: string) => {
-  for (const key of Object.keys(value)) {
-    if (!allowed.has(key)) {
-      throw new InvalidInputError(
-        `${where} has an unknown field '${key}'; allowed: ${[...allowed].join(', ')}.`,
-      );
-    }
-  }
+/** `<field>: must be an integer from <min> to <max>`, defaulting to `fallback` when absent. */
+const integerField = (min: number, max: number, fallback: number) => {
+  const fix = `must be an integer from ${min} to ${max}`;
+  return optional(
+    pipe(
+      number(fix),
+      check((value) => Number.isInteger(value) && value >= min && value <= max, fix),
+    ),
+    fallback,
+  );
 };
 
-const integer = (input: Raw, field: string, min: number, max: number, fallback?: number) => {
-  const value = input[field];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidInputError(
-      `Field '${field}' must be an integer from ${min} to ${max}; got ${JSON.stringify(value)}.`,
-    );
-  }
-  return value;
-};
+const FILTER_FIX = 'is required: {"tag": {"key": "K", "value": "V"}} or {"namePrefix": "P"} (or both)';
+const TAG_KEY_FIX = 'must be a tag key of 1 to 128 characters';
+const TAG_VALUE_FIX = 'must be a tag value of at most 256 characters';
+const NAME_PREFIX_FIX = 'must be a name prefix of 1 to 512 characters';
 
-const parseFilter = (value: unknown): FleetFilter => {
-  if (!isObject(value)) {
-    throw new InvalidInputError(
-      'Field \'filter\' is required: {"tag": {"key": "K", "value": "V"}} or {"namePrefix": "P"} (or both).',
-    );
-  }
-  rejectUnknown(value, new Set(['tag', 'namePrefix']), "Field 'filter'");
-  const filter: FleetFilter = {};
-  if (value.tag !== undefined) {
-    if (!isObject(value.tag))
-      throw new InvalidInputError('Field \'filter.tag\' must be {"key": "K", "value": "V"}.');
-    rejectUnknown(value.tag, new Set(['key', 'value']), "Field 'filter.tag'");
-    const { key, value: tagValue } = value.tag;
-    if (typeof key !== 'string' || key.length < 1 || key.length > 128) {
-      throw new InvalidInputError("Field 'filter.tag.key' must be a tag key of 1 to 128 characters.");
-    }
-    if (typeof tagValue !== 'string' || tagValue.length > 256) {
-      throw new InvalidInputError("Field 'filter.tag.value' must be a tag value of at most 256 characters.");
-    }
-    filter.tag = { key, value: tagValue };
-  }
-  if (value.namePrefix !== undefined) {
-    if (
-      typeof value.namePrefix !== 'string' ||
-      value.namePrefix.length < 1 ||
-      value.namePrefix.length > 512
-    ) {
-      throw new InvalidInputError("Field 'filter.namePrefix' must be a name prefix of 1 to 512 characters.");
-    }
-    filter.namePrefix = value.namePrefix;
-  }
-  if (!filter.tag && filter.namePrefix === undefined) {
-    // Rotating every secret of an account by accident is worse than asking for a filter.
-    throw new InvalidInputError(
-      "Field 'filter' must name a tag or a namePrefix: the fleet never covers all secrets implicitly.",
-    );
-  }
-  return filter;
-};
+const filterSchema = pipe(
+  strictObject(
+    {
+      tag: optional(
+        strictObject(
+          {
+            key: pipe(string(TAG_KEY_FIX), minLength(1, TAG_KEY_FIX), maxLength(128, TAG_KEY_FIX)),
+            value: pipe(string(TAG_VALUE_FIX), maxLength(256, TAG_VALUE_FIX)),
+          },
+          objectMessage({ key: TAG_KEY_FIX, value: TAG_VALUE_FIX }),
+        ),
+      ),
+      namePrefix: optional(
+        pipe(string(NAME_PREFIX_FIX), minLength(1, NAME_PREFIX_FIX), maxLength(512, NAME_PREFIX_FIX)),
+      ),
+    },
+    // A filter that is not an object gets the same fix as a missing one.
+    (issue) => (issue.expected === 'Object' ? FILTER_FIX : objectMessage()(issue)),
+  ),
+  // Rotating every secret of an account by accident is worse than asking for a filter.
+  check(
+    (filter) => filter.tag !== undefined || filter.namePrefix !== undefined,
+    'must name a tag or a namePrefix: the fleet never covers all secrets implicitly',
+  ),
+);
+
+// Unknown fields are refused so a typo is not silently ignored.
+const fleetInputSchema = strictObject(
+  {
+    filter: filterSchema,
+    dryRun: optional(boolean('must be true or false'), false),
+    maxRotations: integerField(1, LIMITS.maxRotations, DEFAULTS.maxRotations),
+    writeQuotaPerSecond: integerField(1, 10_000, DEFAULTS.writeQuotaPerSecond),
+    writeQuotaPercent: integerField(1, 100, DEFAULTS.writeQuotaPercent),
+    maxConcurrency: integerField(1, LIMITS.maxConcurrency, DEFAULTS.maxConcurrency),
+    pollSeconds: integerField(1, 300, DEFAULTS.pollSeconds),
+    // 0 suits only an endpoint that finishes rotations before RotateSecret answers.
+    stallTimeoutSeconds: integerField(0, 3600, DEFAULTS.stallTimeoutSeconds),
+    maxWaitSeconds: integerField(1, 86_400, DEFAULTS.maxWaitSeconds),
+    stuckAfterSeconds: integerField(0, 30 * 86_400, DEFAULTS.stuckAfterSeconds),
+    overdueAfterSeconds: integerField(0, 365 * 86_400, DEFAULTS.overdueAfterSeconds),
+    batchSeconds: integerField(1, LIMITS.batchSeconds, DEFAULTS.batchSeconds),
+  },
+  objectMessage({ filter: FILTER_FIX }),
+);
 
 /**
  * Checks the execution input (what a schedule or `rekey rotate-fleet` passes) and fills the
  * defaults; unknown fields are refused so a typo is not silently ignored.
  */
 export const parseFleetInput = (input: unknown): FleetOptions => {
-  if (!isObject(input))
-    throw new InvalidInputError("The execution input must be a JSON object with a 'filter'.");
-  rejectUnknown(input, KEYS, 'The execution input');
-  if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') {
-    throw new InvalidInputError("Field 'dryRun' must be true or false.");
-  }
-  const int = (field: keyof typeof DEFAULTS & string, min: number, max: number): number =>
-    integer(input, field, min, max, DEFAULTS[field] as number) ?? (DEFAULTS[field] as number);
-  const options: FleetOptions = {
-    filter: parseFilter(input.filter),
-    dryRun: input.dryRun === true,
-    maxRotations: int('maxRotations', 1, LIMITS.maxRotations),
-    writeQuotaPerSecond: int('writeQuotaPerSecond', 1, 10_000),
-    writeQuotaPercent: int('writeQuotaPercent', 1, 100),
-    maxConcurrency: int('maxConcurrency', 1, LIMITS.maxConcurrency),
-    pollSeconds: int('pollSeconds', 1, 300),
-    // 0 suits only an endpoint that finishes rotations before RotateSecret answers.
-    stallTimeoutSeconds: int('stallTimeoutSeconds', 0, 3600),
-    maxWaitSeconds: int('maxWaitSeconds', 1, 86_400),
-    stuckAfterSeconds: int('stuckAfterSeconds', 0, 30 * 86_400),
-    overdueAfterSeconds: int('overdueAfterSeconds', 0, 365 * 86_400),
-    batchSeconds: int('batchSeconds', 1, LIMITS.batchSeconds),
-  };
-  return options;
+  const { filter: raw, ...options } = parseInput(fleetInputSchema, input, 'The execution input');
+  const filter: FleetFilter = {};
+  if (raw.tag !== undefined) filter.tag = { key: raw.tag.key, value: raw.tag.value };
+  if (raw.namePrefix !== undefined) filter.namePrefix = raw.namePrefix;
+  return { filter, ...options };
 };

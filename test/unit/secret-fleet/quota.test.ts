@@ -72,19 +72,19 @@ describe('parseFleetInput', () => {
   });
 
   it.each([
-    [{}, /'filter' is required/],
-    [{ filter: {} }, /must name a tag or a namePrefix/],
-    [{ filter: { namePrefix: 'a' }, maxConcurency: 3 }, /unknown field 'maxConcurency'/],
+    [{}, /filter: is required/],
+    [{ filter: {} }, /filter: must name a tag or a namePrefix/],
+    [{ filter: { namePrefix: 'a' }, maxConcurency: 3 }, /maxConcurency: unknown field/],
     [{ filter: { tag: { key: 'k' } } }, /filter.tag.value/],
-    [{ filter: { namePrefix: 'a' }, pollSeconds: 0 }, /'pollSeconds' must be an integer from 1 to 300/],
-    [{ filter: { namePrefix: 'a' }, dryRun: 'yes' }, /'dryRun' must be true or false/],
-    [{ filter: { namePrefix: 'a' }, maxRotations: 0 }, /'maxRotations' must be an integer from 1/],
+    [{ filter: { namePrefix: 'a' }, pollSeconds: 0 }, /pollSeconds: must be an integer from 1 to 300/],
+    [{ filter: { namePrefix: 'a' }, dryRun: 'yes' }, /dryRun: must be true or false/],
+    [{ filter: { namePrefix: 'a' }, maxRotations: 0 }, /maxRotations: must be an integer from 1/],
     [
       { filter: { namePrefix: 'a' }, writeQuotaPercent: 120 },
-      /'writeQuotaPercent' must be an integer from 1 to 100/,
+      /writeQuotaPercent: must be an integer from 1 to 100/,
     ],
-    [{ filter: { namePrefix: 'a' }, batchSeconds: 900 }, /'batchSeconds' must be an integer from 1 to 270/],
-    [{ filter: { namePrefix: 'a' }, maxSecrets: 10 }, /unknown field 'maxSecrets'/],
+    [{ filter: { namePrefix: 'a' }, batchSeconds: 900 }, /batchSeconds: must be an integer from 1 to 270/],
+    [{ filter: { namePrefix: 'a' }, maxSecrets: 10 }, /maxSecrets: unknown field/],
   ])('refuses %j, naming the field', (input, message) => {
     expect(() => parseFleetInput(input)).toThrow(message);
   });
