@@ -48,13 +48,15 @@ const missingKey = (issue: BaseIssue<unknown>): string | undefined =>
   issue.received === 'undefined' && issue.expected?.startsWith('"') ? issue.expected.slice(1, -1) : undefined;
 
 /**
- * The message of an object's own issues: an unknown field (strict objects), or a missing one,
- * with the fix from `hints` when there is one for that field.
+ * The message of an object's own issues: an unknown field (strict objects; listing `accepted`
+ * when given, so a typo shows its fix), or a missing one, with the fix from `hints` when there is
+ * one for that field.
  */
 export const objectMessage =
-  (hints: Readonly<Record<string, string>> = {}) =>
+  (hints: Readonly<Record<string, string>> = {}, accepted?: readonly string[]) =>
   (issue: BaseIssue<unknown>): string => {
-    if (issue.expected === 'never') return 'unknown field';
+    if (issue.expected === 'never')
+      return accepted ? `unknown field; the accepted fields are ${accepted.join(', ')}` : 'unknown field';
     const key = missingKey(issue);
     if (key !== undefined) return hints[key] ?? 'is required';
     return `expected ${describeExpected(issue.expected)}`;

@@ -75,24 +75,25 @@ const filterSchema = pipe(
   ),
 );
 
-// Unknown fields are refused so a typo is not silently ignored.
+// Unknown fields are refused so a typo is not silently ignored; the message lists the accepted ones.
+const fleetInputEntries = {
+  filter: filterSchema,
+  dryRun: optional(boolean('must be true or false'), false),
+  maxRotations: integerField(1, LIMITS.maxRotations, DEFAULTS.maxRotations),
+  writeQuotaPerSecond: integerField(1, 10_000, DEFAULTS.writeQuotaPerSecond),
+  writeQuotaPercent: integerField(1, 100, DEFAULTS.writeQuotaPercent),
+  maxConcurrency: integerField(1, LIMITS.maxConcurrency, DEFAULTS.maxConcurrency),
+  pollSeconds: integerField(1, 300, DEFAULTS.pollSeconds),
+  // 0 suits only an endpoint that finishes rotations before RotateSecret answers.
+  stallTimeoutSeconds: integerField(0, 3600, DEFAULTS.stallTimeoutSeconds),
+  maxWaitSeconds: integerField(1, 86_400, DEFAULTS.maxWaitSeconds),
+  stuckAfterSeconds: integerField(0, 30 * 86_400, DEFAULTS.stuckAfterSeconds),
+  overdueAfterSeconds: integerField(0, 365 * 86_400, DEFAULTS.overdueAfterSeconds),
+  batchSeconds: integerField(1, LIMITS.batchSeconds, DEFAULTS.batchSeconds),
+};
 const fleetInputSchema = strictObject(
-  {
-    filter: filterSchema,
-    dryRun: optional(boolean('must be true or false'), false),
-    maxRotations: integerField(1, LIMITS.maxRotations, DEFAULTS.maxRotations),
-    writeQuotaPerSecond: integerField(1, 10_000, DEFAULTS.writeQuotaPerSecond),
-    writeQuotaPercent: integerField(1, 100, DEFAULTS.writeQuotaPercent),
-    maxConcurrency: integerField(1, LIMITS.maxConcurrency, DEFAULTS.maxConcurrency),
-    pollSeconds: integerField(1, 300, DEFAULTS.pollSeconds),
-    // 0 suits only an endpoint that finishes rotations before RotateSecret answers.
-    stallTimeoutSeconds: integerField(0, 3600, DEFAULTS.stallTimeoutSeconds),
-    maxWaitSeconds: integerField(1, 86_400, DEFAULTS.maxWaitSeconds),
-    stuckAfterSeconds: integerField(0, 30 * 86_400, DEFAULTS.stuckAfterSeconds),
-    overdueAfterSeconds: integerField(0, 365 * 86_400, DEFAULTS.overdueAfterSeconds),
-    batchSeconds: integerField(1, LIMITS.batchSeconds, DEFAULTS.batchSeconds),
-  },
-  objectMessage({ filter: FILTER_FIX }),
+  fleetInputEntries,
+  objectMessage({ filter: FILTER_FIX }, Object.keys(fleetInputEntries)),
 );
 
 /**

@@ -74,7 +74,10 @@ describe('parseFleetInput', () => {
   it.each([
     [{}, /filter: is required/],
     [{ filter: {} }, /filter: must name a tag or a namePrefix/],
-    [{ filter: { namePrefix: 'a' }, maxConcurency: 3 }, /maxConcurency: unknown field/],
+    [
+      { filter: { namePrefix: 'a' }, maxConcurency: 3 },
+      /maxConcurency: unknown field; the accepted fields are .*maxConcurrency/,
+    ],
     [{ filter: { tag: { key: 'k' } } }, /filter.tag.value/],
     [{ filter: { namePrefix: 'a' }, pollSeconds: 0 }, /pollSeconds: must be an integer from 1 to 300/],
     [{ filter: { namePrefix: 'a' }, dryRun: 'yes' }, /dryRun: must be true or false/],
