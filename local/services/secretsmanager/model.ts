@@ -63,18 +63,19 @@ export class SecretScope {
  * KMS key Secrets Manager calls as the caller): a copy, never a secret value.
  */
 export interface SecretFacts {
-  arn: string;
-  name: string;
-  tags: Tag[];
-  kmsKeyId?: string;
-  resourcePolicy?: string;
-  rotationLambdaArn?: string;
+  readonly arn: string;
+  readonly name: string;
+  /** The stored tags themselves, read-only: authorization runs on every request, so no copy. */
+  readonly tags: readonly Readonly<Tag>[];
+  readonly kmsKeyId?: string;
+  readonly resourcePolicy?: string;
+  readonly rotationLambdaArn?: string;
   /** On a replica: the Region of its primary. */
-  primaryRegion?: string;
+  readonly primaryRegion?: string;
   /** Version IDs and their staging labels (no values). */
-  versions: Array<{ versionId: string; stages: string[] }>;
+  readonly versions: readonly { readonly versionId: string; readonly stages: readonly string[] }[];
   /** Scheduled for deletion. */
-  deleted: boolean;
+  readonly deleted: boolean;
 }
 
 /** The secrets of every account and Region. */
@@ -149,14 +150,14 @@ export class SecretsModel {
     return {
       arn: secret.arn,
       name: secret.name,
-      tags: structuredClone(secret.tags),
+      tags: secret.tags,
       ...compact({
         kmsKeyId: secret.kmsKeyId,
         resourcePolicy: secret.resourcePolicy,
         rotationLambdaArn: secret.rotationLambdaArn,
         primaryRegion: secret.primaryRegion,
       }),
-      versions: secret.versions.map((v) => ({ versionId: v.versionId, stages: [...v.stages] })),
+      versions: secret.versions.map((v) => ({ versionId: v.versionId, stages: v.stages })),
       deleted: secret.deletedMs !== undefined,
     };
   }
